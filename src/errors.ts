@@ -1,0 +1,142 @@
+/**
+ * fleet's error vocabulary. Every error an operator can meet is a FleetError with a permanent
+ * `code`, a short `title`, a message saying what happened, and a `hint` saying what to do.
+ * Only src/cli maps these to exit codes.
+ */
+
+export interface SourceLocation {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+export function formatLocation(loc: SourceLocation): string {
+  return loc.line ? `${loc.file}:${loc.line}${loc.column ? `:${loc.column}` : ''}` : loc.file;
+}
+
+export class FleetError extends Error {
+  readonly code: string = 'FLEET_ERROR';
+  readonly title: string = 'fleet error';
+  hint?: string;
+  location?: SourceLocation;
+  constructor(message: string, opts: { hint?: string; location?: SourceLocation; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.hint = opts.hint;
+    this.location = opts.location;
+  }
+  /** One line for a terminal; `full()` adds the hint. */
+  short(): string {
+    return this.location ? `${formatLocation(this.location)}: ${this.message}` : this.message;
+  }
+  full(): string {
+    return this.hint ? `${this.short()}\n  hint: ${this.hint}` : this.short();
+  }
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, title: this.title, message: this.message, hint: this.hint, location: this.location };
+  }
+}
+
+export interface InventoryIssue {
+  location: SourceLocation;
+  host?: string;
+  field?: string;
+  message: string;
+}
+
+/** Bad inventory input: collects every issue, each with file:line:col, host and field. */
+export class InventoryError extends FleetError {
+  override readonly code = 'INVENTORY_INVALID';
+  override readonly title = 'invalid inventory';
+  constructor(readonly issues: InventoryIssue[], opts: { hint?: string } = {}) {
+    super(issues.map(formatIssue).join('\n'), { hint: opts.hint, location: issues[0]?.location });
+  }
+  override short(): string {
+    return this.message;
+  }
+}
+
+export function formatIssue(i: InventoryIssue): string {
+  const where = formatLocation(i.location);
+  const who = [i.host && `host ${i.host}`, i.field && `field ${i.field}`].filter(Boolean).join(', ');
+  return `${where}: ${who ? `${who}: ` : ''}${i.message}`;
+}
+
+/** Arguments a module rejected (a role's task rendered to something invalid). */
+export class ModuleArgsError extends FleetError {
+  override readonly code = 'MODULE_ARGS_INVALID';
+  override readonly title = 'invalid module arguments';
+}
+
+/** A check exited outside its contract (0 holds, 1 does not): the probe itself failed. */
+export class ProbeError extends FleetError {
+  override readonly code = 'PROBE_FAILED';
+  override readonly title = 'check failed to run';
+}
+
+/** A remote step failed. `command` is the masked command: it never holds a secret. */
+export class RemoteCommandError extends FleetError {
+  override readonly code = 'REMOTE_COMMAND_FAILED';
+  override readonly title = 'remote command failed';
+  constructor(
+    readonly host: string,
+    readonly stepId: string | undefined,
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly stderrTail: string,
+    opts: { hint?: string } = {},
+  ) {
+    super(
+      `${host}${stepId ? ` ${stepId}` : ''}: exit ${exitCode ?? 'signal'}${stderrTail ? `: ${stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+      { hint: opts.hint ?? exitHint(exitCode) },
+    );
+  }
+}
+
+function exitHint(code: number | null): string | undefined {
+  if (code === 127) return 'a command was not found on the host: is the packages role in the run?';
+  if (code === 126) return 'a command is not executable on the host';
+  return undefined;
+}
+
+export type TransportFailure = 'refused' | 'unreachable' | 'timeout' | 'auth' | 'host-key-mismatch' | 'host-key-unknown' | 'closed' | 'sudo';
+
+/** Could not reach or stay connected to a host. `reason` is machine-readable. */
+export class TransportError extends FleetError {
+  override readonly code = 'TRANSPORT_FAILED';
+  override readonly title = 'cannot reach host';
+  constructor(
+    readonly host: string,
+    readonly reason: TransportFailure,
+    message: string,
+    opts: { hint?: string; cause?: unknown } = {},
+  ) {
+    super(`${host}: ${message}`, opts);
+  }
+}
+
+/** Another run holds the host's lock. */
+export class LockError extends FleetError {
+  override readonly code = 'HOST_LOCKED';
+  override readonly title = 'host is locked by another run';
+}
+
+/** Undo steps that failed during a rollback: the host may not be in its pre-deploy state. */
+export class RollbackError extends FleetError {
+  override readonly code = 'ROLLBACK_FAILED';
+  override readonly title = 'rollback incomplete';
+  constructor(
+    readonly host: string,
+    readonly failures: { stepId: string; output: string }[],
+  ) {
+    super(`${host}: ${failures.length} undo step(s) failed: ${failures.map((f) => f.stepId).join(', ')}`, {
+      hint: `inspect the host, then run 'fleet rollback ${host} --last' again`,
+    });
+  }
+}
+
+/** A bug in fleet. */
+export class InternalError extends FleetError {
+  override readonly code = 'INTERNAL';
+  override readonly title = 'internal error (a bug in fleet)';
+}

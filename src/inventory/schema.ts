@@ -1,0 +1,68 @@
+/**
+ * The typed shape of one host's merged variables. Strict: an unknown key is an error (a misspelt
+ * variable must not be silently ignored). Role defaults (roles/<role>/defaults.yaml) supply the
+ * seed's values; only what has no safe default is required per host.
+ */
+import { z } from 'zod';
+import { absPath, cidr, fwmark, hostname, ifaceAddress, ifname, ipv4, netnsName, port, tableId, userName, wgKey } from '../types/net.js';
+
+export const peerSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a peer name (letters, digits, _ . -)').describe('peer name'),
+    public_key: wgKey,
+    allowed_ips: z.array(z.string().refine((s) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s), 'expected address/prefix')).min(1).describe('peer allowed IPs'),
+  })
+  .describe('WireGuard peer');
+
+export const dnsEntrySchema = z.strictObject({ name: hostname, ip: ipv4 }).describe('DNS override');
+
+/** Connection settings: fleet's names, with Ansible's accepted as aliases (see normalize). */
+export const connectionSchema = z.strictObject({
+  host: z.string().min(1).describe('address or DNS name to SSH to'),
+  port: port.default(22),
+  user: userName.default('root'),
+  key_file: absPath.optional().describe('SSH private key file'),
+  known_hosts_file: absPath.optional().describe('known_hosts file to verify host keys against'),
+  become: z.boolean().default(false).describe('run remote commands through sudo -n'),
+  connect_timeout: z.number().int().min(1).max(300).default(10).describe('seconds to wait for SSH to connect'),
+});
+
+export const gatewaySchema = z.strictObject({
+  wan_interface: ifname.describe('WAN interface (the seed: ens5)'),
+  wan_ip: ipv4.describe("the gateway's public/WAN address (SNAT source)"),
+
+  wg_interface: ifname,
+  wg_address: ifaceAddress.describe('WireGuard interface address with prefix (10.4.0.1/24)'),
+  wg_subnet: cidr,
+  wg_direct_range: cidr.describe('client half that exits directly'),
+  wg_vpn_range: cidr.describe('client half that exits through OpenVPN'),
+  wg_port: port,
+  wg_mtu: z.number().int().min(1280).max(9000).describe('WireGuard MTU'),
+  wg_peers: z.array(peerSchema),
+
+  vpn_namespace: netnsName,
+  veth_host: ifname,
+  veth_ns: ifname,
+  veth_host_address: ifaceAddress,
+  veth_ns_address: ifaceAddress,
+  vpn_server_ip: ipv4.describe('OpenVPN provider server address (routed around the tunnel)'),
+  openvpn_config_file: absPath.describe('OpenVPN client config on the controller; uploaded 0600'),
+  openvpn_tun: ifname,
+  netns_nameservers: z.array(ipv4).min(1),
+
+  dns_entries: z.array(dnsEntrySchema),
+  dns_upstreams: z.array(ipv4).min(1),
+  dnsmasq_user: userName,
+
+  local_networks: z.array(cidr),
+  vpn_mark: fwmark,
+  dns_mark: fwmark,
+  vpn_table: tableId,
+  rule_priority: z.number().int().min(1).max(32000).describe('first ip rule priority; rules take consecutive slots'),
+});
+
+export const hostVarsSchema = connectionSchema.extend(gatewaySchema.shape);
+
+export type HostVars = z.output<typeof hostVarsSchema>;
+export type GatewayVars = z.output<typeof gatewaySchema>;
+export type Peer = z.output<typeof peerSchema>;

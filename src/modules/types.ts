@@ -1,0 +1,59 @@
+/**
+ * The resource contract every module renders to. A module is a pure function from typed arguments
+ * to a Resource; it never runs anything itself. The engine batches many resources' fragments into
+ * one remote script (DESIGN invariant 1), so fragments must be POSIX sh, must not `exit` (they run
+ * inside a subshell, so `exit` ends only the fragment), and must not read stdin.
+ */
+import type { z } from 'zod';
+import type { Shell } from '../shell/sh.js';
+
+export interface Resource {
+  /** `<module>:<identity>`, stable across runs: shared by plan, journal and report. */
+  id: string;
+  module: string;
+  /** One line saying what should hold, for the plan and the recap (masked: no secrets). */
+  title: string;
+  /**
+   * Read-only probe. Exit 0: holds. Exit 1: does not hold. Any other exit: the probe itself failed
+   * (a ProbeError, never "absent"). On exit 1 it may print what is there instead (one short line,
+   * or for files the current content, which the engine uses for --diff unless `secret`).
+   */
+  check: Shell;
+  /**
+   * Makes the resource hold. Runs only after `check` said 1, in the same shell. It may save what it
+   * replaces into the directory "$FLEET_STATE" (created fresh for this step, on the host, 0700) so
+   * that `revert` can put it back. Failure semantics: a non-zero exit fails the step; the engine then
+   * runs this step's `revert` too (apply may have half-run), then the earlier steps' in reverse.
+   */
+  apply: Shell;
+  /**
+   * Returns the host to the state before this run's `apply`, using "$FLEET_STATE". Idempotent (it
+   * may run after a half-done apply, or twice after a crash). Must not contain secrets: it is
+   * stored in the on-host journal. Work that must wait until every other step is reverted (restart a
+   * daemon once its old config is back) is appended as shell lines to the file "$FLEET_DEFER".
+   */
+  revert: Shell;
+  /**
+   * Teardown (the wg0-down step): removes the resource whatever its state. Idempotent: removing
+   * what is already gone succeeds. Checks before it acts, so a partly deployed host tears down.
+   */
+  undo: Shell;
+  /** False for things teardown must leave (packages). Default true. */
+  teardown?: boolean;
+  /** Check output and diffs are never shown (file content with keys). */
+  secret?: boolean;
+  /** For --diff: the desired content of a file (absent when secret). */
+  desiredContent?: string;
+  /** Ids of resources whose change forces this one to re-apply (a daemon watching its config). */
+  watches?: string[];
+}
+
+export interface Module<A> {
+  name: string;
+  /** Strict zod schema; each field has `.describe()`. */
+  schema: z.ZodType<A>;
+  /** The part of the id after `<module>:`: what makes two resources the same object. */
+  identity(args: A): string;
+  /** Render the resource. Args are already validated by `schema`. */
+  render(args: A): Resource;
+}

@@ -1,0 +1,122 @@
+/**
+ * Typed primitives shared by the inventory schema and the modules. Every inventory value passes
+ * through one of these before it is rendered into shell (DESIGN invariant 4).
+ */
+import { z } from 'zod';
+
+const octet = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4_RE = new RegExp(`^${octet}(\\.${octet}){3}$`);
+
+export function isIPv4(s: string): boolean {
+  return IPV4_RE.test(s);
+}
+
+export function ipv4ToInt(s: string): number {
+  return s.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+export function intToIPv4(n: number): string {
+  return [24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join('.');
+}
+
+export interface Cidr {
+  address: string;
+  prefix: number;
+}
+
+export function parseCidr(s: string): Cidr | undefined {
+  const m = /^([^/]+)\/(\d{1,2})$/.exec(s);
+  if (!m || !isIPv4(m[1]!)) return undefined;
+  const prefix = Number(m[2]);
+  if (prefix > 32) return undefined;
+  return { address: m[1]!, prefix };
+}
+
+/** Network address of a CIDR (host bits cleared). */
+export function networkOf(c: Cidr): string {
+  const size = 2 ** (32 - c.prefix);
+  return intToIPv4(Math.floor(ipv4ToInt(c.address) / size) * size);
+}
+
+export function cidrContains(net: Cidr, ip: string): boolean {
+  const size = 2 ** (32 - net.prefix);
+  return Math.floor(ipv4ToInt(ip) / size) === Math.floor(ipv4ToInt(net.address) / size);
+}
+
+export const ipv4 = z.string().refine(isIPv4, { message: 'expected an IPv4 address like 10.4.0.1' }).describe('IPv4 address');
+
+/** A network in CIDR form whose host bits are zero (10.4.0.0/25, not 10.4.0.1/25). */
+export const cidr = z
+  .string()
+  .refine((s) => parseCidr(s) !== undefined, { message: 'expected a network in CIDR form like 10.4.0.0/24' })
+  .refine(
+    (s) => {
+      const c = parseCidr(s);
+      return !c || networkOf(c) === c.address;
+    },
+    { message: 'host bits are set: use the network address (e.g. 10.4.0.0/24)' },
+  )
+  .describe('IPv4 network (CIDR)');
+
+/** An interface address with its prefix (10.4.0.1/24): host bits allowed. */
+export const ifaceAddress = z
+  .string()
+  .refine((s) => parseCidr(s) !== undefined, { message: 'expected an address with prefix like 10.4.0.1/24' })
+  .describe('IPv4 address with prefix length');
+
+/** Linux IFNAMSIZ is 16 including the NUL; '/' and whitespace are not allowed. */
+export const ifname = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'expected an interface name (1-15 characters: letters, digits, _ . -)')
+  .describe('network interface name');
+
+/** ip-netns(8) names become files under /run/netns. */
+export const netnsName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'expected a namespace name (letters, digits, _ . -; up to 32)')
+  .describe('network namespace name');
+
+export const port = z.number().int().min(1).max(65535).describe('TCP/UDP port (1-65535)');
+
+/** A WireGuard key: 32 bytes, base64 (44 characters ending in '='). */
+export const wgKey = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, 'expected a WireGuard public key (44 base64 characters ending in =)')
+  .describe('WireGuard public key');
+
+/** A firewall mark: 0x-hex or decimal in YAML, normalised to lowercase hex. */
+export const fwmark = z
+  .union([z.number().int().min(1).max(0xffffffff), z.string().regex(/^0x[0-9a-fA-F]{1,8}$/, 'expected a mark like 0x200')])
+  .transform((v) => `0x${(typeof v === 'number' ? v : parseInt(v, 16)).toString(16)}`)
+  .describe('firewall mark (e.g. 0x200)');
+
+/** Routing table id: 1-252 user tables and up (253-255 are default/main/local). */
+export const tableId = z
+  .number()
+  .int()
+  .min(1)
+  .max(0xffffffff)
+  .refine((n) => n < 253 || n > 255, { message: 'tables 253-255 are the kernel default/main/local tables' })
+  .describe('routing table id');
+
+export const absPath = z
+  .string()
+  .regex(/^\/[^\0\n]*$/, 'expected an absolute path')
+  .refine((s) => !s.split('/').includes('..'), { message: 'a path must not contain ..' })
+  .describe('absolute path');
+
+/** File modes are strings: YAML reads an unquoted 0644 as the number 644. */
+export const fileMode = z
+  .string()
+  .regex(/^0?[0-7]{3,4}$/, "expected an octal mode in quotes, like '0600'")
+  .describe('file mode (octal string)');
+
+export const hostname = z
+  .string()
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/, 'expected a DNS name')
+  .describe('DNS name');
+
+export const userName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/, 'expected a Unix user name')
+  .describe('Unix user name');
