@@ -1,0 +1,118 @@
+/**
+ * Apply: ONE round trip that journals and applies the planned changes in order, verifies each,
+ * and on the first failure reverts every started step in reverse (the host returns to its
+ * pre-deploy state). Progress markers stream back as the steps run.
+ */
+import { InternalError, LockError } from '../errors.js';
+import type { Transport } from '../transport/types.js';
+import { describeLock, journalFacts } from './journal.js';
+import { changes, type HostPlan, type PlanItem } from './plan.js';
+import { applyScript, decodeField, newToken, parseMarkers, type Marker, type RunMeta, type ScriptContext } from './script.js';
+
+export type StepOutcome = 'ok' | 'skip' | 'fail' | 'pending';
+
+export interface StepResult {
+  item: PlanItem;
+  outcome: StepOutcome;
+}
+
+export interface StepFailure {
+  index: number;
+  id: string;
+  /** apply: the apply exited non-zero; verify: it ran but the check still fails; probe: the check broke. */
+  phase: 'apply' | 'verify' | 'probe';
+  exitCode: number;
+  output: string;
+}
+
+export interface ApplyOutcome {
+  runId: string;
+  steps: StepResult[];
+  failure?: StepFailure;
+  /** 'ok': every started step reverted; 'failed': some revert failed (see revertFailures). */
+  rollback?: 'ok' | 'failed';
+  revertFailures: { step: string; output: string }[];
+  /** Set when the run never started because the host holds an unfinished run. */
+  unfinished?: { run: string; status: string };
+}
+
+export interface ApplyOptions {
+  breakLock?: boolean;
+  /** Test-only fault injection (FLEET_TEST_FAIL_STEP): resource id or 1-based position among changes. */
+  failStep?: string;
+  onStep?: (step: StepResult) => void;
+}
+
+export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx: Omit<ScriptContext, 'token'> = {}, opts: ApplyOptions = {}): Promise<ApplyOutcome> {
+  const todo = changes(plan);
+  const steps: StepResult[] = todo.map((item) => ({ item, outcome: 'pending' }));
+  const byIndex = new Map(steps.map((s) => [s.item.index, s]));
+  const token = newToken();
+  const script = applyScript(
+    { ...ctx, token },
+    meta,
+    todo.map((item, n) => ({
+      index: item.index,
+      resource: item.desired.resource,
+      injectFailure: opts.failStep !== undefined && (opts.failStep === item.desired.resource.id || opts.failStep === String(n + 1)),
+    })),
+    { breakLock: opts.breakLock },
+  );
+  let buffered = '';
+  const res = await t.run(script, {
+    onStdout: (chunk) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const m of parseMarkers(token, lines.join('\n'))) {
+        if (m.kind !== 'step') continue;
+        const s = byIndex.get(Number(m.fields[0]));
+        if (s) {
+          s.outcome = m.fields[1] === 'skip' ? 'skip' : 'ok';
+          opts.onStep?.(s);
+        }
+      }
+    },
+  });
+  const markers = parseMarkers(token, res.stdout);
+  for (const m of markers.filter((x) => x.kind === 'step')) {
+    const s = byIndex.get(Number(m.fields[0]));
+    if (s) s.outcome = m.fields[1] === 'skip' ? 'skip' : 'ok';
+  }
+  const outcome: ApplyOutcome = { runId: meta.runId, steps, revertFailures: [] };
+  const lock = journalFacts(markers).lock;
+  if (lock) throw new LockError(`${t.host}: ${describeLock(lock)}`, { hint: lock.state === 'stale' ? 'the run that held it is gone: re-run with --break-lock' : 'wait for the other run to finish' });
+  const unfinished = markers.find((m) => m.kind === 'unfinished');
+  if (unfinished) {
+    outcome.unfinished = { run: unfinished.fields[0] ?? '', status: unfinished.fields[1] ?? '' };
+    return outcome;
+  }
+  collectFailure(markers, outcome, byIndex);
+  if (!outcome.failure && !markers.some((m) => m.kind === 'complete')) {
+    const err = markers.find((m) => m.kind === 'error');
+    throw new InternalError(
+      `${t.host}: the apply script ended without completing (exit ${res.code})${err ? `: ${decodeField(err.fields[0])}` : ''}: ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    );
+  }
+  return outcome;
+}
+
+export function collectFailure(markers: Marker[], outcome: ApplyOutcome, byIndex?: Map<number, StepResult>): void {
+  for (const m of markers) {
+    if (m.kind === 'fail') {
+      const index = Number(m.fields[0]);
+      const s = byIndex?.get(index);
+      if (s) s.outcome = 'fail';
+      outcome.failure = {
+        index,
+        id: s?.item.desired.resource.id ?? String(index),
+        phase: (m.fields[1] as StepFailure['phase']) ?? 'apply',
+        exitCode: Number(m.fields[2]),
+        output: decodeField(m.fields[3]),
+      };
+    }
+    if (m.kind === 'revertfail') outcome.revertFailures.push({ step: m.fields[0] ?? '?', output: decodeField(m.fields[1]) });
+    if (m.kind === 'rolledback') outcome.rollback = m.fields[0] === 'ok' ? 'ok' : 'failed';
+  }
+}
+

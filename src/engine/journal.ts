@@ -1,0 +1,44 @@
+/** What a host's journal says: parsed from the facts every script prints first. */
+import { decodeField, type Marker } from './script.js';
+
+export interface LockInfo {
+  state: 'live' | 'stale';
+  owner: Record<string, string>;
+}
+
+export interface JournalFacts {
+  lock?: LockInfo;
+  /** The newest run on the host and its status. */
+  latest?: { run: string; status: string; meta: Record<string, string> };
+  lastSuccess?: Record<string, string>;
+}
+
+export function parseKeyValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+export function journalFacts(markers: Marker[]): JournalFacts {
+  const facts: JournalFacts = {};
+  for (const m of markers) {
+    if (m.kind === 'lock') facts.lock = { state: m.fields[0] === 'live' ? 'live' : 'stale', owner: parseKeyValues(decodeField(m.fields[1])) };
+    if (m.kind === 'journal') facts.latest = { run: m.fields[0] ?? '', status: m.fields[1] ?? 'unknown', meta: parseKeyValues(decodeField(m.fields[2])) };
+    if (m.kind === 'lastsuccess') facts.lastSuccess = parseKeyValues(decodeField(m.fields[0]));
+  }
+  return facts;
+}
+
+export const UNFINISHED = new Set(['running', 'interrupted', 'rollback-failed']);
+
+export function isUnfinished(facts: JournalFacts): boolean {
+  return !!facts.latest && UNFINISHED.has(facts.latest.status) && facts.lock?.state !== 'live';
+}
+
+export function describeLock(lock: LockInfo): string {
+  const o = lock.owner;
+  return `${lock.state === 'stale' ? 'stale lock' : 'locked'} by run ${o.run ?? '?'} (${o.user ?? '?'}@${o.controller ?? '?'}, since ${o.since ?? '?'})`;
+}

@@ -1,0 +1,24 @@
+/**
+ * Where fleet keeps its state on a host. The journal lives on the host, not the controller, so
+ * that any controller can see an unfinished run and roll it back.
+ *
+ *   /var/lib/fleet/              0700
+ *     lock/owner                 held by the running deploy or rollback (mkdir is the atomic lock)
+ *     last-success               run id, user, controller and time of the last good deploy
+ *     runs/<run-id>/
+ *       meta                     who, when, what (no secrets)
+ *       status                   running | complete | failed-rolled-back | rolled-back | interrupted
+ *       log                      start K / ok K / skip K / fail K / reverted K, appended as it goes
+ *       steps/K/id               the resource id of step K
+ *       steps/K/revert.sh        the step's revert fragment (no secrets, by the module contract)
+ *       steps/K/state/           what the step's apply saved for its revert (0700)
+ *       defer                    revert work that waits for every other revert (daemon restarts)
+ */
+export const DEFAULT_STATE_DIR = '/var/lib/fleet';
+
+export type RunStatus = 'running' | 'complete' | 'failed-rolled-back' | 'rollback-failed' | 'rolled-back' | 'interrupted' | 'teardown';
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${Math.random().toString(36).slice(2, 8)}`;
+}

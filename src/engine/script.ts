@@ -1,0 +1,254 @@
+/**
+ * The remote scripts: one per round trip (DESIGN invariant 1). Every script is POSIX sh (dash), runs
+ * the modules' fragments in subshells, and reports through marker lines on stdout:
+ *
+ *   <token> <kind> <fields...>      payload fields are base64, '-' when empty
+ *
+ * The token is random per script, so nothing a fragment prints can be mistaken for a marker.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Resource } from '../modules/types.js';
+import { raw, sh, Shell } from '../shell/sh.js';
+import { DEFAULT_STATE_DIR } from './layout.js';
+
+export function newToken(): string {
+  return `@@fleet-${randomBytes(6).toString('hex')}`;
+}
+
+export interface ScriptContext {
+  token: string;
+  /** On-host state directory (journal, lock). Tests point it at a temp dir. */
+  stateDir?: string;
+}
+
+/** Shell helpers shared by every script. `fleet_revert_run DIR` undoes a run's started steps in reverse. */
+function prelude(ctx: ScriptContext): Shell {
+  return Shell.join([
+    sh`T=${ctx.token}`,
+    sh`J=${ctx.stateDir ?? DEFAULT_STATE_DIR}`,
+    raw(`export LC_ALL=C
+umask 022
+fleet_b64() { base64 | tr -d '\\n'; }
+fleet_field() { v=$(fleet_b64); [ -n "$v" ] && printf '%s' "$v" || printf -; }
+fleet_mark() { printf '%s %s\\n' "$T" "$*"; }
+fleet_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+fleet_lock_info() {
+  if [ -d "$J/lock" ]; then
+    pid=$(sed -n 's/^pid=//p' "$J/lock/owner" 2>/dev/null)
+    state=live
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then state=stale; fi
+    fleet_mark lock "$state" "$(cat "$J/lock/owner" 2>/dev/null | fleet_field)"
+  fi
+}
+fleet_lock() {
+  [ "\${FLEET_BREAK_LOCK:-0}" = 1 ] && rm -rf "$J/lock"
+  mkdir -p "$J" && chmod 700 "$J" || { fleet_mark error "$(printf 'cannot create %s' "$J" | fleet_field)"; exit 3; }
+  if ! mkdir "$J/lock" 2>/dev/null; then fleet_lock_info; exit 4; fi
+  printf 'run=%s\\npid=%s\\nuser=%s\\ncontroller=%s\\nsince=%s\\n' "$1" "$$" "$FLEET_USER" "$FLEET_CONTROLLER" "$(fleet_now)" > "$J/lock/owner"
+  trap 'rm -rf "$J/lock"' EXIT
+  trap 'fleet_interrupted; exit 130' HUP INT TERM PIPE
+}
+fleet_interrupted() { [ -n "\${RUN:-}" ] && [ "$(cat "$RUN/status" 2>/dev/null)" = running ] && echo interrupted > "$RUN/status"; }
+fleet_latest_run() { ls -1 "$J/runs" 2>/dev/null | tail -n 1; }
+fleet_revert_run() {
+  d=$1; rf=0
+  for k in $(sed -n 's/^start //p' "$d/log" | sort -rn); do
+    grep -qx "reverted $k" "$d/log" && continue
+    if ( export FLEET_STATE="$d/steps/$k/state" FLEET_DEFER="$d/defer"; . "$d/steps/$k/revert.sh" ) >"$d/steps/$k/revert.out" 2>&1; then
+      echo "reverted $k" >> "$d/log"; fleet_mark reverted "$k"
+    else
+      rf=1; fleet_mark revertfail "$k" "$(tail -c 2000 "$d/steps/$k/revert.out" | fleet_field)"
+    fi
+  done
+  if [ -f "$d/defer" ]; then
+    if ( . "$d/defer" ) >"$d/defer.out" 2>&1; then rm -f "$d/defer"; else rf=1; fleet_mark revertfail defer "$(tail -c 2000 "$d/defer.out" | fleet_field)"; fi
+  fi
+  return $rf
+}
+fleet_journal_facts() {
+  fleet_lock_info
+  r=$(fleet_latest_run)
+  if [ -n "$r" ]; then fleet_mark journal "$r" "$(cat "$J/runs/$r/status" 2>/dev/null || echo unknown)" "$(cat "$J/runs/$r/meta" 2>/dev/null | fleet_field)"; fi
+  if [ -f "$J/last-success" ]; then fleet_mark lastsuccess "$(fleet_b64 < "$J/last-success")"; fi
+}`),
+  ]);
+}
+
+/** The read-only plan: journal facts, then every resource's check. Writes nothing but a temp file. */
+export function planScript(ctx: ScriptContext, resources: Resource[]): Shell {
+  const checks = resources.map((r, i) =>
+    Shell.join([
+      raw(`out=$( (`),
+      r.check,
+      raw(`) 2>"$E" ); rc=$?`),
+      raw(`if [ $rc -gt 1 ]; then err=$(tail -c 2000 "$E" | fleet_field); else err=-; fi`),
+      raw(`fleet_mark check ${i} $rc "$(printf '%s' "$out" | fleet_field)" "$err"`),
+    ]),
+  );
+  return Shell.join([
+    prelude(ctx),
+    raw(`E=$(mktemp) || exit 3`),
+    raw(`fleet_journal_facts`),
+    ...checks,
+    raw(`rm -f "$E"`),
+    raw(`fleet_mark end`),
+  ]);
+}
+
+export interface ApplyStep {
+  /** Index of the resource in the host's desired state (the plan's numbering). */
+  index: number;
+  resource: Resource;
+  /** Test-only fault injection: the step's apply runs, then the step fails. */
+  injectFailure?: boolean;
+}
+
+export interface RunMeta {
+  runId: string;
+  user: string;
+  controller: string;
+  roles: string[];
+}
+
+function metaLines(meta: RunMeta, kind: string): Shell {
+  return sh`printf 'run=%s\nkind=%s\nuser=%s\ncontroller=%s\nroles=%s\nstarted=%s\n' ${meta.runId} ${kind} ${meta.user} ${meta.controller} ${meta.roles.join(',')} "$(fleet_now)" > "$RUN/meta"`;
+}
+
+function lockAndRun(meta: RunMeta, kind: string, breakLock: boolean): Shell {
+  return Shell.join([
+    sh`FLEET_USER=${meta.user} FLEET_CONTROLLER=${meta.controller} FLEET_BREAK_LOCK=${breakLock ? '1' : '0'}`,
+    sh`fleet_lock ${meta.runId}`,
+    newRun(meta, kind),
+  ]);
+}
+
+function newRun(meta: RunMeta, kind: string): Shell {
+  return Shell.join([
+    sh`RUN="$J/runs/"${meta.runId}`,
+    raw(`mkdir -p "$RUN/steps" && chmod 700 "$J/runs" "$RUN" && echo running > "$RUN/status" && : > "$RUN/log" || { fleet_mark error "$(echo cannot write journal | fleet_field)"; exit 3; }`),
+    metaLines(meta, kind),
+  ]);
+}
+
+/**
+ * Applies the steps in order. Before each step the journal records it (revert first, then
+ * "start K"), so a lost connection leaves a journal that says exactly how far the run got. Each
+ * step re-runs its check in the same shell (plan drift cannot apply a step twice) and re-checks
+ * after applying (verify). On the first failure every started step is reverted in reverse.
+ */
+export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[], opts: { breakLock?: boolean } = {}): Shell {
+  const body = steps.map(({ index: k, resource: r, injectFailure }) =>
+    Shell.join([
+      raw(`S="$RUN/steps/${k}"; mkdir -p "$S/state" && chmod 700 "$S/state"`),
+      sh`printf '%s\n' ${r.id} > "$S/id"`,
+      sh`printf '%s' ${Buffer.from(r.revert.text).toString('base64')} | base64 -d > "$S/revert.sh"`,
+      raw(`echo "start ${k}" >> "$RUN/log"`),
+      raw(`export FLEET_STATE="$S/state" FLEET_DEFER="$RUN/defer"`),
+      raw(`( `),
+      r.check,
+      raw(` ) >/dev/null 2>"$S/check.err"; c=$?`),
+      raw(`if [ $c -eq 0 ]; then echo "skip ${k}" >> "$RUN/log"; fleet_mark step ${k} skip`),
+      raw(`elif [ $c -eq 1 ]; then`),
+      raw(`  ( `),
+      r.apply,
+      raw(`  ) >"$S/out" 2>&1; a=$?`),
+      raw(injectFailure ? `  [ $a -eq 0 ] && { echo 'fleet: injected failure (FLEET_TEST_FAIL_STEP)' >> "$S/out"; a=97; }` : ':'),
+      raw(`  if [ $a -ne 0 ]; then fleet_fail ${k} apply $a "$S/out"; fi`),
+      raw(`  ( `),
+      r.check,
+      raw(`  ) >"$S/verify.out" 2>&1; v=$?`),
+      raw(`  if [ $v -ne 0 ]; then fleet_fail ${k} verify $v "$S/verify.out"; fi`),
+      raw(`  echo "ok ${k}" >> "$RUN/log"; fleet_mark step ${k} ok`),
+      raw(`else fleet_fail ${k} probe $c "$S/check.err"; fi`),
+    ]),
+  );
+  return Shell.join([
+    prelude(ctx),
+    raw(`fleet_fail() {
+  echo "fail $1" >> "$RUN/log"
+  fleet_mark fail "$1" "$2" "$3" "$(tail -c 4000 "$4" 2>/dev/null | fleet_field)"
+  if fleet_revert_run "$RUN"; then echo failed-rolled-back > "$RUN/status"; fleet_mark rolledback ok
+  else echo rollback-failed > "$RUN/status"; fleet_mark rolledback failed; fi
+  exit 0
+}`),
+    sh`FLEET_USER=${meta.user} FLEET_CONTROLLER=${meta.controller} FLEET_BREAK_LOCK=${opts.breakLock ? '1' : '0'}`,
+    sh`fleet_lock ${meta.runId}`,
+    // An unfinished run must be rolled back (or finished) before anything else touches the host.
+    raw(`r=$(fleet_latest_run)
+if [ -n "$r" ]; then case "$(cat "$J/runs/$r/status" 2>/dev/null)" in
+  running|interrupted|rollback-failed) fleet_mark unfinished "$r" "$(cat "$J/runs/$r/status")"; exit 5 ;;
+esac; fi`),
+    newRun(meta, 'deploy'),
+    ...body,
+    raw(`echo complete > "$RUN/status"`),
+    sh`printf 'run=%s\nuser=%s\ncontroller=%s\nfinished=%s\n' ${meta.runId} ${meta.user} ${meta.controller} "$(fleet_now)" > "$J/last-success"`,
+    raw(`fleet_mark complete`),
+  ]);
+}
+
+/**
+ * Undoes a journaled run: `last` picks the newest run if it is unfinished; `previous` the newest
+ * if it completed (reverting a good deploy to the state before it).
+ */
+export function revertRunScript(ctx: ScriptContext, meta: RunMeta, which: 'last' | 'previous', opts: { breakLock?: boolean } = {}): Shell {
+  const wanted = which === 'last' ? 'running|interrupted|rollback-failed' : 'complete';
+  return Shell.join([
+    prelude(ctx),
+    sh`FLEET_USER=${meta.user} FLEET_CONTROLLER=${meta.controller} FLEET_BREAK_LOCK=${opts.breakLock ? '1' : '0'}`,
+    sh`fleet_lock ${meta.runId}`,
+    raw(`r=$(fleet_latest_run)
+if [ -z "$r" ]; then fleet_mark norun; exit 0; fi
+RUN="$J/runs/$r"; st=$(cat "$RUN/status" 2>/dev/null)
+case "$st" in
+  ${wanted}) ;;
+  *) fleet_mark notapplicable "$r" "$st"; exit 0 ;;
+esac
+fleet_mark reverting "$r" "$st"
+if fleet_revert_run "$RUN"; then echo rolled-back > "$RUN/status"; fleet_mark rolledback ok
+else echo rollback-failed > "$RUN/status"; fleet_mark rolledback failed; fi`),
+    which === 'previous' ? raw(`rm -f "$J/last-success"`) : raw(':'),
+  ]);
+}
+
+/** Full teardown: every resource's undo in reverse order, each guarded by its own check. */
+export function teardownScript(ctx: ScriptContext, meta: RunMeta, resources: Resource[], opts: { breakLock?: boolean } = {}): Shell {
+  const steps = resources
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }) => r.teardown !== false)
+    .reverse()
+    .map(({ r, i }) =>
+      Shell.join([
+        raw(`if ( `),
+        r.undo,
+        raw(` ) >"$E" 2>&1; then fleet_mark undo ${i} ok; else fails=1; fleet_mark undo ${i} fail "$(tail -c 2000 "$E" | fleet_field)"; fi`),
+      ]),
+    );
+  return Shell.join([
+    prelude(ctx),
+    lockAndRun(meta, 'teardown', opts.breakLock ?? false),
+    raw(`E=$(mktemp) || exit 3; fails=0`),
+    ...steps,
+    raw(`rm -f "$E" "$J/last-success"`),
+    raw(`if [ $fails -eq 0 ]; then echo teardown > "$RUN/status"; fleet_mark complete; else echo rollback-failed > "$RUN/status"; fleet_mark incomplete; fi`),
+  ]);
+}
+
+export interface Marker {
+  kind: string;
+  fields: string[];
+}
+
+export function parseMarkers(token: string, stdout: string): Marker[] {
+  const out: Marker[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith(`${token} `)) continue;
+    const [, kind, ...fields] = line.split(' ');
+    if (kind) out.push({ kind, fields });
+  }
+  return out;
+}
+
+export function decodeField(f: string | undefined): string {
+  if (!f || f === '-') return '';
+  return Buffer.from(f, 'base64').toString('utf8');
+}

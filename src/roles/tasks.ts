@@ -1,0 +1,111 @@
+/**
+ * Roles are data: roles/<role>/tasks.yaml names modules and their arguments (templated with the
+ * host's variables), roles/<role>/templates/ holds file templates. This turns them into the host's
+ * desired state: an ordered list of Resources.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { ModuleArgsError } from '../errors.js';
+import { renderResource } from '../modules/index.js';
+import type { Resource } from '../modules/types.js';
+import { rolesDir } from './defaults.js';
+import { ROLE_ORDER, type RoleName } from './order.js';
+import { createEnv, renderValue } from './template.js';
+
+const taskSchema = z.strictObject({
+  name: z.string().min(1).describe('what the task makes true, for the plan and the recap'),
+  module: z.string().min(1),
+  args: z.record(z.string(), z.unknown()),
+  /** Renders the task once per element; `item` and `item_index` are in scope. */
+  loop: z.string().optional(),
+  /** A Jinja expression; the task is skipped when it is false. */
+  when: z.string().optional(),
+  /** A file in templates/ rendered into args.content. */
+  template: z.string().optional(),
+  /** A controller-side file (templated path) read into args.content. */
+  src: z.string().optional(),
+  /** Names of tasks in this role whose change re-applies this one (restart on config change). */
+  watches: z.array(z.string()).optional(),
+});
+export type Task = z.infer<typeof taskSchema>;
+
+export interface DesiredResource {
+  role: RoleName;
+  task: string;
+  resource: Resource;
+}
+
+export function loadTasks(role: RoleName, dir = rolesDir()): Task[] {
+  const file = path.join(dir, role, 'tasks.yaml');
+  const doc = parse(readFileSync(file, 'utf8')) ?? [];
+  const res = z.array(taskSchema).safeParse(doc);
+  if (!res.success) {
+    throw new ModuleArgsError(`${file}: ${res.error.issues.map((i) => `task ${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return res.data;
+}
+
+/** The host's desired state for the given roles, in role order then task order. */
+export function desiredState(vars: Record<string, unknown>, roles: readonly RoleName[] = ROLE_ORDER, dir = rolesDir()): DesiredResource[] {
+  const out: DesiredResource[] = [];
+  const seen = new Map<string, string>();
+  for (const role of ROLE_ORDER.filter((r) => roles.includes(r))) {
+    const env = createEnv([path.join(dir, role, 'templates')]);
+    const byTask = new Map<string, string[]>();
+    loadTasks(role, dir).forEach((task, n) => {
+      const where = `roles/${role}/tasks.yaml task ${n + 1} (${task.name})`;
+      const items: unknown[] = task.loop === undefined ? [undefined] : toList(renderIn(env, task.loop, vars, where), where);
+      items.forEach((item, itemIndex) => {
+        const ctx = task.loop === undefined ? vars : { ...vars, item, item_index: itemIndex };
+        if (task.when !== undefined && !renderIn(env, task.when, ctx, where)) return;
+        const args = renderIn(env, task.args, ctx, where) as Record<string, unknown>;
+        if (task.template) args.content = renderTemplate(env, task.template, ctx, where);
+        if (task.src) {
+          const file = String(renderIn(env, task.src, ctx, where));
+          try {
+            args.content = readFileSync(file, 'utf8');
+          } catch (err) {
+            throw new ModuleArgsError(`${where}: cannot read ${file}: ${(err as Error).message}`);
+          }
+        }
+        const resource = renderResource(task.module, args, where);
+        const name = String(renderIn(env, task.name, ctx, where));
+        const dup = seen.get(resource.id);
+        if (dup) throw new ModuleArgsError(`${where}: resource ${resource.id} is also declared by ${dup}`);
+        seen.set(resource.id, where);
+        const watches = (task.watches ?? []).flatMap((w) => {
+          const ids = byTask.get(w);
+          if (!ids) throw new ModuleArgsError(`${where}: watches '${w}', which is not an earlier task of role ${role}`);
+          return ids;
+        });
+        if (watches.length) resource.watches = [...(resource.watches ?? []), ...watches];
+        byTask.set(task.name, [...(byTask.get(task.name) ?? []), resource.id]);
+        out.push({ role, task: name, resource });
+      });
+    });
+  }
+  return out;
+}
+
+function renderIn(env: ReturnType<typeof createEnv>, value: unknown, ctx: Record<string, unknown>, where: string): unknown {
+  try {
+    return renderValue(env, value, ctx);
+  } catch (err) {
+    throw new ModuleArgsError(`${where}: ${(err as Error).message.replace(/^\(unknown path\)\s*/, '')}`);
+  }
+}
+
+function renderTemplate(env: ReturnType<typeof createEnv>, name: string, ctx: Record<string, unknown>, where: string): string {
+  try {
+    return env.render(name, ctx);
+  } catch (err) {
+    throw new ModuleArgsError(`${where}: template ${name}: ${(err as Error).message}`);
+  }
+}
+
+function toList(v: unknown, where: string): unknown[] {
+  if (!Array.isArray(v)) throw new ModuleArgsError(`${where}: loop must give a list, got ${JSON.stringify(v)}`);
+  return v;
+}
