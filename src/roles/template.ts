@@ -29,6 +29,10 @@ export function createEnv(searchPaths: string[] = []): nunjucks.Environment {
   });
   /** 10.4.0.1/24 -> 24 */
   env.addFilter('prefix', (v: unknown) => cidrOrThrow(v, 'prefix').prefix);
+  /** inventory peers (name, public_key, allowed_ips) -> wireguard-interface peers */
+  env.addFilter('wgpeers', (peers: unknown) =>
+    (peers as { public_key: string; allowed_ips: string[] }[]).map((p) => ({ publicKey: p.public_key, allowedIps: p.allowed_ips })),
+  );
   return env;
 }
 
