@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { deployFleet } from '../engine/fleet.js';
+import type { Host } from '../inventory/index.js';
+import { desiredState, type DesiredResource } from '../roles/tasks.js';
+import { itemDiff } from '../report/diff.js';
+import { fleetJson } from '../report/json.js';
+import { createProgress, progressMode } from '../report/live.js';
+import { recap } from '../report/recap.js';
+import { changes } from '../engine/plan.js';
+import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
+import { EXIT_HELP, exitCodeForResults } from './exit-codes.js';
+import { addConnectionOptions, addRoleOptions, percent, selectedRoles } from './options.js';
+
+/** Renders every host's desired state before any host is contacted: bad input runs nothing. */
+export function renderDesired(hosts: Host[], roles: readonly string[]): Map<string, DesiredResource[]> {
+  return new Map(hosts.map((h) => [h.name, desiredState(h.vars as unknown as Record<string, unknown>, roles as never)]));
+}
+
+export function registerDeployCommand(program: Command): void {
+  const cmd = program
+    .command('deploy')
+    .argument('[inventory]', 'inventory file (same as -i)')
+    .description('bring every gateway to the desired state: plan, apply what differs, verify; a failed host is rolled back')
+    .option('-C, --check', 'print the plan and change nothing')
+    .option('-D, --diff', 'show file diffs and rule changes')
+    .option('--fail-fast', 'stop starting new hosts after the first failure')
+    .option('--max-fail-percent <pct>', 'stop starting new hosts when more than this share of hosts failed', percent)
+    .option('--break-lock', 'remove a stale lock left by a dead run before deploying');
+  addInventoryOptions(cmd);
+  addRoleOptions(cmd);
+  addConnectionOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  fleet deploy inventory/lab.yaml                 deploy every gateway
+  fleet deploy -i prod.yaml --limit 'eu-*' --check --diff
+  fleet deploy -i prod.yaml --roles dnsmasq -e dns_upstreams='[9.9.9.9]'
+  fleet deploy -i prod.yaml --json > run.json     machine-readable result
+
+${EXIT_HELP}`,
+  );
+  cmd.action(async (file: string | undefined, opts) => {
+    const started = performance.now();
+    const inv = inventoryFromOptions({ ...opts, inventory: file ?? opts.inventory });
+    const roles = selectedRoles(opts);
+    const desired = renderDesired(inv.hosts, roles);
+    const progress = createProgress(progressMode(!!opts.json), inv.hosts.map((h) => h.name), opts.check ? 'checking' : 'applying', !!opts.check);
+    for (const w of inv.warnings) if (!opts.json) process.stderr.write(`warning: ${w}\n`);
+    const results = await deployFleet(inv.hosts, desired, {
+      roles,
+      check: !!opts.check,
+      breakLock: !!opts.breakLock,
+      forks: opts.forks,
+      failFast: !!opts.failFast,
+      maxFailPercent: opts.maxFailPercent,
+      ssh: { acceptNewHostKeys: !!opts.acceptNewHostKeys, connectTimeout: opts.connectTimeout },
+      onEvent: (e) => progress.onEvent(e),
+    });
+    await progress.finish();
+    const secondsTaken = (performance.now() - started) / 1000;
+    if (opts.json) {
+      process.stdout.write(`${fleetJson('deploy', results, { check: !!opts.check, seconds: secondsTaken })}\n`);
+    } else {
+      if (opts.check || opts.diff) {
+        for (const r of results) {
+          const todo = r.plan ? changes(r.plan) : [];
+          if (!todo.length) continue;
+          process.stdout.write(`\n${r.host}: ${todo.length} to change\n`);
+          for (const item of todo) {
+            process.stdout.write(opts.diff ? `${itemDiff(item)}\n` : `  ~ [${item.desired.role}] ${item.desired.resource.title}${item.because ? ` (${item.because})` : ''}\n`);
+          }
+        }
+      }
+      process.stdout.write(`\n${recap(results, { check: !!opts.check })}\n`);
+    }
+    process.exitCode = exitCodeForResults(results);
+  });
+}

@@ -1,0 +1,163 @@
+/**
+ * Runs an operation over many hosts in parallel (p-limit, --forks), one connection per host.
+ * Desired state is rendered for every host BEFORE any host is contacted, so bad input changes
+ * nothing anywhere. Per host: connect -> plan -> (check stops here) -> apply (with in-script
+ * rollback) -> report. Other hosts go on after a failure unless --fail-fast or --max-fail-percent.
+ */
+import os from 'node:os';
+import pLimit from 'p-limit';
+import { FleetError, TransportError } from '../errors.js';
+import type { Host } from '../inventory/index.js';
+import type { DesiredResource } from '../roles/tasks.js';
+import { SshTransport, type SshOptions } from '../transport/ssh.js';
+import type { Transport } from '../transport/types.js';
+import { applyHost, type ApplyOutcome, type StepResult } from './apply.js';
+import { describeLock, isUnfinished } from './journal.js';
+import { newRunId } from './layout.js';
+import { changes, planHost, type HostPlan } from './plan.js';
+import type { RunMeta, ScriptContext } from './script.js';
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
+
+export interface HostResult {
+  host: string;
+  status: HostStatus;
+  plan?: HostPlan;
+  apply?: ApplyOutcome;
+  error?: FleetError;
+  roundTrips: number;
+  seconds: number;
+}
+
+export type FleetEvent =
+  | { kind: 'phase'; host: string; phase: 'connecting' | 'planning' | 'applying' | 'done' }
+  | { kind: 'planned'; host: string; plan: HostPlan }
+  | { kind: 'step'; host: string; step: StepResult }
+  | { kind: 'result'; host: string; result: HostResult };
+
+export interface FleetOptions {
+  forks?: number;
+  failFast?: boolean;
+  maxFailPercent?: number;
+  ssh?: SshOptions;
+  onEvent?: (e: FleetEvent) => void;
+  /** Opens the host's transport; tests may pass their own. */
+  connect?: (host: Host) => Promise<Transport>;
+  scriptContext?: Omit<ScriptContext, 'token'>;
+}
+
+export interface DeployOptions extends FleetOptions {
+  check?: boolean;
+  breakLock?: boolean;
+  roles: string[];
+}
+
+export function runMeta(roles: string[]): RunMeta {
+  return { runId: newRunId(), user: os.userInfo().username, controller: os.hostname(), roles };
+}
+
+export function defaultConnect(ssh: SshOptions = {}) {
+  return (host: Host): Promise<Transport> => SshTransport.connect(host.name, host.connection, ssh);
+}
+
+/**
+ * Runs `work` for each host with bounded parallelism; stops starting new hosts once the failure
+ * policy says so (hosts already running finish). Returns results in inventory order.
+ */
+export async function forEachHost(
+  hosts: Host[],
+  opts: FleetOptions,
+  work: (host: Host, t: Transport, started: number) => Promise<HostResult>,
+): Promise<HostResult[]> {
+  const limit = pLimit(Math.max(1, opts.forks ?? Math.min(hosts.length, 50)));
+  const connect = opts.connect ?? defaultConnect(opts.ssh);
+  let failures = 0;
+  let stopped = false;
+  const results = await Promise.all(
+    hosts.map((host) =>
+      limit(async (): Promise<HostResult> => {
+        const started = performance.now();
+        if (stopped) return { host: host.name, status: 'skipped', roundTrips: 0, seconds: 0 };
+        let t: Transport | undefined;
+        let result: HostResult;
+        try {
+          opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'connecting' });
+          t = await connect(host);
+          result = await work(host, t, started);
+        } catch (err) {
+          const error = err instanceof FleetError ? err : new FleetError(`${host.name}: ${(err as Error).message}`, { cause: err });
+          result = {
+            host: host.name,
+            status: err instanceof TransportError && !t ? 'unreachable' : 'failed',
+            error,
+            roundTrips: t?.roundTrips ?? 0,
+            seconds: (performance.now() - started) / 1000,
+          };
+        } finally {
+          await t?.close().catch(() => undefined);
+        }
+        if (result.status === 'failed' || result.status === 'unreachable') {
+          failures++;
+          if (opts.failFast) stopped = true;
+          if (opts.maxFailPercent !== undefined && (failures / hosts.length) * 100 > opts.maxFailPercent) stopped = true;
+        }
+        opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'done' });
+        opts.onEvent?.({ kind: 'result', host: host.name, result });
+        return result;
+      }),
+    ),
+  );
+  return results;
+}
+
+export async function deployFleet(hosts: Host[], desired: Map<string, DesiredResource[]>, opts: DeployOptions): Promise<HostResult[]> {
+  const meta = runMeta(opts.roles);
+  const failStep = process.env.FLEET_TEST_FAIL_STEP;
+  return forEachHost(hosts, opts, async (host, t, started) => {
+    const done = (r: Omit<HostResult, 'host' | 'roundTrips' | 'seconds'>): HostResult => ({
+      host: host.name,
+      roundTrips: t.roundTrips,
+      seconds: (performance.now() - started) / 1000,
+      ...r,
+    });
+    opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'planning' });
+    const plan = await planHost(t, desired.get(host.name) ?? [], opts.scriptContext);
+    opts.onEvent?.({ kind: 'planned', host: host.name, plan });
+    const probeError = plan.items.find((i) => i.error)?.error;
+    if (probeError) return done({ status: 'failed', plan, error: probeError });
+    if (plan.facts.lock?.state === 'live' && !opts.breakLock) {
+      return done({ status: 'failed', plan, error: new FleetError(`${host.name}: ${describeLock(plan.facts.lock)}`, { hint: 'wait for the other run to finish' }) });
+    }
+    if (isUnfinished(plan.facts)) {
+      const l = plan.facts.latest!;
+      return done({
+        status: 'failed',
+        plan,
+        error: new FleetError(`${host.name}: run ${l.run} is unfinished (${l.status}): the host may be half-configured`, {
+          hint: `run 'fleet rollback ${host.name} --last' to undo it, then deploy again`,
+        }),
+      });
+    }
+    const todo = changes(plan);
+    if (opts.check || todo.length === 0) return done({ status: opts.check && todo.length ? 'changed' : 'ok', plan });
+    opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'applying' });
+    const apply = await applyHost(t, plan, meta, opts.scriptContext, {
+      breakLock: opts.breakLock,
+      failStep,
+      onStep: (step) => opts.onEvent?.({ kind: 'step', host: host.name, step }),
+    });
+    if (apply.unfinished) {
+      return done({
+        status: 'failed',
+        plan,
+        apply,
+        error: new FleetError(`${host.name}: run ${apply.unfinished.run} is unfinished (${apply.unfinished.status})`, {
+          hint: `run 'fleet rollback ${host.name} --last' first`,
+        }),
+      });
+    }
+    if (apply.failure) return done({ status: 'failed', plan, apply });
+    const changed = apply.steps.some((s) => s.outcome === 'ok');
+    return done({ status: changed ? 'changed' : 'ok', plan, apply });
+  });
+}
