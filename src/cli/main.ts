@@ -5,6 +5,7 @@ import { EXIT, EXIT_HELP, exitCodeForError } from './exit-codes.js';
 import { registerInventoryCommand } from './inventory.js';
 import { registerLabCommand } from './lab.js';
 import { registerRollbackCommand } from './rollback.js';
+import { registerStatusCommand } from './status.js';
 
 export function buildProgram(): Command {
   const program = new Command('fleet');
@@ -26,6 +27,7 @@ ${EXIT_HELP}`,
     );
   registerDeployCommand(program);
   registerRollbackCommand(program);
+  registerStatusCommand(program);
   registerInventoryCommand(program);
   registerLabCommand(program);
   return program;

@@ -61,53 +61,82 @@ export function defaultConnect(ssh: SshOptions = {}) {
 }
 
 /**
- * Runs `work` for each host with bounded parallelism; stops starting new hosts once the failure
- * policy says so (hosts already running finish). Returns results in inventory order.
+ * Connects to each host (bounded parallelism), runs `work`, always closes. `failed` turns an error
+ * (including a failed connect, when `t` is undefined) into that host's result. `skipIfStopped` is
+ * asked before each host starts (a result means: do not start it); hosts already running finish.
  */
+export async function withEachHost<R>(
+  hosts: Host[],
+  opts: Pick<FleetOptions, 'forks' | 'ssh' | 'connect'>,
+  work: (host: Host, t: Transport, started: number) => Promise<R>,
+  failed: (host: Host, err: unknown, t: Transport | undefined, started: number) => R,
+  skipIfStopped: (host: Host) => R | undefined = () => undefined,
+): Promise<R[]> {
+  const limit = pLimit(Math.max(1, opts.forks ?? Math.min(hosts.length, 50)));
+  const connect = opts.connect ?? defaultConnect(opts.ssh);
+  return Promise.all(
+    hosts.map((host) =>
+      limit(async (): Promise<R> => {
+        const skipped = skipIfStopped(host);
+        if (skipped !== undefined) return skipped;
+        const started = performance.now();
+        let t: Transport | undefined;
+        try {
+          t = await connect(host);
+          return await work(host, t, started);
+        } catch (err) {
+          return failed(host, err, t, started);
+        } finally {
+          await t?.close().catch(() => undefined);
+        }
+      }),
+    ),
+  );
+}
+
+/** withEachHost with deploy's result shape, progress events and failure policy. */
 export async function forEachHost(
   hosts: Host[],
   opts: FleetOptions,
   work: (host: Host, t: Transport, started: number) => Promise<HostResult>,
 ): Promise<HostResult[]> {
-  const limit = pLimit(Math.max(1, opts.forks ?? Math.min(hosts.length, 50)));
-  const connect = opts.connect ?? defaultConnect(opts.ssh);
   let failures = 0;
   let stopped = false;
-  const results = await Promise.all(
-    hosts.map((host) =>
-      limit(async (): Promise<HostResult> => {
-        const started = performance.now();
-        if (stopped) return { host: host.name, status: 'skipped', roundTrips: 0, seconds: 0 };
-        let t: Transport | undefined;
-        let result: HostResult;
-        try {
-          opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'connecting' });
-          t = await connect(host);
-          result = await work(host, t, started);
-        } catch (err) {
-          const error = err instanceof FleetError ? err : new FleetError(`${host.name}: ${(err as Error).message}`, { cause: err });
-          result = {
-            host: host.name,
-            status: err instanceof TransportError && !t ? 'unreachable' : 'failed',
-            error,
-            roundTrips: t?.roundTrips ?? 0,
-            seconds: (performance.now() - started) / 1000,
-          };
-        } finally {
-          await t?.close().catch(() => undefined);
-        }
-        if (result.status === 'failed' || result.status === 'unreachable') {
-          failures++;
-          if (opts.failFast) stopped = true;
-          if (opts.maxFailPercent !== undefined && (failures / hosts.length) * 100 > opts.maxFailPercent) stopped = true;
-        }
-        opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'done' });
-        opts.onEvent?.({ kind: 'result', host: host.name, result });
-        return result;
+  const finish = (host: Host, result: HostResult): HostResult => {
+    if (result.status === 'failed' || result.status === 'unreachable') {
+      failures++;
+      if (opts.failFast) stopped = true;
+      if (opts.maxFailPercent !== undefined && (failures / hosts.length) * 100 > opts.maxFailPercent) stopped = true;
+    }
+    opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'done' });
+    opts.onEvent?.({ kind: 'result', host: host.name, result });
+    return result;
+  };
+  return withEachHost<HostResult>(
+    hosts,
+    {
+      ...opts,
+      connect: (host) => {
+        opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'connecting' });
+        return (opts.connect ?? defaultConnect(opts.ssh))(host);
+      },
+    },
+    async (host, t, started) => finish(host, await work(host, t, started)),
+    (host, err, t, started) =>
+      finish(host, {
+        host: host.name,
+        status: err instanceof TransportError && !t ? 'unreachable' : 'failed',
+        error: err instanceof FleetError ? err : new FleetError(`${host.name}: ${(err as Error).message}`, { cause: err }),
+        roundTrips: t?.roundTrips ?? 0,
+        seconds: (performance.now() - started) / 1000,
       }),
-    ),
+    (host) => {
+      if (!stopped) return undefined;
+      const skipped: HostResult = { host: host.name, status: 'skipped', roundTrips: 0, seconds: 0 };
+      opts.onEvent?.({ kind: 'result', host: host.name, result: skipped });
+      return skipped;
+    },
   );
-  return results;
 }
 
 export async function deployFleet(hosts: Host[], desired: Map<string, DesiredResource[]>, opts: DeployOptions): Promise<HostResult[]> {

@@ -6,7 +6,8 @@ import { ProbeError } from '../errors.js';
 import type { DesiredResource } from '../roles/tasks.js';
 import type { Transport } from '../transport/types.js';
 import { journalFacts, type JournalFacts } from './journal.js';
-import { decodeField, newToken, parseMarkers, planScript, type ScriptContext } from './script.js';
+import type { Shell } from '../shell/sh.js';
+import { decodeField, newToken, parseMarkers, planScript, type Marker, type ScriptContext } from './script.js';
 
 export type PlanState = 'ok' | 'change' | 'error';
 
@@ -25,11 +26,13 @@ export interface HostPlan {
   host: string;
   items: PlanItem[];
   facts: JournalFacts;
+  /** Every marker the script printed (status reads its health probes from here). */
+  markers: Marker[];
 }
 
-export async function planHost(t: Transport, desired: DesiredResource[], ctx: Omit<ScriptContext, 'token'> = {}): Promise<HostPlan> {
+export async function planHost(t: Transport, desired: DesiredResource[], ctx: Omit<ScriptContext, 'token'> = {}, extra?: Shell): Promise<HostPlan> {
   const token = newToken();
-  const res = await t.run(planScript({ ...ctx, token }, desired.map((d) => d.resource)));
+  const res = await t.run(planScript({ ...ctx, token }, desired.map((d) => d.resource), extra));
   const markers = parseMarkers(token, res.stdout);
   if (!markers.some((m) => m.kind === 'end')) {
     throw new ProbeError(`${t.host}: the plan script did not finish (exit ${res.code}): ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`);
@@ -51,7 +54,7 @@ export async function planHost(t: Transport, desired: DesiredResource[], ctx: Om
     }
   }
   propagateWatches(items);
-  return { host: t.host, items, facts: journalFacts(markers) };
+  return { host: t.host, items, facts: journalFacts(markers), markers };
 }
 
 /** A resource that watches a changing one (a daemon and its config) changes too. */

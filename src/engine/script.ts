@@ -74,8 +74,12 @@ fleet_journal_facts() {
   ]);
 }
 
-/** The read-only plan: journal facts, then every resource's check. Writes nothing but a temp file. */
-export function planScript(ctx: ScriptContext, resources: Resource[]): Shell {
+/**
+ * The read-only plan: journal facts, then every resource's check, then any extra read-only
+ * probes (status adds its health facts here, so status stays one round trip). Writes nothing but
+ * a temp file.
+ */
+export function planScript(ctx: ScriptContext, resources: Resource[], extra: Shell = raw(':')): Shell {
   const checks = resources.map((r, i) =>
     Shell.join([
       raw(`out=$( (`),
@@ -90,6 +94,7 @@ export function planScript(ctx: ScriptContext, resources: Resource[]): Shell {
     raw(`E=$(mktemp) || exit 3`),
     raw(`fleet_journal_facts`),
     ...checks,
+    extra,
     raw(`rm -f "$E"`),
     raw(`fleet_mark end`),
   ]);

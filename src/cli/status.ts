@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { withEachHost } from '../engine/fleet.js';
+import { statusHost, type HostStatusReport } from '../engine/status.js';
+import { FleetError, TransportError } from '../errors.js';
+import { statusTable, stateOf } from '../report/status.js';
+import { ROLE_ORDER } from '../roles/order.js';
+import { renderDesired } from './deploy.js';
+import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
+import { addConnectionOptions, addRoleOptions, positiveInt, selectedRoles } from './options.js';
+
+export function registerStatusCommand(program: Command): void {
+  const cmd = program
+    .command('status')
+    .description('the live state of every gateway: reachability, wg0 and peers, OpenVPN, dnsmasq, drift, journal')
+    .option('-v, --verbose', 'list each peer and each drifted resource with what is there instead')
+    .option('-w, --watch [seconds]', 'refresh every few seconds (default 5) until interrupted');
+  addInventoryOptions(cmd);
+  addRoleOptions(cmd);
+  addConnectionOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  fleet status -i inventory/lab.yaml
+  fleet status -i prod.yaml --limit eu --verbose
+  fleet status -i prod.yaml --json | jq '.hosts[] | select(.healthy | not)'
+
+Exit code: 0 when every gateway is healthy and in sync, 2 when any drifted or is unhealthy,
+3 when any is unreachable (and none drifted), 4 on bad input.
+${EXIT_HELP}`,
+  );
+  cmd.action(async (opts) => {
+    const inv = inventoryFromOptions(opts);
+    const desired = renderDesired(inv.hosts, selectedRoles(opts));
+    const once = async (): Promise<HostStatusReport[]> =>
+      withEachHost<HostStatusReport>(
+        inv.hosts,
+        { forks: opts.forks, ssh: { acceptNewHostKeys: !!opts.acceptNewHostKeys, connectTimeout: opts.connectTimeout } },
+        async (host, t, started) => ({ ...(await statusHost(host, t, desired.get(host.name) ?? [])), roundTrips: t.roundTrips, seconds: (performance.now() - started) / 1000 }),
+        (host, err, t, started) => {
+          if (t && !(err instanceof TransportError)) throw err;
+          const reason = err instanceof TransportError ? `${err.reason}: ${err.message.replace(`${host.name}: `, '')}` : (err as FleetError).message;
+          return { host: host.name, reachable: false, unreachableReason: reason, healthy: false, inSync: false, roundTrips: t?.roundTrips ?? 0, seconds: (performance.now() - started) / 1000 };
+        },
+      );
+    const render = (reports: HostStatusReport[]) => {
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ command: 'status', at: new Date().toISOString(), summary: summary(reports), hosts: reports.map((r) => ({ ...r, state: stateOf(r) })) }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`${statusTable(reports, { verbose: !!opts.verbose })}\n`);
+      }
+    };
+    if (opts.watch) {
+      const every = opts.watch === true ? 5 : positiveInt(String(opts.watch), '--watch');
+      for (;;) {
+        const reports = await once();
+        if (!opts.json && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+        process.stdout.write(opts.json ? '' : `fleet status — ${new Date().toLocaleTimeString()} (every ${every}s, Ctrl-C to stop)\n\n`);
+        render(reports);
+        await new Promise((r) => setTimeout(r, every * 1000));
+      }
+    }
+    const reports = await once();
+    render(reports);
+    process.exitCode = reports.some((r) => r.reachable && (!r.healthy || !r.inSync)) ? EXIT.HOSTS_FAILED : reports.some((r) => !r.reachable) ? EXIT.HOSTS_UNREACHABLE : EXIT.OK;
+  });
+}
+
+function summary(reports: HostStatusReport[]): Record<string, number> {
+  const n = (s: string) => reports.filter((r) => stateOf(r) === s).length;
+  return { hosts: reports.length, healthy: n('healthy'), drifted: n('drifted'), unhealthy: n('unhealthy'), down: n('down') };
+}

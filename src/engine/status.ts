@@ -1,0 +1,136 @@
+/**
+ * `fleet status`: the live state of each gateway in ONE read-only round trip: every desired
+ * resource's check (drift), the journal and lock, and health probes (wg0, OpenVPN and tun0,
+ * dnsmasq). Nothing here writes to the host.
+ */
+import type { Host } from '../inventory/index.js';
+import type { HostVars } from '../inventory/schema.js';
+import type { DesiredResource } from '../roles/tasks.js';
+import { sh, Shell } from '../shell/sh.js';
+import type { Transport } from '../transport/types.js';
+import { isUnfinished, type JournalFacts } from './journal.js';
+import { planHost, type PlanItem } from './plan.js';
+import { decodeField, type Marker, type ScriptContext } from './script.js';
+
+export interface PeerStatus {
+  name?: string;
+  publicKey: string;
+  allowedIps: string[];
+  endpoint?: string;
+  /** Seconds since the latest handshake; undefined when there never was one. */
+  handshakeAgeS?: number;
+  rxBytes: number;
+  txBytes: number;
+}
+
+export interface GatewayHealth {
+  wg: { up: boolean; listenPort?: number; peers: PeerStatus[] };
+  openvpn: { running: boolean; pid?: number; tun: { up: boolean; address?: string } };
+  dnsmasq: { running: boolean; pid?: number; answering: boolean | 'unknown' };
+}
+
+export interface HostStatusReport {
+  host: string;
+  reachable: boolean;
+  unreachableReason?: string;
+  health?: GatewayHealth;
+  drift?: { count: number; items: { id: string; role: string; state: string; current?: string; error?: string }[] };
+  journal?: JournalFacts & { unfinished: boolean };
+  healthy: boolean;
+  inSync: boolean;
+  roundTrips: number;
+  seconds: number;
+}
+
+/** Read-only health probes; each prints one marker line. Secrets never read (no `wg show dump`). */
+export function healthProbe(v: HostVars): Shell {
+  const wg = v.wg_interface;
+  const probeName = v.dns_entries[0]?.name ?? 'localhost';
+  return Shell.join([
+    sh`if ip link show dev ${wg} >/dev/null 2>&1; then`,
+    sh`  fleet_mark wg up "$(wg show ${wg} listen-port 2>/dev/null)"`,
+    sh`  for what in allowed-ips endpoints latest-handshakes transfer; do fleet_mark wgpeers "$what" "$(wg show ${wg} "$what" 2>/dev/null | fleet_field)"; done`,
+    sh`else fleet_mark wg down; fi`,
+    sh`fleet_pid() { p=$(cat "$1" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ "$(cat /proc/$p/comm 2>/dev/null)" = "$2" ] && echo "$p"; }`,
+    sh`fleet_mark openvpn "$(fleet_pid /run/fleet/openvpn.pid openvpn || echo -)" "$(ip -n ${v.vpn_namespace} -4 -o addr show dev ${v.openvpn_tun} 2>/dev/null | awk '{print $4}' | head -n 1 | fleet_field)"`,
+    sh`if command -v dig >/dev/null 2>&1; then a=$(dig +short +time=1 +tries=1 @127.0.0.1 ${probeName} A 2>/dev/null | head -n 1); [ -n "$a" ] && ans=yes || ans=no; else ans=unknown; fi`,
+    sh`fleet_mark dnsmasq "$(fleet_pid /run/fleet/dnsmasq.pid dnsmasq || echo -)" "$ans"`,
+  ]);
+}
+
+function perPeer(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [key, ...rest] = line.split('\t');
+    if (key) m.set(key, rest.join('\t'));
+  }
+  return m;
+}
+
+export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 1000): GatewayHealth {
+  const health: GatewayHealth = { wg: { up: false, peers: [] }, openvpn: { running: false, tun: { up: false } }, dnsmasq: { running: false, answering: false } };
+  const wgp: Record<string, Map<string, string>> = {};
+  for (const m of markers) {
+    if (m.kind === 'wg') {
+      health.wg.up = m.fields[0] === 'up';
+      if (m.fields[1]) health.wg.listenPort = Number(m.fields[1]);
+    }
+    if (m.kind === 'wgpeers' && m.fields[0]) wgp[m.fields[0]] = perPeer(decodeField(m.fields[1]));
+    if (m.kind === 'openvpn') {
+      const pid = m.fields[0] && m.fields[0] !== '-' ? Number(m.fields[0]) : undefined;
+      const addr = decodeField(m.fields[1]).trim();
+      health.openvpn = { running: pid !== undefined, pid, tun: { up: !!addr, address: addr || undefined } };
+    }
+    if (m.kind === 'dnsmasq') {
+      const pid = m.fields[0] && m.fields[0] !== '-' ? Number(m.fields[0]) : undefined;
+      const ans = m.fields[1];
+      health.dnsmasq = { running: pid !== undefined, pid, answering: ans === 'yes' ? true : ans === 'no' ? false : 'unknown' };
+    }
+  }
+  const names = new Map(v.wg_peers.map((p) => [p.public_key, p.name]));
+  for (const [key, ips] of wgp['allowed-ips'] ?? []) {
+    const hs = Number(wgp['latest-handshakes']?.get(key) ?? 0);
+    const [rx, tx] = (wgp.transfer?.get(key) ?? '0\t0').split('\t').map(Number);
+    const endpoint = wgp.endpoints?.get(key);
+    health.wg.peers.push({
+      name: names.get(key),
+      publicKey: key,
+      allowedIps: ips.split(/\s+/).filter((x) => x && x !== '(none)'),
+      endpoint: endpoint && endpoint !== '(none)' ? endpoint : undefined,
+      handshakeAgeS: hs > 0 ? Math.max(0, Math.round(nowS - hs)) : undefined,
+      rxBytes: rx ?? 0,
+      txBytes: tx ?? 0,
+    });
+  }
+  return health;
+}
+
+function driftItems(items: PlanItem[]): NonNullable<HostStatusReport['drift']>['items'] {
+  return items
+    .filter((i) => i.state !== 'ok')
+    .map((i) => ({ id: i.desired.resource.id, role: i.desired.role, state: i.state === 'error' ? 'probe-error' : 'drifted', current: i.current || undefined, error: i.error?.message }));
+}
+
+export async function statusHost(host: Host, t: Transport, desired: DesiredResource[], ctx: Omit<ScriptContext, 'token'> = {}): Promise<Omit<HostStatusReport, 'roundTrips' | 'seconds'>> {
+  const plan = await planHost(t, desired, ctx, healthProbe(host.vars));
+  const health = parseHealth(plan.markers, host.vars);
+  const items = driftItems(plan.items);
+  const unfinished = isUnfinished(plan.facts);
+  const wantsOpenvpn = desired.some((d) => d.role === 'openvpn');
+  const wantsDns = desired.some((d) => d.role === 'dnsmasq');
+  const wantsWg = desired.some((d) => d.role === 'wireguard');
+  const healthy =
+    (!wantsWg || health.wg.up) &&
+    (!wantsOpenvpn || (health.openvpn.running && health.openvpn.tun.up)) &&
+    (!wantsDns || (health.dnsmasq.running && health.dnsmasq.answering !== false)) &&
+    !unfinished;
+  return {
+    host: host.name,
+    reachable: true,
+    health,
+    drift: { count: items.length, items },
+    journal: { ...plan.facts, unfinished },
+    healthy,
+    inSync: items.length === 0,
+  };
+}

@@ -1,0 +1,49 @@
+/** The status table and its summary line. */
+import type { HostStatusReport } from '../engine/status.js';
+import { describeLock } from '../engine/journal.js';
+import { color, table } from './format.js';
+
+export function stateOf(r: HostStatusReport): 'healthy' | 'drifted' | 'unhealthy' | 'down' {
+  if (!r.reachable) return 'down';
+  if (!r.healthy) return 'unhealthy';
+  if (!r.inSync) return 'drifted';
+  return 'healthy';
+}
+
+const stateColor = { healthy: 'green', drifted: 'yellow', unhealthy: 'red', down: 'magenta' } as const;
+
+function age(s: number | undefined): string {
+  if (s === undefined) return 'never';
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
+}
+
+export function statusTable(reports: HostStatusReport[], opts: { verbose?: boolean } = {}): string {
+  const rows = reports.map((r) => {
+    const st = stateOf(r);
+    if (!r.reachable) return [r.host, color(stateColor[st], st), color('magenta', r.unreachableReason ?? ''), '', '', '', ''];
+    const h = r.health!;
+    const peers = h.wg.peers;
+    const recent = peers.filter((p) => p.handshakeAgeS !== undefined && p.handshakeAgeS < 180).length;
+    const wg = h.wg.up ? `up :${h.wg.listenPort ?? '?'} ${peers.length} peers (${recent} active)` : color('red', 'down');
+    const ovpn = h.openvpn.running ? (h.openvpn.tun.up ? `tun ${h.openvpn.tun.address}` : color('red', 'no tunnel')) : color('red', 'stopped');
+    const dns = h.dnsmasq.running ? (h.dnsmasq.answering === false ? color('red', 'not answering') : 'answering') : color('red', 'stopped');
+    const drift = r.drift!.count ? color('yellow', `${r.drift!.count} drifted`) : '0';
+    const j = r.journal!;
+    const last = j.lastSuccess ? `${j.lastSuccess.finished ?? '?'} by ${j.lastSuccess.user ?? '?'}` : 'never';
+    const notes = [j.unfinished ? color('red', `UNFINISHED run ${j.latest?.run}`) : '', j.lock ? color('yellow', describeLock(j.lock)) : ''].filter(Boolean).join(' ');
+    return [r.host, color(stateColor[st], st), wg, ovpn, dns, drift, notes || last];
+  });
+  const out = [table(['HOST', 'STATE', 'WIREGUARD', 'OPENVPN', 'DNSMASQ', 'DRIFT', 'LAST DEPLOY / NOTES'], rows)];
+  if (opts.verbose) {
+    for (const r of reports) {
+      if (!r.reachable) continue;
+      for (const p of r.health!.wg.peers) out.push(`  ${r.host} peer ${p.name ?? p.publicKey.slice(0, 8)}: ${p.allowedIps.join(',')} handshake ${age(p.handshakeAgeS)} ago, rx ${p.rxBytes} tx ${p.txBytes}`);
+      for (const d of r.drift!.items) out.push(`  ${r.host} ${d.state} ${d.id}${d.current ? `\n      now: ${d.current.split('\n').slice(0, 6).join('\n           ')}` : ''}${d.error ? `\n      ${d.error}` : ''}`);
+    }
+  }
+  const n = (s: string) => reports.filter((r) => stateOf(r) === s).length;
+  out.push(`\n${n('healthy')} healthy, ${n('drifted')} drifted, ${n('unhealthy')} unhealthy, ${n('down')} down`);
+  return out.join('\n');
+}
