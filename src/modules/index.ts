@@ -1,0 +1,61 @@
+/**
+ * The module registry: roles name a module and give it arguments; `renderResource` validates the
+ * arguments with that module's schema and renders the Resource. Every bad argument (and an unknown
+ * module name) becomes one ModuleArgsError that names the module, each offending field and the
+ * problem, prefixed with where the task came from.
+ */
+import type { z } from 'zod';
+import { ModuleArgsError } from '../errors.js';
+import { iptablesRule } from './iptables-rule.js';
+import type { Module, Resource } from './types.js';
+
+export const MODULES = {
+  'iptables-rule': iptablesRule,
+} as const;
+
+export type ModuleName = keyof typeof MODULES;
+
+/** The arguments a module accepts (its schema's input: defaults may be left out). */
+export type ModuleInput<N extends ModuleName> = z.input<(typeof MODULES)[N]['schema']>;
+
+export function isModuleName(name: string): name is ModuleName {
+  return Object.prototype.hasOwnProperty.call(MODULES, name);
+}
+
+/** One line per zod issue: `field rule[2]: must not contain NUL or a line break`. */
+export function formatArgIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => {
+    const field = i.path.reduce<string>(
+      (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+      '',
+    );
+    let message = i.message;
+    if (i.code === 'unrecognized_keys') message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+    else if (i.code === 'invalid_type' && /received undefined/.test(i.message)) message = `required (${i.expected})`;
+    return field ? `field ${field}: ${message}` : message;
+  });
+}
+
+/**
+ * Validates `args` with the module's schema and renders its Resource.
+ * @param where where the task was written, e.g. 'roles/firewall/tasks.yaml task 3'
+ * @throws ModuleArgsError for an unknown module or invalid arguments (every problem listed)
+ */
+export function renderResource(moduleName: string, args: unknown, where?: string): Resource {
+  const prefix = where ? `${where}: ` : '';
+  if (!isModuleName(moduleName)) {
+    throw new ModuleArgsError(`${prefix}unknown module '${moduleName}'`, {
+      hint: `known modules: ${Object.keys(MODULES).join(', ')}`,
+    });
+  }
+  const mod = MODULES[moduleName] as unknown as Module<unknown>;
+  const parsed = mod.schema.safeParse(args);
+  if (!parsed.success) {
+    const lines = formatArgIssues(parsed.error.issues);
+    throw new ModuleArgsError(`${prefix}module ${moduleName}: ${lines.join('; ')}`, {
+      hint: `check the task's arguments against the ${moduleName} module (src/modules/${moduleName}.ts)`,
+      cause: parsed.error,
+    });
+  }
+  return mod.render(parsed.data);
+}
