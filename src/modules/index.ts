@@ -6,11 +6,15 @@
  */
 import type { z } from 'zod';
 import { ModuleArgsError } from '../errors.js';
+import { ipRoute } from './ip-route.js';
+import { ipRule } from './ip-rule.js';
 import { iptablesRule } from './iptables-rule.js';
 import type { Module, Resource } from './types.js';
 
 export const MODULES = {
   'iptables-rule': iptablesRule,
+  'ip-rule': ipRule,
+  'ip-route': ipRoute,
 } as const;
 
 export type ModuleName = keyof typeof MODULES;

@@ -1,0 +1,168 @@
+/**
+ * ip-route: the route to one destination in one table, optionally inside a namespace.
+ *
+ * The kernel keys a route by (table, destination, tos, metric); fleet manages the metric-0 route
+ * (the one `ip route replace DEST` without a metric addresses). Routes with a metric are someone
+ * else's and are ignored.
+ *
+ * check: `ip route show table T exact DEST`, parsed with awk: the metric-0 line must have our type,
+ *   our gateway (`via`, or none) and, when given, our `dev`. On 1 it prints the route that is there
+ *   instead. "FIB table does not exist" (a table nobody has used yet) reads as absent.
+ * apply: saves the metric-0 route that is there now (one line, as printed) into
+ *   "$FLEET_STATE/route.prev" (an empty file: there was none), then `ip route replace`. Replace,
+ *   not add, because a different route to the same destination would make `add` fail; the saved
+ *   line is what makes that safe.
+ * revert: with a saved line, `ip route replace <saved line> table T` (status-only words such as
+ *   `linkdown` removed), which puts the old route back over ours; with an empty one, delete ours
+ *   if it is still ours. Without a state file apply never ran: nothing to do.
+ * undo: delete the route only while it matches ours; a different route to that destination is
+ *   someone else's and stays.
+ */
+import { z } from 'zod';
+import { Shell, raw, sh } from '../shell/sh.js';
+import { cidr, ifname, ipv4, parseCidr } from '../types/net.js';
+import {
+  absentInCheck,
+  inNetns,
+  ipCmd,
+  netnsArg,
+  routeTable,
+  scoped,
+  shellFunction,
+  tableNumber,
+  whenNetns,
+} from './common.js';
+import type { Module, Resource } from './types.js';
+
+export const ipRouteSchema = z
+  .strictObject({
+    destination: z
+      .union([z.literal('default'), ipv4, cidr], {
+        error: "expected 'default', an IPv4 address or a network like 10.4.0.0/24",
+      })
+      .describe("'default', a host address or a network (CIDR)"),
+    via: ipv4.optional().describe('gateway address'),
+    dev: ifname.optional().describe('output interface'),
+    table: routeTable.default('main'),
+    type: z
+      .enum(['unicast', 'blackhole', 'unreachable'])
+      .default('unicast')
+      .describe("route type: 'unicast' (needs via or dev), 'blackhole' or 'unreachable'"),
+    netns: netnsArg,
+  })
+  .superRefine((a, ctx) => {
+    if (a.type === 'unicast' && !a.via && !a.dev)
+      ctx.addIssue({ code: 'custom', path: ['via'], message: 'a unicast route needs via or dev' });
+    if (a.type !== 'unicast' && (a.via || a.dev))
+      ctx.addIssue({ code: 'custom', path: [a.via ? 'via' : 'dev'], message: `a ${a.type} route takes no via or dev` });
+  });
+
+export type IpRouteArgs = z.output<typeof ipRouteSchema>;
+
+/** The destination as `ip route` takes it (host routes as /32) and as it prints it. */
+function destination(d: string): { arg: string; printed: string } {
+  if (d === 'default') return { arg: 'default', printed: 'default' };
+  const c = parseCidr(d);
+  if (!c) return { arg: `${d}/32`, printed: d };
+  if (c.prefix === 0) return { arg: 'default', printed: 'default' };
+  return c.prefix === 32 ? { arg: d, printed: c.address } : { arg: d, printed: d };
+}
+
+/** Words `ip route show` prints about a route's state that `ip route add` does not accept. */
+const STATUS_WORDS = 'linkdown|dead|offload|trap|offload_failed|rt_offload|rt_trap|rt_offload_failed|pervasive|notify';
+
+function spec(a: IpRouteArgs) {
+  const ip = ipCmd(a.netns);
+  const dest = destination(a.destination);
+  const table = String(tableNumber(a.table));
+  const words: string[] = [];
+  if (a.type !== 'unicast') words.push(a.type);
+  words.push(dest.arg);
+  if (a.via) words.push('via', a.via);
+  if (a.dev) words.push('dev', a.dev);
+  words.push('table', table);
+  const show = sh`${ip} route show table ${table} exact ${dest.arg}`;
+  // Prints the metric-0 route to DEST in TABLE (nothing if none); status 2 if ip failed.
+  const current = shellFunction(
+    'fleet_route_current',
+    Shell.join([
+      sh`  if fleet_out=$(${show} 2>&1); then :; else`,
+      raw(`    case $fleet_out in *'FIB table does not exist'*) return 0 ;; esac`),
+      raw(`    printf '%s\\n' "$fleet_out" >&2; return 2`),
+      raw('  fi'),
+      raw(`  printf '%s\\n' "$fleet_out" | awk '$1 != "nexthop" { for (i = 2; i < NF; i++) if ($i == "metric") next; print; exit }'`),
+    ]),
+  );
+  // 0 when the metric-0 route is ours, 1 (printing what is there) when not, 2 probe failed.
+  const ours = shellFunction(
+    'fleet_route_ours',
+    Shell.join([
+      raw('  fleet_cur=$(fleet_route_current) || return 2'),
+      raw(`  if [ -z "$fleet_cur" ]; then echo 'no route'; return 1; fi`),
+      sh`  printf '%s\\n' "$fleet_cur" | awk -v type=${a.type} -v via=${a.via ?? ''} -v dev=${a.dev ?? ''} '{`,
+      raw(`    t = "unicast"; s = 1; if ($1 ~ /^(blackhole|unreachable|prohibit|throw|local|broadcast|anycast|multicast|nat)$/) { t = $1; s = 2 }`),
+      raw(`    g = ""; d = ""; for (i = s + 1; i < NF; i++) { if ($i == "via") g = $(i + 1); if ($i == "dev") d = $(i + 1) }`),
+      raw(`    if (t == type && g == via && (dev == "" || d == dev)) exit 0`),
+      raw(`    print "route is: " $0; exit 1 }'`),
+    ]),
+  );
+  const probe = Shell.join([current, ours]);
+  return {
+    probe,
+    replace: sh`${ip} route replace ${words}`,
+    del: sh`${ip} route del ${words}`,
+    ip,
+    table,
+    dest,
+  };
+}
+
+function identity(a: IpRouteArgs): string {
+  return scoped(a.netns, `${destination(a.destination).printed} table ${a.table}`);
+}
+
+export const ipRoute = {
+  name: 'ip-route',
+  schema: ipRouteSchema,
+  identity,
+  render(a): Resource {
+    const s = spec(a);
+    const delIfOurs = Shell.join([
+      raw('if fleet_route_ours >/dev/null; then'),
+      s.del,
+      raw('else [ $? -eq 1 ]; fi'),
+    ]);
+    const undo = whenNetns(a.netns, Shell.join([s.probe, delIfOurs]), raw('true'));
+    const revert = whenNetns(
+      a.netns,
+      Shell.join([
+        s.probe,
+        raw('if [ -s "$FLEET_STATE/route.prev" ]; then'),
+        raw('  set -f'),
+        raw(`  fleet_prev=$(awk '{ for (i = 1; i <= NF; i++) if ($i !~ /^(${STATUS_WORDS})$/) printf "%s ", $i }' "$FLEET_STATE/route.prev")`),
+        sh`  ${s.ip} route replace $fleet_prev table ${s.table}`,
+        raw('elif [ -e "$FLEET_STATE/route.prev" ]; then'),
+        delIfOurs,
+        raw('fi'),
+      ]),
+      raw('true'),
+    );
+    const parts = [a.type === 'unicast' ? '' : `${a.type} `, s.dest.printed];
+    if (a.via) parts.push(` via ${a.via}`);
+    if (a.dev) parts.push(` dev ${a.dev}`);
+    return {
+      id: `ip-route:${identity(a)}`,
+      module: 'ip-route',
+      title: `ip route ${parts.join('')} table ${a.table}${inNetns(a.netns)}`,
+      check: whenNetns(a.netns, Shell.join([s.probe, raw('fleet_route_ours')]), absentInCheck(a.netns ?? '')),
+      apply: Shell.join([
+        s.probe,
+        raw('fleet_cur=$(fleet_route_current) &&'),
+        raw(`printf '%s\\n' "$fleet_cur" | sed '/^$/d' > "$FLEET_STATE/route.prev" &&`),
+        s.replace,
+      ]),
+      revert,
+      undo,
+    };
+  },
+} satisfies Module<IpRouteArgs>;

@@ -1,0 +1,124 @@
+/**
+ * ip-rule: one policy-routing rule (RPDB entry), optionally inside a namespace.
+ *
+ * check: `ip -N rule show pref N` (-N prints table numbers, so names in rt_tables do not matter),
+ *   each line normalised (whitespace collapsed) and compared with the line this rule prints as.
+ *   Holds when that exact line is among the rules at priority N. When other rules hold priority N
+ *   the check says so on stdout ("priority N holds a rule fleet does not own: ...").
+ * apply: `ip rule add priority N ...`. A foreign rule at the same priority is left alone: fleet
+ *   never deletes what it does not own, and the kernel keeps both (among equal priorities the
+ *   older rule is consulted first, so the plan's check output is what warns the operator).
+ * undo, revert: `ip rule del` with the same priority, selector and table, guarded by the check.
+ *   Once is enough: the kernel refuses an exact duplicate (EEXIST, iproute2 adds with NLM_F_EXCL),
+ *   so there is never a second copy to loop over. Create-only, so revert is undo.
+ */
+import { z } from 'zod';
+import { Shell, raw, sh } from '../shell/sh.js';
+import { cidr, fwmark, ipv4, parseCidr } from '../types/net.js';
+import {
+  absentInCheck,
+  inNetns,
+  ipCmd,
+  netnsArg,
+  routeTable,
+  scoped,
+  shellFunction,
+  tableNumber,
+  whenNetns,
+} from './common.js';
+import type { Module, Resource } from './types.js';
+
+const selector = z.union([ipv4, cidr], { error: 'expected an IPv4 address or a network like 10.4.0.0/24' });
+
+export const ipRuleSchema = z.strictObject({
+  priority: z
+    .number()
+    .int()
+    .min(1)
+    .max(32765)
+    .describe('rule priority (ip rule "pref"), 1-32765; 0, 32766 and 32767 are the kernel\'s'),
+  from: selector.optional().describe('source selector (address or network); absent: from all'),
+  to: selector.optional().describe('destination selector (address or network); absent: to all'),
+  fwmark: fwmark.optional().describe('firewall mark selector, e.g. 0x200'),
+  table: routeTable,
+  netns: netnsArg,
+});
+
+export type IpRuleArgs = z.output<typeof ipRuleSchema>;
+
+/** How `ip rule` prints a selector: a /32 as the bare address, 0.0.0.0/0 as nothing ('all'). */
+function printed(sel: string | undefined): string | undefined {
+  if (sel === undefined) return undefined;
+  const c = parseCidr(sel);
+  if (!c) return sel;
+  if (c.prefix === 0) return undefined;
+  return c.prefix === 32 ? c.address : sel;
+}
+
+function spec(a: IpRuleArgs) {
+  const from = printed(a.from);
+  const to = printed(a.to);
+  const ip = ipCmd(a.netns);
+  // The selector tokens, shared by add and del.
+  const words: string[] = ['priority', String(a.priority)];
+  if (from) words.push('from', from);
+  if (to) words.push('to', to);
+  if (a.fwmark) words.push('fwmark', a.fwmark);
+  words.push('lookup', a.table === 'main' ? 'main' : String(a.table));
+  // The line `ip -N rule` prints for it, whitespace collapsed.
+  const line = [
+    `${a.priority}:`,
+    'from',
+    from ?? 'all',
+    ...(to ? ['to', to] : []),
+    ...(a.fwmark ? ['fwmark', a.fwmark] : []),
+    'lookup',
+    String(tableNumber(a.table)),
+  ].join(' ');
+  const present = shellFunction(
+    'fleet_rule_present',
+    Shell.join([
+      sh`  fleet_out=$(${ip} -N rule show pref ${a.priority}) || return 2`,
+      sh`  printf '%s\\n' "$fleet_out" | awk -v want=${line} -v pref=${a.priority} '`,
+      raw(`    NF { $1 = $1; if ($0 == want) ok = 1; else other = other (other == "" ? "" : " | ") $0 }`),
+      raw(`    END { if (ok) exit 0; if (other != "") print "priority " pref " holds a rule fleet does not own: " other; exit 1 }'`),
+    ]),
+  );
+  return {
+    add: sh`${ip} rule add ${words}`,
+    del: sh`${ip} rule del ${words}`,
+    present,
+    line,
+  };
+}
+
+function identity(a: IpRuleArgs): string {
+  const words = [`${a.priority}`, 'from', a.from ?? 'all'];
+  if (a.to) words.push('to', a.to);
+  if (a.fwmark) words.push('fwmark', a.fwmark);
+  words.push('lookup', String(a.table));
+  return scoped(a.netns, words.join(' '));
+}
+
+export const ipRule = {
+  name: 'ip-rule',
+  schema: ipRuleSchema,
+  identity,
+  render(a): Resource {
+    const s = spec(a);
+    const remove = whenNetns(
+      a.netns,
+      Shell.join([s.present, raw('if fleet_rule_present >/dev/null; then'), s.del, raw('else [ $? -eq 1 ]; fi')]),
+      raw('true'),
+    );
+    return {
+      id: `ip-rule:${identity(a)}`,
+      module: 'ip-rule',
+      title: `ip rule ${s.line}${inNetns(a.netns)}`,
+      check: whenNetns(a.netns, Shell.join([s.present, raw('fleet_rule_present')]), absentInCheck(a.netns ?? '')),
+      apply: s.add,
+      revert: remove,
+      undo: remove,
+    };
+  },
+} satisfies Module<IpRuleArgs>;
