@@ -1,0 +1,120 @@
+/**
+ * The lab's addressing plan: every name and address the lab uses, in one place. Nothing else in
+ * src/lab hard-codes an address. All of it is documentation space that never leaves the machine:
+ * 198.51.100.0/24 (TEST-NET-2) is the lab "internet", 203.0.113.0/24 (TEST-NET-3) is where the
+ * WireGuard clients live; 10.x addresses exist only inside gateways and clients. 192.0.2.0/24 is
+ * never used (this machine's own uplink may be there).
+ */
+
+/** Every namespace and root-namespace link the lab makes starts with this. */
+export const PREFIX = 'fl-';
+
+export const SWITCH_NS = 'fl-switch';
+export const INET_NS = 'fl-inet';
+export const PROVIDER_NS = 'fl-prov';
+/** The controller's veth: the only object the lab puts into the root namespace. */
+export const CTL_VETH = 'fl-ctl';
+/** The bridge inside the switch namespace. */
+export const BRIDGE = 'br0';
+
+export const LAB_NET = '198.51.100.0/24';
+export const LAB_PREFIX_LEN = 24;
+export const CONTROLLER_IP = '198.51.100.1';
+export const PROVIDER_IP = '198.51.100.2';
+export const INET_IP = '198.51.100.3';
+
+export const CLIENT_NET = '203.0.113.0/24';
+/** The internet host's second address: the clients' default gateway. */
+export const CLIENT_GW = '203.0.113.1';
+
+export const OPENVPN_PORT = 1194;
+export const OPENVPN_NET = '10.8.0.0';
+export const OPENVPN_MASK = '255.255.255.0';
+export const ECHO_PORT = 80;
+export const DNS_PORT = 53;
+/** The name the lab DNS answers (any *.lab.test answers the internet host). */
+export const ECHO_NAME = 'echo.lab.test';
+export const DNS_DOMAIN = 'lab.test';
+
+/** The WireGuard port written into the inventory (the seed's ListenPort). */
+export const WG_PORT = 51821;
+/** What clients send through their tunnel: the gateway's WireGuard subnet and the echo host. */
+export const CLIENT_ALLOWED_IPS = ['10.4.0.0/24', `${INET_IP}/32`];
+export const CLIENT_KEEPALIVE = 5;
+
+export const SSH_PORT = 22;
+export const WAN_IFACE = 'ens5';
+/** A non-root user with passwordless sudo in every gateway, for `become` tests. */
+export const BECOME_USER = 'fleetop';
+
+export const DEFAULT_HOSTS = 3;
+/** Gateways take 198.51.100.11..254. */
+export const MAX_HOSTS = 244;
+/** Two clients per gateway take 203.0.113.10..253. */
+export const MAX_HOSTS_WITH_CLIENTS = 122;
+
+export type Half = 'direct' | 'vpn';
+
+export interface GatewayPlan {
+  index: number;
+  name: string;
+  netns: string;
+  wanIp: string;
+  /** The veth end inside the switch namespace. */
+  switchPort: string;
+}
+
+export interface ClientPlan {
+  /** The peer name in the inventory: c<K>-direct, c<K>-vpn. */
+  name: string;
+  gateway: string;
+  gatewayIndex: number;
+  half: Half;
+  netns: string;
+  /** The client's WireGuard address (no prefix). */
+  address: string;
+  /** Its address on the switch (203.0.113.0/24). */
+  underlayIp: string;
+  switchPort: string;
+}
+
+export const HALVES: readonly Half[] = ['direct', 'vpn'];
+
+/** The seed's split: 10.4.0.0/25 exits directly, 10.4.0.128/25 through the provider. */
+export function clientAddress(half: Half): string {
+  return half === 'direct' ? '10.4.0.10' : '10.4.0.200';
+}
+
+/** The inventory peer (and lab client) name of gateway K's client in `half`. */
+export function peerName(k: number, half: Half): string {
+  return `c${k}-${half}`;
+}
+
+export function gatewayPlan(k: number): GatewayPlan {
+  if (!Number.isInteger(k) || k < 1 || k > MAX_HOSTS) throw new RangeError(`gateway index out of range: ${k}`);
+  return { index: k, name: `gw${k}`, netns: `${PREFIX}gw${k}`, wanIp: `198.51.100.${10 + k}`, switchPort: `p-gw${k}` };
+}
+
+export function clientPlan(k: number, half: Half): ClientPlan {
+  if (!Number.isInteger(k) || k < 1 || k > MAX_HOSTS_WITH_CLIENTS) throw new RangeError(`client gateway index out of range: ${k}`);
+  const tag = half === 'direct' ? 'd' : 'v';
+  return {
+    name: peerName(k, half),
+    gateway: `gw${k}`,
+    gatewayIndex: k,
+    half,
+    netns: `${PREFIX}c${k}${tag}`,
+    address: clientAddress(half),
+    underlayIp: `203.0.113.${10 + 2 * (k - 1) + (half === 'direct' ? 0 : 1)}`,
+    switchPort: `p-c${k}${tag}`,
+  };
+}
+
+export function gatewayWgEndpoint(g: GatewayPlan, port: number): string {
+  return `${g.wanIp}:${port}`;
+}
+
+/** Is this a namespace name the lab could have made? (Used before deleting anything.) */
+export function isLabName(name: string): boolean {
+  return /^fl-[a-z0-9][a-z0-9-]{0,28}$/.test(name);
+}

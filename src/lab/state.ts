@@ -1,0 +1,173 @@
+/**
+ * Where the lab keeps everything it makes, and the record of what it made. The record
+ * (state.json) is written before each thing is created, so `down` can remove exactly that even
+ * after a crash halfway through `up`.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Half } from './names.js';
+
+/** The package root (holds package.json), from src/lab (vitest) or dist/src/lab (built). */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'fleet') return dir;
+      } catch {
+        /* not ours: keep looking */
+      }
+    }
+    dir = path.dirname(dir);
+  }
+  throw new Error('cannot find the fleet package root above src/lab');
+}
+
+/** `<repo>/.fleet-lab`, or $FLEET_LAB_DIR. Always absolute. */
+export function stateDir(): string {
+  const env = process.env.FLEET_LAB_DIR;
+  return path.resolve(env && env.trim() ? env : path.join(repoRoot(), '.fleet-lab'));
+}
+
+export function inventoryPath(): string {
+  return path.join(repoRoot(), 'inventory', 'lab.yaml');
+}
+
+// ---- The public description of a running lab (`fleet lab status --json`) ----
+
+export interface LabGateway {
+  name: string;
+  /** The gateway's network namespace (root view, `ip netns`). */
+  netns: string;
+  wanIp: string;
+  sshPort: number;
+  /** PID (root pid namespace) of the gateway's init: PID 1 of its pid namespace (sshd). */
+  initPid: number;
+}
+
+export interface LabClient {
+  /** The inventory peer name: c<K>-direct or c<K>-vpn. */
+  name: string;
+  netns: string;
+  gateway: string;
+  /** WireGuard address (10.4.0.10 direct, 10.4.0.200 vpn). */
+  address: string;
+  /** Address on the lab switch (203.0.113.0/24). */
+  underlayIp: string;
+  half: Half;
+  publicKey: string;
+  /** PID (root view) of the client's init; enter its namespaces with nsenter -t. */
+  initPid: number;
+}
+
+export interface LabProvider {
+  netns: string;
+  ip: string;
+  port: number;
+  /** The OpenVPN client config the gateways use (inline PKI, mode 0600). */
+  clientConfig: string;
+}
+
+export interface LabInternet {
+  netns: string;
+  ip: string;
+  /** GET / answers the caller's source address as plain text. */
+  echoUrl: string;
+  dnsIp: string;
+  /** A name the lab DNS answers (any *.lab.test answers the internet host). */
+  echoName: string;
+  /** dnsmasq's log: one `query[A] NAME from SOURCE` line per query. */
+  dnsQueryLog: string;
+}
+
+export interface LabState {
+  up: boolean;
+  stateDir: string;
+  inventory: string;
+  hosts: number;
+  bare: boolean;
+  controllerIp: string;
+  ssh: { user: string; keyPath: string; knownHostsPath: string; becomeUser?: string };
+  gateways: LabGateway[];
+  /** null in a bare lab. */
+  provider: LabProvider | null;
+  /** null in a bare lab. */
+  internet: LabInternet | null;
+  /** Empty in a bare lab. */
+  clients: LabClient[];
+}
+
+// ---- The private record (state.json) ----
+
+export interface ProcRecord {
+  role: string;
+  pid: number;
+  /** /proc/<pid>/stat start time: a reused pid is never mistaken for ours. */
+  start: number;
+}
+
+export interface LabRecord {
+  version: 1;
+  stateDir: string;
+  options: { hosts: number; bare: boolean };
+  phase: 'building' | 'up';
+  startedAt: string;
+  /** Every namespace the lab made (recorded before `ip netns add`). */
+  namespaces: string[];
+  /** The root-namespace veth, once made (recorded before `ip link add`). */
+  ctlVeth: string | null;
+  processes: ProcRecord[];
+  /** Generated files outside the state dir (inventory/lab.yaml). */
+  files: string[];
+  /** Filled in when `up` finishes. */
+  status: LabState | null;
+}
+
+export function recordPath(dir = stateDir()): string {
+  return path.join(dir, 'state.json');
+}
+
+export function readRecord(dir = stateDir()): LabRecord | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(recordPath(dir), 'utf8')) as LabRecord;
+    return rec.version === 1 ? rec : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Atomic write (temp file + rename): a crash never leaves half a record. */
+export function writeRecord(rec: LabRecord): void {
+  mkdirSync(rec.stateDir, { recursive: true, mode: 0o700 });
+  const file = recordPath(rec.stateDir);
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(rec, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** Paths inside the state dir. */
+export function labPaths(dir = stateDir()) {
+  return {
+    dir,
+    record: recordPath(dir),
+    sshKey: path.join(dir, 'id_ed25519'),
+    knownHosts: path.join(dir, 'known_hosts'),
+    authorizedKeys: path.join(dir, 'authorized_keys'),
+    logs: path.join(dir, 'logs'),
+    gateways: path.join(dir, 'gateways'),
+    gateway: (name: string) => path.join(dir, 'gateways', name),
+    gatewayInit: path.join(dir, 'gateways', 'init.sh'),
+    clients: path.join(dir, 'clients'),
+    client: (name: string) => path.join(dir, 'clients', name),
+    clientInit: path.join(dir, 'clients', 'init.sh'),
+    provider: path.join(dir, 'provider'),
+    clientConfig: path.join(dir, 'provider', 'client.ovpn'),
+    internet: path.join(dir, 'internet'),
+    dnsQueryLog: path.join(dir, 'internet', 'dns-queries.log'),
+  };
+}
+
+/** Top-level entries of the state dir the lab creates; `down` removes these and nothing else. */
+export const STATE_ENTRIES = ['state.json', 'state.json.tmp', 'id_ed25519', 'id_ed25519.pub', 'known_hosts', 'authorized_keys', 'logs', 'gateways', 'clients', 'provider', 'internet'];

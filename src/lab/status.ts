@@ -1,0 +1,68 @@
+/**
+ * `lab status`: what is up, from the record, checked against the machine (every recorded process
+ * alive with its recorded start time, every namespace present). Tests and benchmarks read
+ * addresses from this, never hard-code them.
+ */
+import { existsSync } from 'node:fs';
+import { CONTROLLER_IP } from './names.js';
+import { isAlive } from './run.js';
+import { inventoryPath, labPaths, readRecord, stateDir, type LabRecord, type LabState } from './state.js';
+
+export function labHealthy(rec: LabRecord): boolean {
+  return (
+    rec.phase === 'up' &&
+    rec.processes.length > 0 &&
+    rec.processes.every((p) => isAlive(p.pid, p.start)) &&
+    rec.namespaces.every((ns) => existsSync(`/run/netns/${ns}`))
+  );
+}
+
+/** The lab's description; `up` is false (and the lists empty) when no lab is built here. */
+export function labStatus(): LabState {
+  const dir = stateDir();
+  const rec = readRecord(dir);
+  if (rec?.status) return { ...rec.status, up: labHealthy(rec) };
+  const P = labPaths(dir);
+  return {
+    up: false,
+    stateDir: dir,
+    inventory: inventoryPath(),
+    hosts: 0,
+    bare: false,
+    controllerIp: CONTROLLER_IP,
+    ssh: { user: 'root', keyPath: P.sshKey, knownHostsPath: P.knownHosts },
+    gateways: [],
+    provider: null,
+    internet: null,
+    clients: [],
+  };
+}
+
+/** Which recorded parts are down (for `lab status` when the lab is unhealthy). */
+export function labProblems(): string[] {
+  const rec = readRecord();
+  if (!rec) return ['no lab has been built here (fleet lab up)'];
+  const out: string[] = [];
+  if (rec.phase !== 'up') out.push('the last `lab up` did not finish');
+  for (const p of rec.processes) if (!isAlive(p.pid, p.start)) out.push(`${p.role} (pid ${p.pid}) is not running`);
+  for (const ns of rec.namespaces) if (!existsSync(`/run/netns/${ns}`)) out.push(`namespace ${ns} is missing`);
+  return out;
+}
+
+export function formatStatus(s: LabState): string {
+  if (!s.up && s.gateways.length === 0) return `lab: down (state dir ${s.stateDir})`;
+  const lines = [
+    `lab: ${s.up ? 'up' : 'DEGRADED'}${s.bare ? ' (bare)' : ''}, ${s.gateways.length} gateway(s); state dir ${s.stateDir}`,
+    `inventory: ${s.inventory}`,
+    `ssh: ${s.ssh.user}@<wanIp> -i ${s.ssh.keyPath} -o UserKnownHostsFile=${s.ssh.knownHostsPath}${s.ssh.becomeUser ? ` (or ${s.ssh.becomeUser} with sudo)` : ''}`,
+  ];
+  if (s.provider) lines.push(`provider: ${s.provider.ip}:${s.provider.port}/udp (OpenVPN) in ${s.provider.netns}; client config ${s.provider.clientConfig}`);
+  if (s.internet) lines.push(`internet: echo ${s.internet.echoUrl}, DNS ${s.internet.dnsIp} (${s.internet.echoName}), query log ${s.internet.dnsQueryLog}`);
+  lines.push('gateways:');
+  for (const g of s.gateways) lines.push(`  ${g.name.padEnd(6)} ${g.wanIp.padEnd(15)} netns ${g.netns.padEnd(10)} init pid ${g.initPid}`);
+  if (s.clients.length) {
+    lines.push('clients:');
+    for (const c of s.clients) lines.push(`  ${c.name.padEnd(11)} ${c.address.padEnd(11)} via ${c.gateway.padEnd(6)} netns ${c.netns.padEnd(9)} underlay ${c.underlayIp}`);
+  }
+  return lines.join('\n');
+}

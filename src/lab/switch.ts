@@ -1,0 +1,47 @@
+/**
+ * The lab switch: a namespace holding one bridge, with one veth port per lab node. Every veth is
+ * created with both ends directly in their namespaces (`ip link add ... netns A type veth peer
+ * name B netns C`), so none ever appears in the root namespace, except the controller's `fl-ctl`:
+ * the one change the lab makes there (198.51.100.1/24 on it, and the connected route the kernel
+ * adds with it). Whole topologies are built with `ip -batch`: one process, not one per link.
+ */
+import { BRIDGE, CONTROLLER_IP, CTL_VETH, LAB_PREFIX_LEN, SWITCH_NS } from './names.js';
+import { runOk } from './run.js';
+
+export interface SwitchPort {
+  /** The veth end on the bridge (inside the switch namespace). */
+  port: string;
+  /** The other end's name and namespace. */
+  peer: string;
+  peerNs: string;
+}
+
+/** Root-namespace `ip -batch` lines: the namespaces, then every veth pair. */
+export function topologyBatch(namespaces: string[], ports: SwitchPort[], stateDir: string): string {
+  const lines = [...namespaces.map((ns) => `netns add ${ns}`)];
+  // The controller's veth. The alias names the state dir that owns the lab, so another checkout's
+  // `lab up` can tell a live lab from a crashed one. addrgenmode none: no IPv6 link-local address
+  // (and no IPv6 traffic) from the root namespace into the lab.
+  lines.push(`link add ${CTL_VETH} type veth peer name p-ctl netns ${SWITCH_NS}`);
+  lines.push(`link set ${CTL_VETH} alias "${stateDir.replace(/["\\]/g, '')}"`);
+  lines.push(`link set ${CTL_VETH} addrgenmode none`);
+  lines.push(`address add ${CONTROLLER_IP}/${LAB_PREFIX_LEN} dev ${CTL_VETH}`);
+  for (const p of ports) lines.push(`link add ${p.port} netns ${SWITCH_NS} type veth peer name ${p.peer} netns ${p.peerNs}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Switch-namespace `ip -batch` lines: the bridge and its ports. */
+export function switchBatch(ports: SwitchPort[]): string {
+  const lines = ['link set lo up', `link add ${BRIDGE} type bridge`, `link set ${BRIDGE} up`];
+  for (const port of ['p-ctl', ...ports.map((p) => p.port)]) {
+    lines.push(`link set ${port} master ${BRIDGE}`, `link set ${port} up`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function buildTopology(namespaces: string[], ports: SwitchPort[], stateDir: string): Promise<void> {
+  await runOk(['ip', '-batch', '-'], { input: topologyBatch(namespaces, ports, stateDir), what: 'creating the lab namespaces and links (ip -batch)' });
+  await runOk(['ip', '-n', SWITCH_NS, '-batch', '-'], { input: switchBatch(ports), what: 'wiring the lab switch (ip -batch)' });
+  // Last: only now can packets from the root namespace reach the lab.
+  await runOk(['ip', 'link', 'set', CTL_VETH, 'up'], { what: `ip link set ${CTL_VETH} up` });
+}

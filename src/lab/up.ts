@@ -1,0 +1,241 @@
+/**
+ * `lab up`: builds the lab (see DESIGN.md, "The lab"). Order: preflight; tear down whatever an
+ * earlier lab left; record what is about to be made; keys and PKI; every namespace and veth in one
+ * `ip -batch`; then the internet host, the provider, the gateways and the clients in parallel
+ * (bounded); last the known_hosts, the inventory and the finished record. A failure tears the
+ * half-built lab down again (set FLEET_LAB_KEEP_FAILED=1 to keep it for a look).
+ *
+ * Running `up` on a healthy lab with the same options changes nothing and returns its status.
+ */
+import { cpus } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import {
+  BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, PROVIDER_IP, PROVIDER_NS,
+  SSH_PORT, SWITCH_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, gatewayPlan, peerName, type ClientPlan, type GatewayPlan,
+} from './names.js';
+import { LabBusyError, LabError } from './errors.js';
+import { assertPreflight } from './preflight.js';
+import { run } from './run.js';
+import { inventoryPath, labPaths, readRecord, stateDir, writeRecord, type LabRecord, type LabState, type ProcRecord } from './state.js';
+import { ensureSshKey, knownHostsLine, wgKeyPair } from './keys.js';
+import { buildTopology, type SwitchPort } from './switch.js';
+import { GATEWAY_INIT, becomeAccount, prepareGateway, startGateway } from './gateway.js';
+import { CLIENT_INIT, prepareClient, startClient } from './clients.js';
+import { ensurePki } from './pki.js';
+import { startProvider, writeClientConfig } from './provider.js';
+import { echoUrl, startInternet } from './internet.js';
+import { writeInventory } from './inventory.js';
+import { foreignOwner, labDown, labNamespaces, ctlOwner } from './down.js';
+import { labHealthy } from './status.js';
+
+export interface UpOptions {
+  hosts?: number;
+  /** Only the switch, gateways, sshd and keys (benchmarks at 50-200 gateways). */
+  bare?: boolean;
+  /** Tear down and rebuild even when a healthy lab with these options is up. */
+  fresh?: boolean;
+  log?: (msg: string) => void;
+  /** Parallel gateway/client starts (default: 8 per CPU, at least 16). */
+  concurrency?: number;
+}
+
+export async function labUp(opts: UpOptions = {}): Promise<LabState> {
+  const hosts = opts.hosts ?? DEFAULT_HOSTS;
+  const bare = opts.bare ?? false;
+  const log = opts.log ?? (() => undefined);
+  const maxHosts = bare ? MAX_HOSTS : MAX_HOSTS_WITH_CLIENTS;
+  if (!Number.isInteger(hosts) || hosts < 1 || hosts > maxHosts) {
+    throw new LabError(`--hosts must be 1..${maxHosts}${bare ? '' : ' (more with --bare: 203.0.113.0/24 holds two clients per gateway up to 122)'}, got ${hosts}`);
+  }
+  const dir = stateDir();
+  await assertPreflight({ stateDir: dir });
+
+  const foreign = await foreignOwner(dir);
+  if (foreign) {
+    throw new LabBusyError(`a lab from ${foreign} is running on this machine (it owns ${CONTROLLER_IP})`, {
+      hint: `stop it with FLEET_LAB_DIR=${foreign} fleet lab down, then try again`,
+    });
+  }
+
+  const existing = readRecord(dir);
+  if (!opts.fresh && existing?.phase === 'up' && existing.status && existing.options.hosts === hosts && existing.options.bare === bare && labHealthy(existing)) {
+    log('lab already up');
+    return { ...existing.status, up: true };
+  }
+  if (existing || (await labNamespaces()).length || (await ctlOwner()).exists) {
+    log('removing the previous lab');
+    await labDown({ log });
+  }
+
+  try {
+    return await build(dir, hosts, bare, log, opts.concurrency);
+  } catch (err) {
+    if (process.env.FLEET_LAB_KEEP_FAILED !== '1') {
+      log('lab up failed: removing the half-built lab');
+      try {
+        await labDown({ log });
+      } catch (downErr) {
+        log(`lab down after the failure failed too: ${(downErr as Error).message}`);
+      }
+    }
+    throw err;
+  }
+}
+
+async function build(dir: string, hosts: number, bare: boolean, log: (m: string) => void, concurrency?: number): Promise<LabState> {
+  const t0 = Date.now();
+  const P = labPaths(dir);
+  for (const d of [dir, P.logs, P.gateways, P.clients, P.provider, P.internet]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  await probeOverlay(dir);
+
+  const gateways: GatewayPlan[] = Array.from({ length: hosts }, (_, i) => gatewayPlan(i + 1));
+  const clients: ClientPlan[] = bare ? [] : gateways.flatMap((g) => [clientPlan(g.index, 'direct'), clientPlan(g.index, 'vpn')]);
+  const namespaces = [SWITCH_NS, ...(bare ? [] : [INET_NS, PROVIDER_NS]), ...gateways.map((g) => g.netns), ...clients.map((c) => c.netns)];
+  const ports: SwitchPort[] = [
+    ...(bare ? [] : [{ port: 'p-inet', peer: 'eth0', peerNs: INET_NS }, { port: 'p-prov', peer: 'eth0', peerNs: PROVIDER_NS }]),
+    ...gateways.map((g) => ({ port: g.switchPort, peer: 'ens5', peerNs: g.netns })),
+    ...clients.map((c) => ({ port: c.switchPort, peer: 'eth0', peerNs: c.netns })),
+  ];
+
+  // Recorded before anything exists, so a crash from here on is cleaned up by `down`.
+  const rec: LabRecord = {
+    version: 1,
+    stateDir: dir,
+    options: { hosts, bare },
+    phase: 'building',
+    startedAt: new Date().toISOString(),
+    namespaces,
+    ctlVeth: 'fl-ctl',
+    processes: [],
+    files: [inventoryPath()],
+    status: null,
+  };
+  writeRecord(rec);
+  const addProc = (p: ProcRecord) => {
+    rec.processes.push(p);
+  };
+
+  // Keys: the lab's SSH key, then per-gateway host keys (in parallel), the clients' WireGuard keys,
+  // the provider PKI (also in a bare lab: the inventory's OpenVPN config must exist).
+  const limit = pLimit(concurrency ?? Math.max(16, cpus().length * 8));
+  const labPub = await ensureSshKey(P.sshKey, 'fleet-lab');
+  writeFileSync(P.authorizedKeys, `${labPub}\n`, { mode: 0o600 });
+  const perSourcePenalties = await sshdHasPerSourcePenalties();
+  const become = becomeAccount();
+  const [gwFiles, pki] = await Promise.all([
+    Promise.all(gateways.map((g) => limit(() => prepareGateway(g, P.gateways, `${labPub}\n`, { perSourcePenalties, become })))),
+    ensurePki(P.provider),
+  ]);
+  writeClientConfig(pki, P.clientConfig);
+  // Every gateway gets its two peers in the inventory, also in a bare lab (no client runs there,
+  // but a deploy renders the same config): the keys cost microseconds, made in-process.
+  const peerKeys = new Map(gateways.flatMap((g) => HALVES.map((h) => [peerName(g.index, h), wgKeyPair()] as const)));
+  const prepared = clients.map((c) => prepareClient(c, P.clients, peerKeys.get(c.name)));
+  writeFileSync(P.gatewayInit, GATEWAY_INIT, { mode: 0o755 });
+  writeFileSync(P.clientInit, CLIENT_INIT, { mode: 0o755 });
+  log(`keys ready (${Date.now() - t0} ms)`);
+
+  await buildTopology(namespaces, ports, dir);
+  log(`${namespaces.length} namespaces and ${ports.length + 1} links (${Date.now() - t0} ms)`);
+
+  const services = bare
+    ? Promise.resolve()
+    : Promise.all([
+        startInternet(P.internet, { logsDir: P.logs, dnsQueryLog: P.dnsQueryLog }).then((s) => {
+          addProc({ role: 'dnsmasq', pid: s.dnsmasq.pid, start: s.dnsmasq.start });
+          addProc({ role: 'echo', pid: s.echo.pid, start: s.echo.start });
+        }),
+        startProvider(pki, { logPath: path.join(P.logs, 'openvpn-server.log') }).then((s) => addProc({ role: 'openvpn', pid: s.pid, start: s.start })),
+      ]);
+  const gwStarted = Promise.all(
+    gateways.map((g, i) =>
+      limit(async () => {
+        const s = await startGateway(g, gwFiles[i]!.dir, { initScript: P.gatewayInit, labDir: dir, logPath: path.join(P.logs, `${g.name}.log`) });
+        addProc({ role: `${g.name}:unshare`, pid: s.unsharePid, start: s.unshareStart });
+        addProc({ role: `${g.name}:init`, pid: s.initPid, start: s.initStart });
+        return s;
+      }),
+    ),
+  );
+  const clStarted = Promise.all(
+    prepared.map((p) =>
+      limit(async () => {
+        const s = await startClient(p, { initScript: P.clientInit, logPath: path.join(P.logs, `${p.plan.name}.log`) });
+        addProc({ role: `${p.plan.name}:unshare`, pid: s.unsharePid, start: s.unshareStart });
+        addProc({ role: `${p.plan.name}:init`, pid: s.initPid, start: s.initStart });
+        return s;
+      }),
+    ),
+  );
+  // Record the pids of whatever did start, even when something else failed.
+  const settled = await Promise.allSettled([services, gwStarted, clStarted]);
+  writeRecord(rec);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const gwResults = (settled[1] as PromiseFulfilledResult<Awaited<typeof gwStarted>>).value;
+  const clResults = (settled[2] as PromiseFulfilledResult<Awaited<typeof clStarted>>).value;
+  log(`${gateways.length} gateways${bare ? '' : `, ${clients.length} clients, provider and internet`} running (${Date.now() - t0} ms)`);
+
+  writeFileSync(P.knownHosts, gateways.map((g, i) => `${knownHostsLine(g.wanIp, SSH_PORT, gwFiles[i]!.hostPublicKey)}\n`).join(''), { mode: 0o644 });
+  const peers = new Map(
+    gateways.map((g) => [g.name, HALVES.map((h) => ({ name: peerName(g.index, h), address: clientAddress(h), publicKey: peerKeys.get(peerName(g.index, h))!.publicKey }))]),
+  );
+  const inventory = inventoryPath();
+  writeInventory(inventory, { gateways, peers, keyFile: P.sshKey, knownHostsFile: P.knownHosts, openvpnConfigFile: P.clientConfig });
+
+  const status: LabState = {
+    up: true,
+    stateDir: dir,
+    inventory,
+    hosts,
+    bare,
+    controllerIp: CONTROLLER_IP,
+    ssh: { user: 'root', keyPath: P.sshKey, knownHostsPath: P.knownHosts, becomeUser: BECOME_USER },
+    gateways: gateways.map((g, i) => ({ name: g.name, netns: g.netns, wanIp: g.wanIp, sshPort: SSH_PORT, initPid: gwResults[i]!.initPid })),
+    provider: bare ? null : { netns: PROVIDER_NS, ip: PROVIDER_IP, port: OPENVPN_PORT, clientConfig: P.clientConfig },
+    internet: bare ? null : { netns: INET_NS, ip: INET_IP, echoUrl: echoUrl(), dnsIp: INET_IP, echoName: ECHO_NAME, dnsQueryLog: P.dnsQueryLog },
+    clients: prepared.map((p, i) => ({
+      name: p.plan.name,
+      netns: p.plan.netns,
+      gateway: p.plan.gateway,
+      address: p.plan.address,
+      underlayIp: p.plan.underlayIp,
+      half: p.plan.half,
+      publicKey: p.keys.publicKey,
+      initPid: clResults[i]!.initPid,
+    })),
+  };
+  rec.phase = 'up';
+  rec.status = status;
+  writeRecord(rec);
+  log(`lab up: ${hosts} gateways in ${Date.now() - t0} ms`);
+  return status;
+}
+
+/** The state dir must be able to hold an overlay upper dir (ext4, xfs, tmpfs do; overlay, NFS do not). */
+async function probeOverlay(dir: string): Promise<void> {
+  const base = path.join(dir, 'logs', '.overlay-probe');
+  for (const d of ['lower', 'upper', 'work', 'merged']) mkdirSync(path.join(base, d), { recursive: true });
+  // In a throwaway mount namespace: the probe mount never exists in the machine's.
+  const r = await run([
+    'unshare', '--mount', '--propagation', 'private', 'mount', '-t', 'overlay', 'overlay',
+    '-o', `lowerdir=${base}/lower,upperdir=${base}/upper,workdir=${base}/work`, `${base}/merged`,
+  ]);
+  await run(['rm', '-rf', base]);
+  if (r.code !== 0) {
+    throw new LabError(`the state dir ${dir} cannot hold the gateways' overlay upper dirs: ${r.stderr.trim()}`, {
+      hint: 'set FLEET_LAB_DIR to a directory on ext4, xfs or tmpfs',
+    });
+  }
+}
+
+async function sshdHasPerSourcePenalties(): Promise<boolean> {
+  const r = await run(['ssh', '-V']);
+  const m = /OpenSSH_(\d+)\.(\d+)/.exec(r.stderr + r.stdout);
+  if (!m) return false;
+  const [maj, min] = [Number(m[1]), Number(m[2])];
+  return maj > 9 || (maj === 9 && min >= 8);
+}
+
