@@ -1,0 +1,126 @@
+/**
+ * `fleet lab`: the built-in lab (simulated gateways, provider, internet and clients on this
+ * machine). Errors are FleetErrors (LabError, LabPrereqError); main maps them to exit codes.
+ */
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { labUp } from '../lab/up.js';
+import { labDown } from '../lab/down.js';
+import { formatStatus, labProblems, labStatus } from '../lab/status.js';
+import { connectClients } from '../lab/clients.js';
+import { LabError } from '../lab/errors.js';
+import { DEFAULT_HOSTS, MAX_HOSTS } from '../lab/names.js';
+
+function hostsArg(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > MAX_HOSTS) throw new InvalidArgumentError(`expected a number of gateways from 1 to ${MAX_HOSTS}`);
+  return n;
+}
+
+const progress = (quiet: boolean) => (msg: string) => {
+  if (!quiet) process.stderr.write(`lab: ${msg}\n`);
+};
+
+export function registerLabCommand(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description('the built-in lab: simulated gateways, an OpenVPN provider, an internet and WireGuard clients on this machine (root)')
+    .addHelpText(
+      'after',
+      `
+Everything runs in network namespaces named fl-*; the only change to this machine's own network is
+the veth fl-ctl holding 198.51.100.1/24. State lives in .fleet-lab/ (or $FLEET_LAB_DIR).
+
+Examples:
+  sudo fleet lab up --hosts 3
+  sudo fleet deploy inventory/lab.yaml
+  sudo fleet lab connect
+  sudo fleet lab status --json | jq -r '.gateways[].wanIp'
+  sudo fleet lab down`,
+    );
+
+  lab
+    .command('up')
+    .description('build the lab and write inventory/lab.yaml (safe to run again)')
+    .option('-n, --hosts <n>', `number of gateways (1-${MAX_HOSTS}; above 122 needs --bare)`, hostsArg, DEFAULT_HOSTS)
+    .option('--bare', 'only the switch and the gateways with sshd: no clients, provider or internet services (for benchmarks)')
+    .option('--fresh', 'tear down and rebuild even when the same lab is already up')
+    .option('--json', 'print the lab status as JSON when done')
+    .option('-q, --quiet', 'no progress lines')
+    .addHelpText(
+      'after',
+      `
+Builds: a switch (198.51.100.0/24), gateways gw1..gwN at 198.51.100.11.. (each with its own
+network, mount, uts and pid namespace and sshd), an OpenVPN provider at 198.51.100.2, an internet
+host at 198.51.100.3 (HTTP echo and DNS), and two WireGuard clients per gateway (10.4.0.10 and
+10.4.0.200). Checks first for root, /dev/net/tun and the packages it needs.
+
+Examples:
+  sudo fleet lab up                 # 3 gateways with clients
+  sudo fleet lab up --hosts 50 --bare
+  sudo fleet lab up --fresh --json`,
+    )
+    .action(async (opts: { hosts: number; bare?: boolean; fresh?: boolean; json?: boolean; quiet?: boolean }) => {
+      const started = Date.now();
+      const state = await labUp({ hosts: opts.hosts, bare: !!opts.bare, fresh: !!opts.fresh, log: progress(!!opts.quiet || !!opts.json) });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${formatStatus(state)}\n\nlab up in ${((Date.now() - started) / 1000).toFixed(1)} s. Next: fleet deploy ${state.inventory}${state.clients.length ? ', then fleet lab connect' : ''}\n`);
+    });
+
+  lab
+    .command('down')
+    .description('remove every namespace, veth, process and file the lab made (also after a crash)')
+    .option('-q, --quiet', 'no summary')
+    .addHelpText('after', '\nExamples:\n  sudo fleet lab down\n  FLEET_LAB_DIR=/tmp/lab2 sudo fleet lab down')
+    .action(async (opts: { quiet?: boolean }) => {
+      const r = await labDown({ log: progress(!!opts.quiet) });
+      if (opts.quiet) return;
+      if (r.foreignOwner) {
+        process.stdout.write(`lab down: the running lab belongs to ${r.foreignOwner}; only this state dir's files were removed\n`);
+        return;
+      }
+      process.stdout.write(`lab down: ${r.namespaces.length} namespace(s), ${r.killed} process(es)${r.removedCtl ? ', fl-ctl' : ''} removed\n`);
+    });
+
+  lab
+    .command('status')
+    .description('what is up: gateways, provider, internet, clients and how to reach them')
+    .option('--json', 'print the machine-readable description (tests and benchmarks read this)')
+    .addHelpText('after', "\nExit code: 0 when the lab is up and healthy, 2 otherwise.\n\nExamples:\n  sudo fleet lab status\n  sudo fleet lab status --json | jq '.clients[] | {name, netns, address}'")
+    .action((opts: { json?: boolean }) => {
+      const s = labStatus();
+      if (opts.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      else {
+        process.stdout.write(`${formatStatus(s)}\n`);
+        if (!s.up && s.gateways.length) process.stdout.write(`problems:\n${labProblems().map((p) => `  - ${p}`).join('\n')}\n`);
+      }
+      if (!s.up) process.exitCode = 2;
+    });
+
+  lab
+    .command('connect')
+    .description("point each client's WireGuard peer at its gateway (run after fleet deploy)")
+    .option('--json', 'print the result per gateway as JSON')
+    .addHelpText(
+      'after',
+      `
+Reads each deployed gateway's WireGuard public key (wg show wg0 public-key, inside the gateway)
+and sets it as the only peer of the gateway's two clients, with endpoint <wan ip>:<wg_port from
+inventory/lab.yaml>, allowed IPs 10.4.0.0/24 and the echo host, keepalive 5 s.
+
+Examples:
+  sudo fleet deploy inventory/lab.yaml && sudo fleet lab connect`,
+    )
+    .action(async (opts: { json?: boolean }) => {
+      const s = labStatus();
+      if (!s.up) throw new LabError('the lab is not up', { hint: 'fleet lab up' });
+      if (s.clients.length === 0) throw new LabError('this lab has no clients (it was built with --bare)', { hint: 'fleet lab up --fresh' });
+      const results = await connectClients(s);
+      if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      else for (const r of results) process.stdout.write(r.error ? `${r.gateway}: not connected: ${r.error}\n` : `${r.gateway}: ${r.clients.join(', ')} -> ${r.publicKey}\n`);
+      if (results.some((r) => r.error)) process.exitCode = 2;
+    });
+}
