@@ -1,0 +1,131 @@
+/**
+ * The lab for test files: `useLab` brings it up (or reuses a healthy one with the same options)
+ * and returns its status; `teardownLab` takes it down. When the lab cannot start on this machine
+ * (not root, no /dev/net/tun, missing packages) the tests are skipped with the reason, except
+ * under CI=true, where they fail: lab tests must never silently skip in CI.
+ *
+ *   let lab: LabState;
+ *   beforeAll(async ({}, suite) => { lab = await useLab({ hosts: 3 }, suite); });  // vitest wants a destructuring pattern first
+ *   afterAll(() => teardownLab());
+ */
+import { run, type RunResult } from '../../src/lab/run.js';
+import { labUp } from '../../src/lab/up.js';
+import { labDown } from '../../src/lab/down.js';
+import { labStatus } from '../../src/lab/status.js';
+import { preflight, installCommand } from '../../src/lab/preflight.js';
+import { findGateway } from '../../src/lab/exec.js';
+import { LabPrereqError } from '../../src/lab/errors.js';
+import { stateDir, type LabGateway, type LabState } from '../../src/lab/state.js';
+
+export type { LabState, LabGateway, LabClient, LabProvider, LabInternet } from '../../src/lab/state.js';
+export type { RunResult } from '../../src/lab/run.js';
+export { gatewayExec, clientExec, snapshotGateway, connectClients, findGateway, findClient } from '../../src/lab/exec.js';
+export { labStatus } from '../../src/lab/status.js';
+
+export interface UseLabOptions {
+  /** Number of gateways (default 3). */
+  hosts?: number;
+  /** Switch, gateways and sshd only: no clients, provider or internet. */
+  bare?: boolean;
+  /** Tear down whatever is up and build anew (default: reuse a healthy lab with the same options). */
+  fresh?: boolean;
+}
+
+/** A vitest suite (beforeAll's second argument) or test context (has skip()). */
+export type SkipTarget = { readonly tasks: readonly unknown[] } | { skip: (note?: string) => void };
+
+interface MutableTask {
+  mode: string;
+  result?: Record<string, unknown>;
+  tasks?: MutableTask[];
+}
+
+function markSkipped(tasks: readonly unknown[], note: string): void {
+  for (const t of tasks as MutableTask[]) {
+    t.mode = 'skip';
+    t.result = { ...(t.result ?? {}), state: 'skip', note };
+    if (t.tasks) markSkipped(t.tasks, note);
+  }
+}
+
+/** Why the lab cannot run here (not root, no /dev/net/tun, missing packages), or undefined. */
+export async function labUnavailableReason(): Promise<string | undefined> {
+  const r = await preflight({ stateDir: stateDir(), withTests: true });
+  if (r.missing.length === 0) return undefined;
+  return `the lab cannot start here: ${r.missing.join('; ')}${r.packages.length ? ` (install: ${installCommand()})` : ''}`;
+}
+
+/**
+ * Brings the lab up and returns its status. If the lab cannot start on this machine: under
+ * CI=true it throws; otherwise it marks `skip`'s tests skipped with the reason (or, without
+ * `skip`, throws a LabPrereqError whose message says why).
+ */
+export async function useLab(opts: UseLabOptions = {}, skip?: SkipTarget): Promise<LabState> {
+  const reason = await labUnavailableReason();
+  if (reason) {
+    if (process.env.CI === 'true' || !skip) throw new LabPrereqError([reason], { hint: installCommand() });
+    process.stderr.write(`[lab] skipping: ${reason}\n`);
+    if ('tasks' in skip) {
+      markSkipped(skip.tasks, reason);
+      return labStatus();
+    }
+    skip.skip(reason);
+    return labStatus();
+  }
+  return labUp({ hosts: opts.hosts, bare: opts.bare, fresh: opts.fresh });
+}
+
+/** Takes the lab down (a no-op where the lab cannot run, e.g. not root). */
+export async function teardownLab(): Promise<void> {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return;
+  await labDown();
+}
+
+/** The root namespace's network state the lab must never change (compare before up, after down). */
+export async function rootNetSnapshot(): Promise<string> {
+  const parts: string[] = [];
+  for (const argv of [['ip', '-4', 'route', 'show', 'table', 'all'], ['ip', '-6', 'route', 'show', 'table', 'all'], ['ip', '-4', 'rule'], ['ip', '-6', 'rule'], ['iptables-save'], ['ip6tables-save']]) {
+    const r = await run(argv);
+    const out = r.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      // Counters change with any traffic; they are not configuration.
+      .map((l) => l.replace(/\[\d+:\d+\]/g, '[]'))
+      // IPv6 routes of interfaces other projects may bring up and down are not ours to compare;
+      // neither is the kernel's expiry countdown on them.
+      .map((l) => l.replace(/ expires \d+sec/, ''))
+      .join('\n');
+    parts.push(`== ${argv.join(' ')}\n${out}`);
+  }
+  for (const f of ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/ipv4/conf/all/forwarding', '/proc/sys/net/ipv6/conf/all/forwarding']) {
+    const r = await run(['cat', f]);
+    parts.push(`== ${f}\n${r.stdout.trim()}`);
+  }
+  return parts.join('\n');
+}
+
+/** argv for the real ssh binary to a gateway: the lab key, strict host key checking, no prompts. */
+export function sshArgv(lab: LabState, gw: string | LabGateway, command: string, opts: { user?: string; knownHosts?: string } = {}): string[] {
+  const g = findGateway(lab, gw);
+  return [
+    'ssh',
+    '-i', lab.ssh.keyPath,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${opts.knownHosts ?? lab.ssh.knownHostsPath}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=10',
+    '-o', 'LogLevel=ERROR',
+    '-p', String(g.sshPort),
+    `${opts.user ?? lab.ssh.user}@${g.wanIp}`,
+    command,
+  ];
+}
+
+/** Runs `command` on a gateway over real SSH (see sshArgv). */
+export function sshRun(lab: LabState, gw: string | LabGateway, command: string, opts: { user?: string; knownHosts?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  // No HOME dotfiles or agent of this machine's user: only what the options say.
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C', HOME: process.env.HOME ?? '/root' };
+  return run(sshArgv(lab, gw, command, opts), { env, timeoutMs: opts.timeoutMs ?? 30_000 });
+}
