@@ -43,7 +43,7 @@ export const ipRouteSchema = z
       .describe("'default', a host address or a network (CIDR)"),
     via: ipv4.optional().describe('gateway address'),
     dev: ifname.optional().describe('output interface'),
-    table: routeTable.default('main'),
+    table: routeTable.default('main').describe("routing table: a number or 'main' (the default)"),
     type: z
       .enum(['unicast', 'blackhole', 'unreachable'])
       .default('unicast')
