@@ -19,7 +19,7 @@ const taskSchema = z.strictObject({
   module: z.string().min(1),
   args: z.record(z.string(), z.unknown()),
   /** Renders the task once per element; `item` and `item_index` are in scope. */
-  loop: z.string().optional(),
+  loop: z.union([z.string(), z.array(z.unknown())]).optional(),
   /** A Jinja expression; the task is skipped when it is false. */
   when: z.string().optional(),
   /** A file in templates/ rendered into args.content. */

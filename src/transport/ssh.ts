@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NodeSSH } from 'node-ssh';
+import type { ServerHostKeyAlgorithm } from 'ssh2';
 import type { Shell } from '../shell/sh.js';
 import { TransportError, type TransportFailure } from '../errors.js';
 import type { Connection } from '../inventory/index.js';
@@ -20,7 +21,6 @@ export interface SshOptions {
   connectTimeout?: number;
 }
 
-type ServerHostKeyAlgorithm = NonNullable<NonNullable<Parameters<NodeSSH['connect']>[0]['algorithms']>['serverHostKey']>[number];
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
