@@ -9,12 +9,16 @@ import { ModuleArgsError } from '../errors.js';
 import { ipRoute } from './ip-route.js';
 import { ipRule } from './ip-rule.js';
 import { iptablesRule } from './iptables-rule.js';
+import { netns } from './netns.js';
 import type { Module, Resource } from './types.js';
+import { veth } from './veth.js';
 
 export const MODULES = {
   'iptables-rule': iptablesRule,
   'ip-rule': ipRule,
   'ip-route': ipRoute,
+  netns,
+  veth,
 } as const;
 
 export type ModuleName = keyof typeof MODULES;
