@@ -6,9 +6,11 @@
  */
 import type { z } from 'zod';
 import { ModuleArgsError } from '../errors.js';
+import { address } from './address.js';
 import { ipRoute } from './ip-route.js';
 import { ipRule } from './ip-rule.js';
 import { iptablesRule } from './iptables-rule.js';
+import { link } from './link.js';
 import { netns } from './netns.js';
 import type { Module, Resource } from './types.js';
 import { veth } from './veth.js';
@@ -19,6 +21,8 @@ export const MODULES = {
   'ip-route': ipRoute,
   netns,
   veth,
+  address,
+  link,
 } as const;
 
 export type ModuleName = keyof typeof MODULES;

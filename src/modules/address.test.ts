@@ -1,0 +1,72 @@
+import { describe, expect, test } from 'vitest';
+import { ModuleArgsError } from '../errors.js';
+import { renderResource } from './index.js';
+import { fixturePath, runWithFakes } from './testing.js';
+
+const ADDR = fixturePath('iproute2', 'ip-o-4-addr-show-veth-wg-6.1.0.txt');
+
+describe('address', () => {
+  const r = renderResource('address', { address: '10.200.1.1/24', dev: 'veth-wg' });
+
+  test('rendering', () => {
+    expect(r.id).toBe('address:veth-wg 10.200.1.1/24');
+    expect(r.title).toBe('address 10.200.1.1/24 on veth-wg');
+    expect(r.check.text).toMatchInlineSnapshot(`
+      "fleet_addr_present() {
+        if ! ip link show dev veth-wg >/dev/null 2>&1; then echo 'veth-wg is absent'; return 1; fi
+        fleet_out=$(ip -o -4 addr show dev veth-wg) || return 2
+        printf '%s\\n' "$fleet_out" | awk -v want=10.200.1.1/24 '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) == want) found = 1 } END { exit !found }'
+      }
+      fleet_addr_present"
+    `);
+    expect(r.apply.text).toMatchInlineSnapshot(`"ip addr add 10.200.1.1/24 dev veth-wg"`);
+    expect(r.undo.text).toMatchInlineSnapshot(`
+      "fleet_addr_present() {
+        if ! ip link show dev veth-wg >/dev/null 2>&1; then echo 'veth-wg is absent'; return 1; fi
+        fleet_out=$(ip -o -4 addr show dev veth-wg) || return 2
+        printf '%s\\n' "$fleet_out" | awk -v want=10.200.1.1/24 '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) == want) found = 1 } END { exit !found }'
+      }
+      if fleet_addr_present >/dev/null; then
+      ip addr del 10.200.1.1/24 dev veth-wg
+      else [ $? -eq 1 ]; fi"
+    `);
+    expect(r.revert.text).toBe(r.undo.text);
+    expect(renderResource('address', { address: '10.200.1.2/24', dev: 'veth-vpn', netns: 'vpn' }).apply.text).toBe(
+      'ip -n vpn addr add 10.200.1.2/24 dev veth-vpn',
+    );
+  });
+
+  test('check on `ip -o -4 addr show` (iproute2 6.1.0): the exact address and prefix', () => {
+    const fakes = (file: string) => ({ ip: [{ match: 'link show dev veth-wg' }, { match: '-o -4 addr show dev veth-wg', file }] });
+    expect(runWithFakes(r.check, fakes(ADDR)).code).toBe(0);
+    const other = renderResource('address', { address: '10.200.1.1/16', dev: 'veth-wg' });
+    expect(runWithFakes(other.check, fakes(ADDR)).code).toBe(1);
+    const prefixOf = renderResource('address', { address: '10.200.1.1/2', dev: 'veth-wg' });
+    expect(runWithFakes(prefixOf.check, fakes(ADDR)).code).toBe(1);
+  });
+
+  test('a missing interface is absent; undo then does nothing', () => {
+    const fakes = { ip: [{ match: 'link show dev veth-wg', err: 'Device "veth-wg" does not exist.\n', code: 1 }] };
+    const run = runWithFakes(r.check, fakes);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('veth-wg is absent\n');
+    expect(runWithFakes(r.undo, fakes).calls).toEqual(['ip link show dev veth-wg']);
+  });
+
+  test('undo deletes a present address', () => {
+    const run = runWithFakes(r.undo, {
+      ip: [{ match: 'link show dev veth-wg' }, { match: '-o -4 addr show dev veth-wg', file: ADDR }, { match: 'addr del *' }],
+    });
+    expect(run.code).toBe(0);
+    expect(run.calls.at(-1)).toBe('ip addr del 10.200.1.1/24 dev veth-wg');
+  });
+
+  test.each([
+    [{ address: '10.200.1.1', dev: 'veth-wg' }, /field address: expected an address with prefix/],
+    [{ address: '10.200.1.1/24', dev: 'veth wg' }, /field dev: expected an interface name/],
+    [{ address: '10.200.1.1/24' }, /field dev: required/],
+  ])('%j is rejected', (args, message) => {
+    expect(() => renderResource('address', args)).toThrow(ModuleArgsError);
+    expect(() => renderResource('address', args)).toThrow(message);
+  });
+});
