@@ -12,6 +12,8 @@ import { ipRule } from './ip-rule.js';
 import { iptablesRule } from './iptables-rule.js';
 import { link } from './link.js';
 import { netns } from './netns.js';
+import { pkg } from './package.js';
+import { sysctl } from './sysctl.js';
 import type { Module, Resource } from './types.js';
 import { veth } from './veth.js';
 
@@ -23,6 +25,8 @@ export const MODULES = {
   veth,
   address,
   link,
+  sysctl,
+  package: pkg,
 } as const;
 
 export type ModuleName = keyof typeof MODULES;
