@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FleetError, InventoryError, formatIssue } from '../errors.js';
-import { loadInventory } from './load.js';
+import { loadInventory, loadInventoryText } from './load.js';
 
 const F = 'test/fixtures/inventory';
 
@@ -160,5 +160,57 @@ describe('a good inventory', () => {
     expect(inv.groups.eu).toEqual({ hosts: [], children: ['eu_west', 'eu_east'], vars: { wg_port: 51822, dns_upstreams: ['1.1.1.2'] } });
     expect(inv.groups.all!.children).toEqual(['ungrouped', 'eu', 'canary']);
     expect(inv.groups.all!.vars).toMatchObject({ ansible_user: 'admin', ansible_become: true });
+  });
+});
+
+describe('edge cases', () => {
+  const text = (t: string) => {
+    try {
+      return loadInventoryText(t, 'a.yaml').warnings;
+    } catch (err) {
+      return (err as InventoryError).issues.map(formatIssue);
+    }
+  };
+
+  it('an empty file, and a file without hosts', () => {
+    expect(text('')).toEqual(['a.yaml:1:1: the inventory is empty: expected all: with hosts, children and vars']);
+    expect(text('all:\n  children:\n    eu:\n')).toEqual(['a.yaml:1:1: the inventory has no hosts']);
+  });
+
+  it('values from anchors and merge keys are located where they were written', () => {
+    expect(
+      text(`x-common: &c
+  wan_interface: ens5
+  wg_port: nope
+all:
+  vars:
+    <<: *c
+    vpn_server_ip: 198.51.100.20
+    openvpn_config_file: /x.ovpn
+    dns_entries: &e [{name: a.b, ip: 1.2.3}]
+  hosts:
+    gw1: {wan_ip: 10.0.1.1, dns_entries: *e}
+`),
+    ).toEqual([
+      'a.yaml:3:12: host gw1, field wg_port: expected a number, received a string "nope"',
+      'a.yaml:9:38: host gw1, field dns_entries[0].ip: expected an IPv4 address like 10.4.0.1, received "1.2.3"',
+    ]);
+  });
+
+  it('a top-level key that is not a group is skipped with a warning, as Ansible does', () => {
+    expect(
+      text(`x-common: &c {wan_interface: ens5}
+all:
+  vars: {<<: *c, vpn_server_ip: 198.51.100.20, openvpn_config_file: /x.ovpn}
+  hosts:
+    gw1: {wan_ip: 10.0.1.1}
+`),
+    ).toEqual(['a.yaml:1:1: skipped x-common: not a group (it has no hosts, children or vars), as Ansible skips it']);
+  });
+
+  it('a group loop', () => {
+    expect(text('all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n')).toEqual([
+      'a.yaml:5:9: group b cannot be a child of a: b already contains a (a group loop)',
+    ]);
   });
 });

@@ -80,6 +80,7 @@ function buildInventory(loaded: ReturnType<typeof readYamlFile>, file: string, o
 
   const errors: Finding[] = [];
   const warnings: Finding[] = [...parsed.warnings];
+  if (!parsed.hosts.size) warnings.push({ origin: { file, path: [], where: 'inventory' }, message: 'the inventory has no hosts' });
   const defaultsLayer = roleDefaultsLayer(opts.defaults ?? loadRoleDefaults(), locator);
   const extraLayer = normalizeLayer(extra, warnings);
   const depths = groupDepths(parsed.groups);
@@ -122,9 +123,10 @@ function buildInventory(loaded: ReturnType<typeof readYamlFile>, file: string, o
     });
   }
 
+  const validByName = new Map(valid.map((v) => [v.name, v]));
   for (const f of checkFleet(valid)) {
     if (!selected.has(f.host)) continue;
-    const v = valid.find((h) => h.name === f.host)!;
+    const v = validByName.get(f.host)!;
     const [finding] = ruleFindings([f], v.defs, v.origin);
     (f.severity === 'error' ? errors : warnings).push(finding!);
   }

@@ -37,10 +37,23 @@ export function groupDepths(groups: Map<string, ParsedGroup>): Map<string, numbe
   return depth;
 }
 
+const membership = new WeakMap<ParsedInventory, Map<string, string[]>>();
+
+/** host -> the groups listing it directly, built once per inventory. */
+function directGroups(inv: ParsedInventory): Map<string, string[]> {
+  let index = membership.get(inv);
+  if (!index) {
+    index = new Map();
+    for (const g of inv.groups.values()) for (const h of g.hosts) (index.get(h) ?? index.set(h, []).get(h)!).push(g.name);
+    membership.set(inv, index);
+  }
+  return index;
+}
+
 /** Every group containing the host, directly or through children, `all` included. */
 export function groupsOfHost(inv: ParsedInventory, host: string): Set<string> {
   const out = new Set<string>();
-  const todo = [...inv.groups.values()].filter((g) => g.hosts.includes(host)).map((g) => g.name);
+  const todo = [...(directGroups(inv).get(host) ?? [])];
   while (todo.length) {
     const g = todo.pop()!;
     if (out.has(g)) continue;

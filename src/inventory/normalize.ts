@@ -68,8 +68,24 @@ export function expandPath(p: string): string {
   return path.resolve(p);
 }
 
+// A group's level is shared by all its hosts: normalize it once.
+const normalized = new WeakMap<VarLayer, { out: VarLayer; warnings: Finding[] }>();
+
 /** One level's variables with Ansible's connection names mapped to fleet's. */
 export function normalizeLayer(layer: VarLayer, warnings: Finding[]): VarLayer {
+  const cached = normalized.get(layer);
+  if (cached) {
+    warnings.push(...cached.warnings);
+    return cached.out;
+  }
+  const mine: Finding[] = [];
+  const out = normalizeUncached(layer, mine);
+  normalized.set(layer, { out, warnings: mine });
+  warnings.push(...mine);
+  return out;
+}
+
+function normalizeUncached(layer: VarLayer, warnings: Finding[]): VarLayer {
   const out: VarLayer = new Map();
   const rankOf = new Map<string, number>();
   for (const [name, def] of layer) {

@@ -57,6 +57,9 @@ export function parseStructure(file: string, data: unknown): ParsedInventory {
   const origin = (path: PathSeg[], where = 'inventory'): Origin => ({ file, path, where });
   const error = (path: PathSeg[], message: string, at: 'key' | 'value' = 'key') => inv.errors.push({ origin: origin(path), at, message });
 
+  const memberSets = new Map<ParsedGroup, Set<string>>();
+  const members = (g: ParsedGroup) => memberSets.get(g) ?? memberSets.set(g, new Set(g.hosts)).get(g)!;
+
   const ensureGroup = (name: string, path: PathSeg[]): ParsedGroup => {
     let g = inv.groups.get(name);
     if (!g) {
@@ -94,9 +97,17 @@ export function parseStructure(file: string, data: unknown): ParsedInventory {
   ensureGroup('ungrouped', ['all']);
   addChild('all', 'ungrouped', ['all']);
 
-  const parseGroup = (name: unknown, gdata: unknown, path: PathSeg[]): string | undefined => {
+  const parseGroup = (name: unknown, gdata: unknown, path: PathSeg[], topLevel = false): string | undefined => {
     if (typeof name !== 'string' || name === '') {
       error(path, `group name ${JSON.stringify(name)} must be a non-empty string (quote it)`);
+      return undefined;
+    }
+    // A top-level key that is no group at all is usually a holder of YAML anchors
+    // (`x-defaults: &defaults {...}`): Ansible skips it with a warning, and so does fleet.
+    const groupShaped = gdata instanceof Map && [...gdata.keys()].some((k) => (SECTIONS as readonly unknown[]).includes(k));
+    if (topLevel && gdata !== null && gdata !== undefined && !groupShaped) {
+      inv.warnings.push({ origin: origin(path), at: 'key', message: `skipped ${name}: not a group (it has no hosts, children or vars), as Ansible skips it` });
+      if (gdata instanceof Map) ensureGroup(name, path);
       return undefined;
     }
     if (gdata !== null && gdata !== undefined && !(gdata instanceof Map)) {
@@ -174,7 +185,10 @@ export function parseStructure(file: string, data: unknown): ParsedInventory {
               host = { name: hname, vars: new Map(), path: hpath };
               inv.hosts.set(hname, host);
             }
-            if (!group.hosts.includes(hname)) group.hosts.push(hname);
+            if (!members(group).has(hname)) {
+              group.hosts.push(hname);
+              members(group).add(hname);
+            }
             const where = `host ${hname}`;
             // As Ansible's Host(name, port): the port of `gw1:2222` applies where the host is first seen.
             if (isNew && expanded.port !== undefined) {
@@ -202,7 +216,7 @@ export function parseStructure(file: string, data: unknown): ParsedInventory {
     error(['plugin'], 'this is an inventory plugin configuration, not a YAML inventory: fleet reads only YAML inventories (all: hosts/children/vars)');
     return inv;
   }
-  for (const [name, gdata] of data) parseGroup(name, gdata, [name as PathSeg]);
+  for (const [name, gdata] of data) parseGroup(name, gdata, [name as PathSeg], true);
 
   // reconcile_inventory: every group descends from all; hosts in no other group are `ungrouped`.
   for (const g of inv.groups.values()) {
