@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { ModuleArgsError } from '../errors.js';
 import { address } from './address.js';
+import { file } from './file.js';
 import { ipRoute } from './ip-route.js';
 import { ipRule } from './ip-rule.js';
 import { iptablesRule } from './iptables-rule.js';
@@ -26,6 +27,7 @@ export const MODULES = {
   address,
   link,
   sysctl,
+  file,
   package: pkg,
 } as const;
 
