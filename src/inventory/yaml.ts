@@ -142,7 +142,7 @@ export function readYamlFile(file: string): YamlLoad {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new FleetError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : ((err as Error).message ?? code)}`, {
+    throw new FleetError(`cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : ((err as Error).message ?? code)}`, {
       hint: code === 'ENOENT' ? 'pass the inventory with -i FILE (default: inventory/hosts.yaml)' : undefined,
       location: { file },
       cause: err,
