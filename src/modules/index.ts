@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { ModuleArgsError } from '../errors.js';
 import { address } from './address.js';
+import { daemon } from './daemon.js';
 import { file } from './file.js';
 import { ipRoute } from './ip-route.js';
 import { ipRule } from './ip-rule.js';
@@ -29,6 +30,7 @@ export const MODULES = {
   sysctl,
   file,
   package: pkg,
+  daemon,
 } as const;
 
 export type ModuleName = keyof typeof MODULES;
