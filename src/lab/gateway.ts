@@ -5,8 +5,8 @@
  * the kernel kills everything else in that pid namespace, including daemons the gateway started in
  * namespaces of its own (the OpenVPN namespace), so killing one pid ends the whole gateway.
  *
- * /etc and /var are overlays whose upper dirs live in the state dir, so a gateway's files survive
- * a restart of its init (a simulated reboot) while /run and /tmp start empty, as on a real VM.
+ * /etc, /var and /usr are overlays whose upper dirs live in the state dir, so a gateway's files
+ * survive a restart of its init (a simulated reboot) while /run and /tmp start empty, as on a VM.
  */
 import { connect } from 'node:net';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -50,7 +50,7 @@ install -m 0600 "$L/host_key" /run/lab-sshd/host_key
 install -m 0600 "$L/sshd_config" /run/lab-sshd/sshd_config
 first=no
 [ -e "$L/initialized" ] || first=yes
-mkdir -p "$L/etc.upper" "$L/etc.work" "$L/var.upper" "$L/var.work" "$L/root" "$L/home"
+mkdir -p "$L/etc.upper" "$L/etc.work" "$L/var.upper" "$L/var.work" "$L/usr.upper" "$L/usr.work" "$L/root" "$L/home"
 
 # /etc: an overlay over the machine's /etc. It is prepared at a staging point, so that nothing
 # below can ever touch the machine's own /etc, then moved into place.
@@ -69,6 +69,8 @@ if [ "$first" = yes ]; then
   rm -rf /run/.stage/lib/fleet
 fi
 mount --move /run/.stage /var
+# /usr too: a package a role installs inside a gateway lands in the gateway, never on this machine.
+mount -t overlay overlay -o "lowerdir=/usr,upperdir=$L/usr.upper,workdir=$L/usr.work" /usr
 rmdir /run/.stage
 
 # A clean home: this machine's root dotfiles must not run in gateway sessions.

@@ -114,6 +114,14 @@ export function gatewayWgEndpoint(g: GatewayPlan, port: number): string {
   return `${g.wanIp}:${port}`;
 }
 
+/**
+ * A fixed, locally administered MAC for a lab address (02:f1 + the address's four octets), so a
+ * node recreated after a simulated reboot keeps its MAC and no neighbour cache goes stale.
+ */
+export function labMac(ip: string): string {
+  return ['02', 'f1', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
+}
+
 /** Is this a namespace name the lab could have made? (Used before deleting anything.) */
 export function isLabName(name: string): boolean {
   return /^fl-[a-z0-9][a-z0-9-]{0,28}$/.test(name);

@@ -5,7 +5,7 @@
  * the one change the lab makes there (198.51.100.1/24 on it, and the connected route the kernel
  * adds with it). Whole topologies are built with `ip -batch`: one process, not one per link.
  */
-import { BRIDGE, CONTROLLER_IP, CTL_VETH, LAB_PREFIX_LEN, SWITCH_NS } from './names.js';
+import { BRIDGE, CONTROLLER_IP, CTL_VETH, LAB_PREFIX_LEN, SWITCH_NS, WAN_IFACE, labMac, type GatewayPlan } from './names.js';
 import { runOk } from './run.js';
 
 export interface SwitchPort {
@@ -14,6 +14,17 @@ export interface SwitchPort {
   /** The other end's name and namespace. */
   peer: string;
   peerNs: string;
+  /** The other end's MAC (fixed: see labMac). */
+  mac?: string;
+}
+
+export function gatewayPort(g: GatewayPlan): SwitchPort {
+  return { port: g.switchPort, peer: WAN_IFACE, peerNs: g.netns, mac: labMac(g.wanIp) };
+}
+
+/** `ip link add` for one port (root-namespace batch syntax). */
+export function portLine(p: SwitchPort): string {
+  return `link add ${p.port} netns ${SWITCH_NS} type veth peer name ${p.peer}${p.mac ? ` address ${p.mac}` : ''} netns ${p.peerNs}`;
 }
 
 /** Root-namespace `ip -batch` lines: the namespaces, then every veth pair. */
@@ -26,17 +37,20 @@ export function topologyBatch(namespaces: string[], ports: SwitchPort[], stateDi
   lines.push(`link set ${CTL_VETH} alias "${stateDir.replace(/["\\]/g, '')}"`);
   lines.push(`link set ${CTL_VETH} addrgenmode none`);
   lines.push(`address add ${CONTROLLER_IP}/${LAB_PREFIX_LEN} dev ${CTL_VETH}`);
-  for (const p of ports) lines.push(`link add ${p.port} netns ${SWITCH_NS} type veth peer name ${p.peer} netns ${p.peerNs}`);
+  for (const p of ports) lines.push(portLine(p));
   return `${lines.join('\n')}\n`;
 }
 
 /** Switch-namespace `ip -batch` lines: the bridge and its ports. */
 export function switchBatch(ports: SwitchPort[]): string {
   const lines = ['link set lo up', `link add ${BRIDGE} type bridge`, `link set ${BRIDGE} up`];
-  for (const port of ['p-ctl', ...ports.map((p) => p.port)]) {
-    lines.push(`link set ${port} master ${BRIDGE}`, `link set ${port} up`);
-  }
+  lines.push(...plugBatch(['p-ctl', ...ports.map((p) => p.port)]));
   return `${lines.join('\n')}\n`;
+}
+
+/** Switch-namespace batch lines putting ports on the bridge. */
+export function plugBatch(ports: string[]): string[] {
+  return ports.flatMap((port) => [`link set ${port} master ${BRIDGE}`, `link set ${port} up`]);
 }
 
 export async function buildTopology(namespaces: string[], ports: SwitchPort[], stateDir: string): Promise<void> {

@@ -13,14 +13,14 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {
   BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, PROVIDER_IP, PROVIDER_NS,
-  SSH_PORT, SWITCH_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, gatewayPlan, peerName, type ClientPlan, type GatewayPlan,
+  SSH_PORT, SWITCH_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, gatewayPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
 } from './names.js';
 import { LabBusyError, LabError } from './errors.js';
 import { assertPreflight } from './preflight.js';
 import { run } from './run.js';
 import { inventoryPath, labPaths, readRecord, stateDir, writeRecord, type LabRecord, type LabState, type ProcRecord } from './state.js';
 import { ensureSshKey, knownHostsLine, wgKeyPair } from './keys.js';
-import { buildTopology, type SwitchPort } from './switch.js';
+import { buildTopology, gatewayPort, type SwitchPort } from './switch.js';
 import { GATEWAY_INIT, becomeAccount, prepareGateway, startGateway } from './gateway.js';
 import { CLIENT_INIT, prepareClient, startClient } from './clients.js';
 import { ensurePki } from './pki.js';
@@ -94,9 +94,9 @@ async function build(dir: string, hosts: number, bare: boolean, log: (m: string)
   const clients: ClientPlan[] = bare ? [] : gateways.flatMap((g) => [clientPlan(g.index, 'direct'), clientPlan(g.index, 'vpn')]);
   const namespaces = [SWITCH_NS, ...(bare ? [] : [INET_NS, PROVIDER_NS]), ...gateways.map((g) => g.netns), ...clients.map((c) => c.netns)];
   const ports: SwitchPort[] = [
-    ...(bare ? [] : [{ port: 'p-inet', peer: 'eth0', peerNs: INET_NS }, { port: 'p-prov', peer: 'eth0', peerNs: PROVIDER_NS }]),
-    ...gateways.map((g) => ({ port: g.switchPort, peer: 'ens5', peerNs: g.netns })),
-    ...clients.map((c) => ({ port: c.switchPort, peer: 'eth0', peerNs: c.netns })),
+    ...(bare ? [] : [{ port: 'p-inet', peer: 'eth0', peerNs: INET_NS, mac: labMac(INET_IP) }, { port: 'p-prov', peer: 'eth0', peerNs: PROVIDER_NS, mac: labMac(PROVIDER_IP) }]),
+    ...gateways.map(gatewayPort),
+    ...clients.map((c) => ({ port: c.switchPort, peer: 'eth0', peerNs: c.netns, mac: labMac(c.underlayIp) })),
   ];
 
   // Recorded before anything exists, so a crash from here on is cleaned up by `down`.

@@ -21,6 +21,7 @@ export type { LabState, LabGateway, LabClient, LabProvider, LabInternet } from '
 export type { RunResult } from '../../src/lab/run.js';
 export { gatewayExec, clientExec, snapshotGateway, connectClients, findGateway, findClient } from '../../src/lab/exec.js';
 export { labStatus } from '../../src/lab/status.js';
+export { rebootGateway } from '../../src/lab/reboot.js';
 
 export interface UseLabOptions {
   /** Number of gateways (default 3). */
@@ -61,10 +62,12 @@ export async function labUnavailableReason(): Promise<string | undefined> {
  * `skip`, throws a LabPrereqError whose message says why).
  */
 export async function useLab(opts: UseLabOptions = {}, skip?: SkipTarget): Promise<LabState> {
-  const reason = await labUnavailableReason();
-  if (reason) {
-    if (process.env.CI === 'true' || !skip) throw new LabPrereqError([reason], { hint: installCommand() });
-    process.stderr.write(`[lab] skipping: ${reason}\n`);
+  const pre = await preflight({ stateDir: stateDir(), withTests: true });
+  if (pre.missing.length) {
+    const reason = `the lab cannot start here: ${pre.missing.join('; ')}`;
+    const hint = pre.packages.length ? `install the missing packages with: ${installCommand()}` : undefined;
+    if (process.env.CI === 'true' || !skip) throw new LabPrereqError(pre.missing, { hint });
+    process.stderr.write(`[lab] skipping: ${reason}${hint ? ` (${hint})` : ''}\n`);
     if ('tasks' in skip) {
       markSkipped(skip.tasks, reason);
       return labStatus();

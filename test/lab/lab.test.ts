@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import {
-  clientExec, gatewayExec, labStatus, rootNetSnapshot, snapshotGateway, sshRun, teardownLab, useLab, type LabState,
+  clientExec, gatewayExec, labStatus, rebootGateway, rootNetSnapshot, snapshotGateway, sshRun, teardownLab, useLab, type LabState,
 } from './harness.js';
 import { labUp } from '../../src/lab/up.js';
 import { isAlive, run } from '../../src/lab/run.js';
@@ -171,6 +171,27 @@ describe('lab up --hosts 3', () => {
     const again = await labUp({ hosts: 3 });
     expect(again.gateways.map((g) => g.initPid)).toEqual(lab.gateways.map((g) => g.initPid));
     expect(await snapshotGateway(lab, 'gw1')).toBe(a);
+  });
+
+  it('a simulated reboot keeps /etc and /var but not /run, /tmp or kernel network state', async () => {
+    const before = await snapshotGateway(lab, 'gw3');
+    const setup = await gatewayExec(
+      lab,
+      'gw3',
+      'echo kept >/etc/wireguard/reboot-test && mkdir -p /var/lib/fleet && echo kept >/var/lib/fleet/reboot-test && echo gone >/tmp/reboot-test && ip rule add fwmark 0x77 lookup 77 && iptables -A INPUT -s 10.99.0.0/16 -j DROP && ip netns add reboot-test',
+    );
+    expect(setup.code).toBe(0);
+    const oldPid = lab.gateways[2]!.initPid;
+    lab = await rebootGateway(lab, 'gw3');
+    expect(lab.gateways[2]!.initPid).not.toBe(oldPid);
+    expect(isAlive(oldPid)).toBe(false);
+    const after = await gatewayExec(lab, 'gw3', 'cat /etc/wireguard/reboot-test /var/lib/fleet/reboot-test; ls -A /tmp; ip rule | grep -c 0x77; iptables-save | grep -c 10.99; ip netns list | wc -l');
+    expect(after.stdout).toBe('kept\nkept\n0\n0\n0\n');
+    // Same host key (strict checking still passes) and the same addresses.
+    expect((await sshRun(lab, 'gw3', 'hostname')).stdout.trim()).toBe('gw3');
+    await gatewayExec(lab, 'gw3', 'rm -rf /etc/wireguard/reboot-test /var/lib/fleet');
+    expect(await snapshotGateway(lab, 'gw3')).toBe(before);
+    expect(labStatus()).toEqual(lab);
   });
 
   it('down removes every namespace, veth, mount and process and restores the root namespace', async () => {
