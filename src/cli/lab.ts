@@ -95,7 +95,8 @@ Examples:
       if (opts.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       else {
         process.stdout.write(`${formatStatus(s)}\n`);
-        if (!s.up && s.gateways.length) process.stdout.write(`problems:\n${labProblems().map((p) => `  - ${p}`).join('\n')}\n`);
+        const problems = s.up ? [] : labProblems();
+        if (problems.length) process.stdout.write(`problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
       }
       if (!s.up) process.exitCode = 2;
     });

@@ -99,6 +99,10 @@ export async function preflight(opts: { stateDir: string; withTests?: boolean })
       missing.push(`state dir ${sd} is under ${parent}, which gateways mount privately: set FLEET_LAB_DIR elsewhere`);
     }
   }
+  if (/\s/.test(sd)) {
+    // ssh reads UserKnownHostsFile as a whitespace-separated list: such a path cannot be given.
+    missing.push(`state dir "${sd}" contains whitespace, which ssh cannot take as a known_hosts path: set FLEET_LAB_DIR elsewhere`);
+  }
   if (findProgram('ip')) missing.push(...(await addressConflicts()));
   return { missing, packages: [...packages] };
 }

@@ -21,9 +21,10 @@ export function serverConfig(p: Pki): string {
     `server ${OPENVPN_NET} ${OPENVPN_MASK}`,
     'push "redirect-gateway def1"',
     'dh none',
-    `ca ${p.caCert}`,
-    `cert ${p.serverCert}`,
-    `key ${p.serverKey}`,
+    // Relative to --cd (the PKI dir): a state dir path may contain spaces.
+    `ca ${path.basename(p.caCert)}`,
+    `cert ${path.basename(p.serverCert)}`,
+    `key ${path.basename(p.serverKey)}`,
     // Every gateway uses the one lab client certificate.
     'duplicate-cn',
     'keepalive 10 60',
@@ -79,7 +80,7 @@ export async function startProvider(p: Pki, opts: { logPath: string; timeoutMs?:
   await runOk(['ip', 'netns', 'exec', PROVIDER_NS, '/bin/sh', '-c', net], { what: 'provider network setup' });
   const conf = path.join(p.dir, 'server.conf');
   writeFileSync(conf, serverConfig(p), { mode: 0o600 });
-  const pid = spawnDaemon(['ip', 'netns', 'exec', PROVIDER_NS, 'openvpn', '--config', conf, '--cd', p.dir], opts.logPath);
+  const pid = spawnDaemon(['ip', 'netns', 'exec', PROVIDER_NS, 'openvpn', '--cd', p.dir, '--config', path.basename(conf)], opts.logPath);
   const start = processStartTime(pid) ?? 0;
   await waitFor('the OpenVPN provider', opts.timeoutMs ?? 15_000, () => {
     const log = readLog(opts.logPath);

@@ -3,8 +3,8 @@
  * alive with its recorded start time, every namespace present). Tests and benchmarks read
  * addresses from this, never hard-code them.
  */
-import { existsSync } from 'node:fs';
-import { CONTROLLER_IP } from './names.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { CONTROLLER_IP, isLabName } from './names.js';
 import { isAlive } from './run.js';
 import { inventoryPath, labPaths, readRecord, stateDir, type LabRecord, type LabState } from './state.js';
 
@@ -38,12 +38,16 @@ export function labStatus(): LabState {
   };
 }
 
-/** Which recorded parts are down (for `lab status` when the lab is unhealthy). */
+/** What is wrong with the lab here: empty when it is healthy or was never built. */
 export function labProblems(): string[] {
   const rec = readRecord();
-  if (!rec) return ['no lab has been built here (fleet lab up)'];
   const out: string[] = [];
-  if (rec.phase !== 'up') out.push('the last `lab up` did not finish');
+  if (!rec) {
+    const stray = existsSync('/run/netns') ? readdirSync('/run/netns').filter(isLabName) : [];
+    if (stray.length) out.push(`lab namespaces exist without a record here (${stray.slice(0, 5).join(' ')}${stray.length > 5 ? ' ...' : ''}): a crashed lab, or another checkout's; fleet lab down removes a crashed one`);
+    return out;
+  }
+  if (rec.phase !== 'up') out.push('the last `lab up` did not finish (crashed or interrupted): run fleet lab down, or lab up again');
   for (const p of rec.processes) if (!isAlive(p.pid, p.start)) out.push(`${p.role} (pid ${p.pid}) is not running`);
   for (const ns of rec.namespaces) if (!existsSync(`/run/netns/${ns}`)) out.push(`namespace ${ns} is missing`);
   return out;
