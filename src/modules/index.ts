@@ -18,6 +18,8 @@ import { pkg } from './package.js';
 import { sysctl } from './sysctl.js';
 import type { Module, Resource } from './types.js';
 import { veth } from './veth.js';
+import { wireguardInterface } from './wireguard-interface.js';
+import { wireguardKey } from './wireguard-key.js';
 
 export const MODULES = {
   'iptables-rule': iptablesRule,
@@ -31,6 +33,8 @@ export const MODULES = {
   file,
   package: pkg,
   daemon,
+  'wireguard-interface': wireguardInterface,
+  'wireguard-key': wireguardKey,
 } as const;
 
 export type ModuleName = keyof typeof MODULES;

@@ -1,0 +1,179 @@
+/**
+ * wireguard-interface: the running WireGuard interface matches its config (listen port, peers).
+ *
+ * The config file (/etc/wireguard/NAME.conf) is a `file` resource written before this one; it has
+ * no private key (`PostUp = wg set %i private-key KEYPATH`), so the key never leaves the host and is
+ * never part of any rendered text. This resource makes the live interface match.
+ *
+ * check: the link exists, `wg show NAME listen-port` is ours and `wg show NAME allowed-ips`
+ *   (one `KEY IP` pair per line, sorted; wg masks host bits, so 10.4.0.5/24 reads 10.4.0.0/24) is
+ *   exactly ours: a missing, extra or changed peer is "does not hold". Never `wg show NAME dump` or
+ *   `wg showconf`: they print the private key. A link that `wg` cannot read is a probe failure.
+ * apply: records in "$FLEET_STATE/wg.was" whether the link existed. Absent: `wg-quick up CONFIG`
+ *   (wg-quick itself falls back to wireguard-go when the kernel has no WireGuard; wireguard-go's
+ *   daemon inherits stdout/stderr, so all output goes to /run/fleet/wg-quick-NAME.log, or the SSH
+ *   channel would never close). Present: `wg syncconf` without dropping the interface, from a temp
+ *   file (umask 077, under /run/fleet, removed after) holding `[Interface] PrivateKey = ` + the key
+ *   file + `wg-quick strip CONFIG`. The key is read by `cat` into that file: never an argument,
+ *   never printed. (syncconf with no PrivateKey would clear the interface's key.)
+ * revert: the link did not exist: `wg-quick down CONFIG` (falling back to `ip link del`). It did:
+ *   the old config is not back yet (the file resource reverts after this step), so a re-sync from
+ *   the restored file is appended to "$FLEET_DEFER".
+ * undo: `wg-quick down CONFIG` when the link exists (falling back to `ip link del NAME`).
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { Shell, raw, sh } from '../shell/sh.js';
+import { absPath, ifname, networkOf, parseCidr, port, wgKey } from '../types/net.js';
+import { shellFunction } from './common.js';
+import type { Module, Resource } from './types.js';
+
+const allowedIp = z
+  .string()
+  .refine((s) => parseCidr(s) !== undefined, { message: 'expected an address with prefix like 10.4.0.2/32' })
+  .describe('allowed IP range');
+
+export const wireguardInterfaceSchema = z
+  .strictObject({
+    name: ifname.describe('interface name, e.g. wg0'),
+    configPath: absPath.optional().describe('wg-quick config; absent: /etc/wireguard/NAME.conf'),
+    keyPath: absPath.describe('private key file on the host (read there, never sent)'),
+    listenPort: port.describe('UDP listen port'),
+    peers: z
+      .array(
+        z.strictObject({
+          publicKey: wgKey,
+          allowedIps: z.array(allowedIp).describe('the peer\'s allowed IPs'),
+        }),
+      )
+      .describe('every peer the interface must have (no more, no fewer)'),
+  })
+  .superRefine((a, ctx) => {
+    if (a.configPath && path.posix.basename(a.configPath) !== `${a.name}.conf`)
+      ctx.addIssue({ code: 'custom', path: ['configPath'], message: `wg-quick names the interface after the file: expected .../${a.name}.conf` });
+    const seen = new Set<string>();
+    a.peers.forEach((p, i) => {
+      if (seen.has(p.publicKey)) ctx.addIssue({ code: 'custom', path: ['peers', i, 'publicKey'], message: 'duplicate peer public key' });
+      seen.add(p.publicKey);
+    });
+  });
+
+export type WireguardInterfaceArgs = z.output<typeof wireguardInterfaceSchema>;
+
+/** What `wg show NAME allowed-ips`, split into `KEY IP` lines and sorted (LC_ALL=C), prints. */
+export function allowedIpsLines(peers: WireguardInterfaceArgs['peers']): string {
+  const lines: string[] = [];
+  for (const p of peers) {
+    if (p.allowedIps.length === 0) lines.push(`${p.publicKey} (none)`);
+    for (const ip of p.allowedIps) {
+      const c = parseCidr(ip)!;
+      lines.push(`${p.publicKey} ${networkOf(c)}/${c.prefix}`);
+    }
+  }
+  // Byte order, as `sort` under LC_ALL=C; the lines are ASCII.
+  return [...new Set(lines)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).join('\n');
+}
+
+/** Parses `wg show IF allowed-ips` output into the same normalised, sorted form. */
+export function normaliseAllowedIps(output: string): string {
+  const lines: string[] = [];
+  for (const line of output.split('\n')) {
+    const f = line.trim().split(/\s+/).filter(Boolean);
+    for (const ip of f.slice(1)) lines.push(`${f[0]} ${ip}`);
+  }
+  return lines.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).join('\n');
+}
+
+export const WG_RUN_DIR = '/run/fleet';
+
+function spec(a: WireguardInterfaceArgs) {
+  const config = a.configPath ?? `/etc/wireguard/${a.name}.conf`;
+  const log = `${WG_RUN_DIR}/wg-quick-${a.name}.log`;
+  const want = allowedIpsLines(a.peers);
+  const exists = sh`ip link show dev ${a.name} >/dev/null 2>&1`;
+
+  const sync = shellFunction(
+    'fleet_wg_sync',
+    Shell.join([
+      sh`  mkdir -p -m 0700 ${WG_RUN_DIR} || return`,
+      sh`  fleet_tmp=$(umask 077; mktemp ${`${WG_RUN_DIR}/wg-${a.name}.XXXXXX`}) || return`,
+      sh`  if { printf '[Interface]\\nPrivateKey = ' && cat ${a.keyPath} && printf '\\n' && wg-quick strip ${config}; } > "$fleet_tmp" &&`,
+      sh`    wg syncconf ${a.name} "$fleet_tmp"; then rm -f "$fleet_tmp"; return 0; fi`,
+      raw('  rm -f "$fleet_tmp"; return 1'),
+    ]),
+  );
+  const down = shellFunction(
+    'fleet_wg_down',
+    Shell.join([
+      sh`  ${exists} || return 0`,
+      sh`  mkdir -p -m 0700 ${WG_RUN_DIR}`,
+      sh`  wg-quick down ${config} </dev/null >>${log} 2>&1 && return 0`,
+      sh`  ip link del dev ${a.name}`,
+    ]),
+  );
+
+  const check = Shell.join([
+    shellFunction(
+      'fleet_wg_check',
+      Shell.join([
+        sh`  ${exists} || { echo ${`${a.name} is absent`}; return 1; }`,
+        sh`  fleet_port=$(wg show ${a.name} listen-port) || return 2`,
+        sh`  fleet_raw=$(wg show ${a.name} allowed-ips) || return 2`,
+        raw(`  fleet_ips=$(printf '%s\\n' "$fleet_raw" | awk '{ for (i = 2; i <= NF; i++) print $1, $i }' | sort)`),
+        sh`  [ "$fleet_port" = ${a.listenPort} ] || { echo ${`${a.name} listens on`} "$fleet_port"; return 1; }`,
+        sh`  [ "$fleet_ips" = ${want} ] && return 0`,
+        sh`  echo ${`${a.name} peers differ: ${a.peers.length} wanted, now`} "$(printf '%s\\n' "$fleet_raw" | grep -c .)"`,
+        raw('  return 1'),
+      ]),
+    ),
+    raw('fleet_wg_check'),
+  ]);
+
+  const apply = Shell.join([
+    sync,
+    sh`if ${exists}; then`,
+    raw('  echo present > "$FLEET_STATE/wg.was" && fleet_wg_sync'),
+    raw('else'),
+    sh`  echo absent > "$FLEET_STATE/wg.was" && mkdir -p -m 0700 ${WG_RUN_DIR} &&`,
+    sh`  { wg-quick up ${config} </dev/null >>${log} 2>&1 || { tail -n 20 ${log} >&2; false; }; }`,
+    raw('fi'),
+  ]);
+
+  // The deferred re-sync: self-contained, one subshell, only while the link and config exist.
+  const resync = Shell.join([raw('('), sync, sh`if ${exists} && [ -f ${config} ]; then fleet_wg_sync; fi`, raw(')')]);
+
+  const revert = Shell.join([
+    raw('if [ ! -f "$FLEET_STATE/wg.was" ]; then'),
+    raw('  true'),
+    raw('elif [ "$(cat "$FLEET_STATE/wg.was")" = present ]; then'),
+    sh`  printf '%s\\n' ${resync.text} >> "$FLEET_DEFER"`,
+    raw('else'),
+    down,
+    raw('  fleet_wg_down'),
+    raw('fi'),
+  ]);
+
+  const undo = Shell.join([down, raw('fleet_wg_down')]);
+  return { check, apply, revert, undo, config };
+}
+
+const identity = (a: WireguardInterfaceArgs): string => a.name;
+
+export const wireguardInterface = {
+  name: 'wireguard-interface',
+  schema: wireguardInterfaceSchema,
+  identity,
+  render(a): Resource {
+    const s = spec(a);
+    return {
+      id: `wireguard-interface:${identity(a)}`,
+      module: 'wireguard-interface',
+      title: `wireguard ${a.name} up (port ${a.listenPort}, ${a.peers.length} peer${a.peers.length === 1 ? '' : 's'})`,
+      check: s.check,
+      apply: s.apply,
+      revert: s.revert,
+      undo: s.undo,
+      watches: [`file:${s.config}`],
+    };
+  },
+} satisfies Module<WireguardInterfaceArgs>;
