@@ -25,12 +25,18 @@ export const netnsArg = netnsName
 
 /**
  * One argv token for a remote command. `sh` quotes it, so any character is inert; NUL cannot be
- * passed in argv at all, and a newline in a token is always a templating mistake.
+ * passed in argv at all, and a newline in a token is always a templating mistake. A number (a
+ * port from `{{ wg_port }}`, which keeps its type) is taken as its decimal text.
  */
 export const argToken = z
-  .string()
-  .min(1, 'must not be empty')
-  .refine((s) => !/[\0\n\r]/.test(s), { message: 'must not contain NUL or a line break' });
+  .union([z.string(), z.number().finite()], { error: 'expected a string (or a number)' })
+  .transform((v) => String(v))
+  .pipe(
+    z
+      .string()
+      .min(1, 'must not be empty')
+      .refine((s) => !/[\0\n\r]/.test(s), { message: 'must not contain NUL or a line break' }),
+  );
 
 /** `ip` or `ip -n NS` (iproute2's own namespace switch; ip(8) -netns). */
 export function ipCmd(netns?: string): Shell {

@@ -79,6 +79,14 @@ describe('iptables-rule rendering', () => {
     `);
   });
 
+  test('a number token (a templated port keeps its type) is its decimal text', () => {
+    const r = renderResource('iptables-rule', { table: 'filter', chain: 'INPUT', rule: ['-p', 'udp', '--dport', 51821, '-j', 'ACCEPT'] });
+    expect(r.apply.text).toBe('iptables -w -t filter -A INPUT -p udp --dport 51821 -j ACCEPT');
+    expect(() => renderResource('iptables-rule', { table: 'filter', chain: 'INPUT', rule: ['-j', true] })).toThrow(
+      /field rule\[1\]: expected a string \(or a number\)/,
+    );
+  });
+
   test('the identity does not depend on position', () => {
     expect(iptablesRule.identity(iptablesRule.schema.parse({ ...snat, position: 'insert' }))).toBe(
       iptablesRule.identity(iptablesRule.schema.parse(snat)),
