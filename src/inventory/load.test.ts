@@ -121,9 +121,9 @@ describe('bad input gives file:line messages, all at once', () => {
     throw new Error('expected an error');
   });
 
-  it('an unreadable file is a FleetError', () => {
-    expect(() => loadInventory(`${F}/missing.yaml`)).toThrow(FleetError);
-    expect(() => loadInventory(`${F}/missing.yaml`)).not.toThrow(InventoryError);
+  it('an unreadable file is bad input naming the file (exit 4, nothing run)', () => {
+    expect(() => loadInventory(`${F}/missing.yaml`)).toThrow(InventoryError);
+    expect(() => loadInventory(`${F}/missing.yaml`)).toThrow(/missing\.yaml: cannot read: no such file/);
   });
 });
 

@@ -8,12 +8,12 @@
  * expressions (yaml/resolver.py). One deliberate difference: timestamps stay strings (fleet has no
  * date variables; for a bare date Ansible's JSON shows the same text).
  *
- * Failure semantics: an unreadable file throws FleetError; everything wrong inside the file is
+ * Failure semantics: an unreadable file throws InventoryError (bad input); everything wrong inside the file is
  * returned as InventoryIssues with file:line:column, so the caller can report them all at once.
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, Scalar, isScalar, parseDocument, visit, type Document, type ScalarTag, type Tags } from 'yaml';
-import { FleetError, type InventoryIssue } from '../errors.js';
+import { InventoryError, type InventoryIssue } from '../errors.js';
 
 /**
  * Aliases may expand at most this many times (yaml's `maxAliasCount`). Expansion work is bounded by
@@ -142,11 +142,10 @@ export function readYamlFile(file: string): YamlLoad {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new FleetError(`cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : ((err as Error).message ?? code)}`, {
-      hint: code === 'ENOENT' ? 'pass the inventory with -i FILE (default: inventory/hosts.yaml)' : undefined,
-      location: { file },
-      cause: err,
-    });
+    throw new InventoryError(
+      [{ location: { file }, message: `cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : ((err as Error).message ?? code)}` }],
+      { hint: code === 'ENOENT' ? 'pass the inventory with -i FILE (default: inventory/hosts.yaml)' : undefined },
+    );
   }
   return parseYaml(text, file);
 }
