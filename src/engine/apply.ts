@@ -40,6 +40,8 @@ export interface ApplyOptions {
   breakLock?: boolean;
   /** Test-only fault injection (FLEET_TEST_FAIL_STEP): resource id or 1-based position among changes. */
   failStep?: string;
+  /** Test-only (FLEET_TEST_PAUSE_STEP=<step>:<seconds>): sleep before that step's apply. */
+  pauseStep?: string;
   onStep?: (step: StepResult) => void;
 }
 
@@ -51,11 +53,16 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
   const script = applyScript(
     { ...ctx, token },
     meta,
-    todo.map((item, n) => ({
-      index: item.index,
-      resource: item.desired.resource,
-      injectFailure: opts.failStep !== undefined && (opts.failStep === item.desired.resource.id || opts.failStep === String(n + 1)),
-    })),
+    todo.map((item, n) => {
+      const matches = (step: string | undefined) => step !== undefined && (step === item.desired.resource.id || step === String(n + 1));
+      const [pauseAt, pauseFor] = (opts.pauseStep ?? '').split(/:(?=\d+$)/);
+      return {
+        index: item.index,
+        resource: item.desired.resource,
+        injectFailure: matches(opts.failStep),
+        pauseSeconds: matches(pauseAt || undefined) ? Number(pauseFor ?? 30) : undefined,
+      };
+    }),
     { breakLock: opts.breakLock },
   );
   let buffered = '';

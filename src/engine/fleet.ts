@@ -141,7 +141,9 @@ export async function forEachHost(
 
 export async function deployFleet(hosts: Host[], desired: Map<string, DesiredResource[]>, opts: DeployOptions): Promise<HostResult[]> {
   const meta = runMeta(opts.roles);
+  // Test-only hooks for fault-injection tests; deliberately not in --help.
   const failStep = process.env.FLEET_TEST_FAIL_STEP;
+  const pauseStep = process.env.FLEET_TEST_PAUSE_STEP;
   return forEachHost(hosts, opts, async (host, t, started) => {
     const done = (r: Omit<HostResult, 'host' | 'roundTrips' | 'seconds'>): HostResult => ({
       host: host.name,
@@ -173,6 +175,7 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
     const apply = await applyHost(t, plan, meta, opts.scriptContext, {
       breakLock: opts.breakLock,
       failStep,
+      pauseStep,
       onStep: (step) => opts.onEvent?.({ kind: 'step', host: host.name, step }),
     });
     if (apply.unfinished) {

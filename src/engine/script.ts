@@ -106,6 +106,8 @@ export interface ApplyStep {
   resource: Resource;
   /** Test-only fault injection: the step's apply runs, then the step fails. */
   injectFailure?: boolean;
+  /** Test-only: sleep this long before the step's apply (to kill a connection mid-apply). */
+  pauseSeconds?: number;
 }
 
 export interface RunMeta {
@@ -142,7 +144,7 @@ function newRun(meta: RunMeta, kind: string): Shell {
  * after applying (verify). On the first failure every started step is reverted in reverse.
  */
 export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[], opts: { breakLock?: boolean } = {}): Shell {
-  const body = steps.map(({ index: k, resource: r, injectFailure }) =>
+  const body = steps.map(({ index: k, resource: r, injectFailure, pauseSeconds }) =>
     Shell.join([
       raw(`S="$RUN/steps/${k}"; mkdir -p "$S/state" && chmod 700 "$S/state"`),
       sh`printf '%s\n' ${r.id} > "$S/id"`,
@@ -154,6 +156,7 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
       raw(` ) >/dev/null 2>"$S/check.err"; c=$?`),
       raw(`if [ $c -eq 0 ]; then echo "skip ${k}" >> "$RUN/log"; fleet_mark step ${k} skip`),
       raw(`elif [ $c -eq 1 ]; then`),
+      raw(pauseSeconds ? `  fleet_mark pause ${k}; sleep ${Math.floor(pauseSeconds)}` : ':'),
       raw(`  ( `),
       r.apply,
       raw(`  ) >"$S/out" 2>&1; a=$?`),
