@@ -9,6 +9,7 @@ import { ModuleArgsError } from '../errors.js';
 import { address } from './address.js';
 import { daemon } from './daemon.js';
 import { file } from './file.js';
+import { interfaceReady } from './interface-ready.js';
 import { ipRoute } from './ip-route.js';
 import { ipRule } from './ip-rule.js';
 import { iptablesRule } from './iptables-rule.js';
@@ -35,6 +36,7 @@ export const MODULES = {
   daemon,
   'wireguard-interface': wireguardInterface,
   'wireguard-key': wireguardKey,
+  'interface-ready': interfaceReady,
 } as const;
 
 export type ModuleName = keyof typeof MODULES;
