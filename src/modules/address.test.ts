@@ -12,8 +12,15 @@ describe('address', () => {
     expect(r.id).toBe('address:veth-wg 10.200.1.1/24');
     expect(r.title).toBe('address 10.200.1.1/24 on veth-wg');
     expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_addr_present() {
-        if ! ip link show dev veth-wg >/dev/null 2>&1; then echo 'veth-wg is absent'; return 1; fi
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_addr_present() {
+        fleet_dev_exists veth-wg; fleet_rc=$?
+        if [ $fleet_rc -eq 1 ]; then echo 'veth-wg is absent'; return 1; fi
+        [ $fleet_rc -eq 0 ] || return 2
         fleet_out=$(ip -o -4 addr show dev veth-wg) || return 2
         printf '%s\\n' "$fleet_out" | awk -v want=10.200.1.1/24 '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) == want) found = 1 } END { exit !found }'
       }
@@ -21,8 +28,15 @@ describe('address', () => {
     `);
     expect(r.apply.text).toMatchInlineSnapshot(`"ip addr add 10.200.1.1/24 dev veth-wg"`);
     expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_addr_present() {
-        if ! ip link show dev veth-wg >/dev/null 2>&1; then echo 'veth-wg is absent'; return 1; fi
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_addr_present() {
+        fleet_dev_exists veth-wg; fleet_rc=$?
+        if [ $fleet_rc -eq 1 ]; then echo 'veth-wg is absent'; return 1; fi
+        [ $fleet_rc -eq 0 ] || return 2
         fleet_out=$(ip -o -4 addr show dev veth-wg) || return 2
         printf '%s\\n' "$fleet_out" | awk -v want=10.200.1.1/24 '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) == want) found = 1 } END { exit !found }'
       }
@@ -51,6 +65,10 @@ describe('address', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('veth-wg is absent\n');
     expect(runWithFakes(r.undo, fakes).calls).toEqual(['ip link show dev veth-wg']);
+  });
+
+  test('ip failing for another reason than absence: probe failure', () => {
+    expect(runWithFakes(r.check, { ip: [{ match: '*', err: 'Cannot send dump request\n', code: 1 }] }).code).toBe(2);
   });
 
   test('undo deletes a present address', () => {

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifaceAddress, ifname } from '../types/net.js';
-import { absentInCheck, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
+import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
 import type { Module, Resource } from './types.js';
 
 export const addressSchema = z.strictObject({
@@ -24,14 +24,16 @@ export type AddressArgs = z.output<typeof addressSchema>;
 
 function spec(a: AddressArgs) {
   const ip = ipCmd(a.netns);
-  const present = shellFunction(
+  const present = Shell.join([devExists(a.netns), shellFunction(
     'fleet_addr_present',
     Shell.join([
-      sh`  if ! ${ip} link show dev ${a.dev} >/dev/null 2>&1; then echo ${`${a.dev} is absent`}; return 1; fi`,
+      sh`  fleet_dev_exists ${a.dev}; fleet_rc=$?`,
+      sh`  if [ $fleet_rc -eq 1 ]; then echo ${`${a.dev} is absent`}; return 1; fi`,
+      raw('  [ $fleet_rc -eq 0 ] || return 2'),
       sh`  fleet_out=$(${ip} -o -4 addr show dev ${a.dev}) || return 2`,
       sh`  printf '%s\\n' "$fleet_out" | awk -v want=${a.address} '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) == want) found = 1 } END { exit !found }'`,
     ]),
-  );
+  )]);
   return {
     present,
     add: sh`${ip} addr add ${a.address} dev ${a.dev}`,

@@ -99,3 +99,19 @@ export const routeTable = z
 export function tableNumber(t: 'main' | number): number {
   return t === 'main' ? 254 : t;
 }
+
+/**
+ * Shell function `fleet_dev_exists DEV`: 0 the interface exists, 1 iproute2 says it does not
+ * exist, 2 `ip` failed for another reason (its stderr passed on). Absence must be told apart from
+ * a failing tool: only the first is "does not hold".
+ */
+export function devExists(netns?: string): Shell {
+  return shellFunction(
+    'fleet_dev_exists',
+    Shell.join([
+      sh`  if fleet_err=$(${ipCmd(netns)} link show dev "$1" 2>&1 >/dev/null); then return 0; fi`,
+      raw(`  case $fleet_err in *'does not exist'*) return 1 ;; esac`),
+      raw(`  printf '%s\\n' "$fleet_err" >&2; return 2`),
+    ]),
+  );
+}

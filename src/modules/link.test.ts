@@ -6,6 +6,7 @@ import { fixturePath, runWithFakes } from './testing.js';
 
 const UP = fixturePath('iproute2', 'ip-o-link-show-veth-wg-6.1.0.txt');
 const DOWN = fixturePath('iproute2', 'ip-o-link-show-down-6.1.0.txt');
+const EXISTS = { match: 'link show dev veth-wg' };
 
 describe('link', () => {
   const r = renderResource('link', { dev: 'veth-wg', state: 'up', mtu: 1420 });
@@ -14,12 +15,21 @@ describe('link', () => {
     expect(r.id).toBe('link:veth-wg');
     expect(r.title).toBe('link veth-wg up mtu 1420');
     expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_link_current() {
-        fleet_out=$(ip -o link show dev veth-wg 2>/dev/null) || return 1
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_link_current() {
+        fleet_dev_exists veth-wg || return
+        fleet_out=$(ip -o link show dev veth-wg) || return 2
         printf '%s\\n' "$fleet_out" | awk 'NR == 1 { m = ""; for (i = 4; i < NF; i++) if ($i == "mtu") m = $(i + 1); print ($3 ~ /[<,]UP[,>]/ ? "up" : "down"), m }'
       }
       fleet_link_holds() {
-        fleet_cur=$(fleet_link_current) || { echo 'veth-wg is absent'; return 1; }
+        if fleet_cur=$(fleet_link_current); then :; else
+          [ $? -eq 1 ] || return 2
+          echo 'veth-wg is absent'; return 1
+        fi
         [ "$fleet_cur" = 'up 1420' ] && return 0
         echo 'veth-wg is' "$(printf '%s' "$fleet_cur" | sed 's/ /, mtu /')"
         return 1
@@ -27,8 +37,14 @@ describe('link', () => {
       fleet_link_holds"
     `);
     expect(r.apply.text).toMatchInlineSnapshot(`
-      "fleet_link_current() {
-        fleet_out=$(ip -o link show dev veth-wg 2>/dev/null) || return 1
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_link_current() {
+        fleet_dev_exists veth-wg || return
+        fleet_out=$(ip -o link show dev veth-wg) || return 2
         printf '%s\\n' "$fleet_out" | awk 'NR == 1 { m = ""; for (i = 4; i < NF; i++) if ($i == "mtu") m = $(i + 1); print ($3 ~ /[<,]UP[,>]/ ? "up" : "down"), m }'
       }
       fleet_cur=$(fleet_link_current) &&
@@ -36,60 +52,78 @@ describe('link', () => {
       ip link set dev veth-wg mtu 1420 up"
     `);
     expect(r.revert.text).toMatchInlineSnapshot(`
-      "fleet_link_current() {
-        fleet_out=$(ip -o link show dev veth-wg 2>/dev/null) || return 1
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_link_current() {
+        fleet_dev_exists veth-wg || return
+        fleet_out=$(ip -o link show dev veth-wg) || return 2
         printf '%s\\n' "$fleet_out" | awk 'NR == 1 { m = ""; for (i = 4; i < NF; i++) if ($i == "mtu") m = $(i + 1); print ($3 ~ /[<,]UP[,>]/ ? "up" : "down"), m }'
       }
-      if [ -s "$FLEET_STATE/link" ] && fleet_link_current >/dev/null; then
+      if [ ! -s "$FLEET_STATE/link" ]; then
+        true
+      elif fleet_link_current >/dev/null; then
         read -r fleet_was fleet_mtu < "$FLEET_STATE/link"
         ip link set dev veth-wg mtu "$fleet_mtu" &&
         if [ "$fleet_was" = down ]; then
         ip link set dev veth-wg down
         fi
-      fi"
+      else [ $? -eq 1 ]; fi"
     `);
     expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_link_current() {
-        fleet_out=$(ip -o link show dev veth-wg 2>/dev/null) || return 1
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_link_current() {
+        fleet_dev_exists veth-wg || return
+        fleet_out=$(ip -o link show dev veth-wg) || return 2
         printf '%s\\n' "$fleet_out" | awk 'NR == 1 { m = ""; for (i = 4; i < NF; i++) if ($i == "mtu") m = $(i + 1); print ($3 ~ /[<,]UP[,>]/ ? "up" : "down"), m }'
       }
       if fleet_link_current >/dev/null; then
       ip link set dev veth-wg down
-      fi"
+      else [ $? -eq 1 ]; fi"
     `);
   });
 
   test('check on `ip -o link show` (iproute2 6.1.0): the admin UP flag and the MTU', () => {
     const plain = renderResource('link', { dev: 'veth-wg' });
-    expect(runWithFakes(plain.check, { ip: [{ match: '-o link show dev veth-wg', file: UP }] }).code).toBe(0);
-    const mtu = runWithFakes(r.check, { ip: [{ match: '-o link show dev veth-wg', file: UP }] });
+    expect(runWithFakes(plain.check, { ip: [EXISTS, { match: '-o link show dev veth-wg', file: UP }] }).code).toBe(0);
+    const mtu = runWithFakes(r.check, { ip: [EXISTS, { match: '-o link show dev veth-wg', file: UP }] });
     expect(mtu.code).toBe(1);
     expect(mtu.stdout).toBe('veth-wg is up, mtu 1500\n');
-    expect(runWithFakes(renderResource('link', { dev: 'veth-wg', mtu: 1500 }).check, { ip: [{ match: '-o link show dev veth-wg', file: UP }] }).code).toBe(0);
-    const down = runWithFakes(plain.check, { ip: [{ match: '-o link show dev veth-wg', file: DOWN }] });
+    expect(runWithFakes(renderResource('link', { dev: 'veth-wg', mtu: 1500 }).check, { ip: [EXISTS, { match: '-o link show dev veth-wg', file: UP }] }).code).toBe(0);
+    const down = runWithFakes(plain.check, { ip: [EXISTS, { match: '-o link show dev veth-wg', file: DOWN }] });
     expect(down.code).toBe(1);
     expect(down.stdout).toBe('veth-wg is down, mtu 1500\n');
     const gone = runWithFakes(plain.check, { ip: [{ match: '*', err: 'Device "veth-wg" does not exist.\n', code: 1 }] });
     expect(gone.code).toBe(1);
     expect(gone.stdout).toBe('veth-wg is absent\n');
+    const broken = runWithFakes(plain.check, { ip: [{ match: '*', err: 'Cannot send dump request\n', code: 1 }] });
+    expect(broken.code).toBe(2);
+    expect(runWithFakes(plain.undo, { ip: [{ match: '*', err: 'Cannot send dump request\n', code: 1 }] }).code).not.toBe(0);
+    expect(runWithFakes(plain.undo, { ip: [{ match: '*', err: 'Device "veth-wg" does not exist.\n', code: 1 }] }).code).toBe(0);
   });
 
   test('apply records the previous state; revert restores MTU, then down', () => {
     const apply = runWithFakes(raw(`${r.apply.text}\ncat "$FLEET_STATE/link"`), {
-      ip: [{ match: '-o link show dev veth-wg', file: DOWN }, { match: 'link set dev veth-wg mtu 1420 up' }],
+      ip: [EXISTS, { match: '-o link show dev veth-wg', file: DOWN }, { match: 'link set dev veth-wg mtu 1420 up' }],
     });
     expect(apply.code).toBe(0);
     expect(apply.stdout).toBe('down 1500\n');
     const revert = runWithFakes(raw(`echo 'down 1500' > "$FLEET_STATE/link"\n${r.revert.text}`), {
-      ip: [{ match: '-o link show dev veth-wg', file: UP }, { match: 'link set dev veth-wg *' }],
+      ip: [EXISTS, { match: '-o link show dev veth-wg', file: UP }, { match: 'link set dev veth-wg *' }],
     });
     expect(revert.code).toBe(0);
-    expect(revert.calls.slice(1)).toEqual(['ip link set dev veth-wg mtu 1500', 'ip link set dev veth-wg down']);
+    expect(revert.calls.slice(2)).toEqual(['ip link set dev veth-wg mtu 1500', 'ip link set dev veth-wg down']);
     // was up: only the MTU goes back
     const wasUp = runWithFakes(raw(`echo 'up 1500' > "$FLEET_STATE/link"\n${r.revert.text}`), {
-      ip: [{ match: '-o link show dev veth-wg', file: UP }, { match: 'link set dev veth-wg *' }],
+      ip: [EXISTS, { match: '-o link show dev veth-wg', file: UP }, { match: 'link set dev veth-wg *' }],
     });
-    expect(wasUp.calls.slice(1)).toEqual(['ip link set dev veth-wg mtu 1500']);
+    expect(wasUp.calls.slice(2)).toEqual(['ip link set dev veth-wg mtu 1500']);
     // no record: apply never ran
     expect(runWithFakes(r.revert, {}).calls).toEqual([]);
   });

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifname } from '../types/net.js';
-import { absentInCheck, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
+import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
 import type { Module, Resource } from './types.js';
 
 export const linkSchema = z.strictObject({
@@ -27,19 +27,23 @@ export type LinkArgs = z.output<typeof linkSchema>;
 
 function spec(a: LinkArgs) {
   const ip = ipCmd(a.netns);
-  // Prints `up MTU` or `down MTU`; status 1 when the interface is absent.
-  const current = shellFunction(
+  // Prints `up MTU` or `down MTU`; status 1 when the interface is absent, 2 when ip failed.
+  const current = Shell.join([devExists(a.netns), shellFunction(
     'fleet_link_current',
     Shell.join([
-      sh`  fleet_out=$(${ip} -o link show dev ${a.dev} 2>/dev/null) || return 1`,
+      sh`  fleet_dev_exists ${a.dev} || return`,
+      sh`  fleet_out=$(${ip} -o link show dev ${a.dev}) || return 2`,
       raw(`  printf '%s\\n' "$fleet_out" | awk 'NR == 1 { m = ""; for (i = 4; i < NF; i++) if ($i == "mtu") m = $(i + 1); print ($3 ~ /[<,]UP[,>]/ ? "up" : "down"), m }'`),
     ]),
-  );
+  )]);
   const want = a.mtu === undefined ? 'up' : `up ${a.mtu}`;
   const holds = shellFunction(
     'fleet_link_holds',
     Shell.join([
-      sh`  fleet_cur=$(fleet_link_current) || { echo ${`${a.dev} is absent`}; return 1; }`,
+      raw('  if fleet_cur=$(fleet_link_current); then :; else'),
+      raw('    [ $? -eq 1 ] || return 2'),
+      sh`    echo ${`${a.dev} is absent`}; return 1`,
+      raw('  fi'),
       a.mtu === undefined
         ? raw('  case $fleet_cur in up\\ *) return 0 ;; esac')
         : sh`  [ "$fleet_cur" = ${want} ] && return 0`,
@@ -79,19 +83,21 @@ export const link = {
         a.netns,
         Shell.join([
           s.current,
-          raw('if [ -s "$FLEET_STATE/link" ] && fleet_link_current >/dev/null; then'),
+          raw('if [ ! -s "$FLEET_STATE/link" ]; then'),
+          raw('  true'),
+          raw('elif fleet_link_current >/dev/null; then'),
           raw('  read -r fleet_was fleet_mtu < "$FLEET_STATE/link"'),
           ...(a.mtu === undefined ? [] : [sh`  ${s.ip} link set dev ${a.dev} mtu "$fleet_mtu" &&`]),
           raw('  if [ "$fleet_was" = down ]; then'),
           sh`  ${s.down}`,
           raw('  fi'),
-          raw('fi'),
+          raw('else [ $? -eq 1 ]; fi'),
         ]),
         raw('true'),
       ),
       undo: whenNetns(
         a.netns,
-        Shell.join([s.current, raw('if fleet_link_current >/dev/null; then'), s.down, raw('fi')]),
+        Shell.join([s.current, raw('if fleet_link_current >/dev/null; then'), s.down, raw('else [ $? -eq 1 ]; fi')]),
         raw('true'),
       ),
     };

@@ -15,9 +15,16 @@ describe('veth rendering', () => {
     expect(r.id).toBe('veth:veth-wg');
     expect(r.title).toBe('veth veth-wg <-> veth-vpn (netns gw-vpn)');
     expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_veth_state() {
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_veth_state() {
         # prints: absent | other | peer-missing | peer-here | ok (state of the pair)
-        fleet_j=$(ip -j -d link show dev veth-wg 2>/dev/null) || { echo absent; return 0; }
+        # status 2 when ip failed for another reason than absence
+        fleet_dev_exists veth-wg || { [ $? -eq 1 ] && echo absent && return 0; return 2; }
+        fleet_j=$(ip -j -d link show dev veth-wg) || return 2
         case $fleet_j in *'"info_kind":"veth"'*) ;; *) echo other; return 0 ;; esac
         fleet_link=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"link_index":\\([0-9][0-9]*\\)[,}].*/\\1/p')
         fleet_idx=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"ifindex":\\([0-9][0-9]*\\)[,}].*/\\1/p')
@@ -30,13 +37,21 @@ describe('veth rendering', () => {
         if ip link show dev veth-vpn >/dev/null 2>&1; then echo peer-here; return 0; fi
         echo peer-missing
       }
-      fleet_st=$(fleet_veth_state)
-      case $fleet_st in ok) true ;; *) echo 'veth veth-wg: '"$fleet_st"; false ;; esac"
+      if fleet_st=$(fleet_veth_state); then
+        case $fleet_st in ok) true ;; *) echo 'veth veth-wg: '"$fleet_st"; false ;; esac
+      else (exit 2); fi"
     `);
     expect(r.apply.text).toMatchInlineSnapshot(`
-      "fleet_veth_state() {
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_veth_state() {
         # prints: absent | other | peer-missing | peer-here | ok (state of the pair)
-        fleet_j=$(ip -j -d link show dev veth-wg 2>/dev/null) || { echo absent; return 0; }
+        # status 2 when ip failed for another reason than absence
+        fleet_dev_exists veth-wg || { [ $? -eq 1 ] && echo absent && return 0; return 2; }
+        fleet_j=$(ip -j -d link show dev veth-wg) || return 2
         case $fleet_j in *'"info_kind":"veth"'*) ;; *) echo other; return 0 ;; esac
         fleet_link=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"link_index":\\([0-9][0-9]*\\)[,}].*/\\1/p')
         fleet_idx=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"ifindex":\\([0-9][0-9]*\\)[,}].*/\\1/p')
@@ -49,17 +64,25 @@ describe('veth rendering', () => {
         if ip link show dev veth-vpn >/dev/null 2>&1; then echo peer-here; return 0; fi
         echo peer-missing
       }
-      case $(fleet_veth_state) in
+      fleet_st=$(fleet_veth_state) &&
+      case $fleet_st in
         ok) true ;;
         absent) ip link add veth-wg type veth peer name veth-vpn netns gw-vpn ;;
         peer-here) ip link set dev veth-vpn netns gw-vpn ;;
-        *) echo 'veth veth-wg: cannot repair state' "$(fleet_veth_state)" >&2; false ;;
+        *) echo 'veth veth-wg: cannot repair state' "$fleet_st" >&2; false ;;
       esac"
     `);
     expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_veth_state() {
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_veth_state() {
         # prints: absent | other | peer-missing | peer-here | ok (state of the pair)
-        fleet_j=$(ip -j -d link show dev veth-wg 2>/dev/null) || { echo absent; return 0; }
+        # status 2 when ip failed for another reason than absence
+        fleet_dev_exists veth-wg || { [ $? -eq 1 ] && echo absent && return 0; return 2; }
+        fleet_j=$(ip -j -d link show dev veth-wg) || return 2
         case $fleet_j in *'"info_kind":"veth"'*) ;; *) echo other; return 0 ;; esac
         fleet_link=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"link_index":\\([0-9][0-9]*\\)[,}].*/\\1/p')
         fleet_idx=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"ifindex":\\([0-9][0-9]*\\)[,}].*/\\1/p')
@@ -72,7 +95,8 @@ describe('veth rendering', () => {
         if ip link show dev veth-vpn >/dev/null 2>&1; then echo peer-here; return 0; fi
         echo peer-missing
       }
-      case $(fleet_veth_state) in absent|other) true ;; *)
+      fleet_st=$(fleet_veth_state) &&
+      case $fleet_st in absent|other) true ;; *)
         ip link del dev veth-wg ;;
       esac"
     `);
@@ -84,25 +108,27 @@ describe('veth check on `ip -j link show` (iproute2 6.1.0)', () => {
   // The fixture pair: veth-wg is ifindex 4 with link_index 2; veth-vpn is ifindex 2 with link_index 4.
   const r = renderResource('veth', args);
   const netnsPresent = (body: string) => body.replace(/\[ ! -e \/var\/run\/netns\/gw-vpn \]/, 'false');
+  const EXISTS = { match: 'link show dev veth-wg' };
   const checkWith = (fakes: Parameters<typeof runWithFakes>[1]) =>
     runWithFakes(raw(netnsPresent(r.check.text)), fakes);
 
   test('each is the other\'s peer: holds', () => {
-    const run = checkWith({ ip: [{ match: '-j -d link show dev veth-wg', file: HOST }, { match: '-n gw-vpn -j link show dev veth-vpn', file: PEER }] });
+    const run = checkWith({ ip: [EXISTS, { match: '-j -d link show dev veth-wg', file: HOST }, { match: '-n gw-vpn -j link show dev veth-vpn', file: PEER }] });
     expect(run.code).toBe(0);
   });
   test('NAME missing: absent', () => {
-    const run = checkWith({ ip: [{ match: '-j -d link show dev veth-wg', err: 'Device "veth-wg" does not exist.\n', code: 1 }] });
+    const run = checkWith({ ip: [{ match: 'link show dev veth-wg', err: 'Device "veth-wg" does not exist.\n', code: 1 }] });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('veth veth-wg: absent\n');
   });
   test('NAME is not a veth: absent, named as such', () => {
-    const run = checkWith({ ip: [{ match: '-j -d link show dev veth-wg', file: LO }] });
+    const run = checkWith({ ip: [EXISTS, { match: '-j -d link show dev veth-wg', file: LO }] });
     expect(run.stdout).toBe('veth veth-wg: other\n');
   });
   test('an interface named like the peer that is not the peer: absent', () => {
     const run = checkWith({
       ip: [
+        EXISTS,
         { match: '-j -d link show dev veth-wg', file: HOST },
         { match: '-n gw-vpn -j link show dev veth-vpn', out: '[{"ifindex":9,"link_index":3,"ifname":"veth-vpn"}]\n' },
         { match: 'link show dev veth-vpn', code: 1 },
@@ -113,6 +139,7 @@ describe('veth check on `ip -j link show` (iproute2 6.1.0)', () => {
   test('the peer still beside NAME: absent, and apply moves it', () => {
     const fakes = {
       ip: [
+        EXISTS,
         { match: '-j -d link show dev veth-wg', file: HOST },
         { match: '-n gw-vpn -j link show dev veth-vpn', code: 1 },
         { match: 'link show dev veth-vpn', out: '2: veth-vpn@veth-wg: ...\n' },
@@ -125,9 +152,14 @@ describe('veth check on `ip -j link show` (iproute2 6.1.0)', () => {
     expect(apply.calls.at(-1)).toBe('ip link set dev veth-vpn netns gw-vpn');
   });
   test('undo leaves an interface of that name that is not a veth', () => {
-    const run = runWithFakes(r.undo, { ip: [{ match: '-j -d link show dev veth-wg', file: LO }] });
+    const run = runWithFakes(r.undo, { ip: [{ match: 'link show dev veth-wg' }, { match: '-j -d link show dev veth-wg', file: LO }] });
     expect(run.code).toBe(0);
-    expect(run.calls).toEqual(['ip -j -d link show dev veth-wg']);
+    expect(run.calls).toEqual(['ip link show dev veth-wg', 'ip -j -d link show dev veth-wg']);
+  });
+  test('ip failing for another reason than absence: probe failure, and undo fails', () => {
+    const fakes = { ip: [{ match: 'link show dev veth-wg', err: 'Cannot send dump request: Connection refused\n', code: 1 }] };
+    expect(checkWith(fakes).code).toBe(2);
+    expect(runWithFakes(r.undo, fakes).code).not.toBe(0);
   });
 });
 

@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifname, netnsName } from '../types/net.js';
-import { absentInCheck, inNetns, ipCmd, netnsArg, netnsPath, scoped, shellFunction, whenNetns } from './common.js';
+import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, netnsPath, scoped, shellFunction, whenNetns } from './common.js';
 import type { Module, Resource } from './types.js';
 
 export const vethSchema = z
@@ -40,11 +40,13 @@ function spec(a: VethArgs) {
   const ip = ipCmd(a.netns);
   const peerNs = a.peerNetns ?? a.netns;
   const peerIp = ipCmd(peerNs);
-  const state = shellFunction(
+  const state = Shell.join([devExists(a.netns), shellFunction(
     'fleet_veth_state',
     Shell.join([
       raw(`  # prints: absent | other | peer-missing | peer-here | ok (state of the pair)`),
-      sh`  fleet_j=$(${ip} -j -d link show dev ${a.name} 2>/dev/null) || { echo absent; return 0; }`,
+      raw('  # status 2 when ip failed for another reason than absence'),
+      sh`  fleet_dev_exists ${a.name} || { [ $? -eq 1 ] && echo absent && return 0; return 2; }`,
+      sh`  fleet_j=$(${ip} -j -d link show dev ${a.name}) || return 2`,
       raw(`  case $fleet_j in *'"info_kind":"veth"'*) ;; *) echo other; return 0 ;; esac`),
       sh`  fleet_link=$(printf '%s\\n' "$fleet_j" | sed -n ${jsonNumber('link_index')})`,
       sh`  fleet_idx=$(printf '%s\\n' "$fleet_j" | sed -n ${jsonNumber('ifindex')})`,
@@ -61,7 +63,7 @@ function spec(a: VethArgs) {
         : []),
       raw('  echo peer-missing'),
     ]),
-  );
+  )]);
   return { ip, state };
 }
 
@@ -78,7 +80,8 @@ export const veth = {
       a.netns,
       Shell.join([
         s.state,
-        raw('case $(fleet_veth_state) in absent|other) true ;; *)'),
+        raw('fleet_st=$(fleet_veth_state) &&'),
+        raw('case $fleet_st in absent|other) true ;; *)'),
         sh`  ${s.ip} link del dev ${a.name} ;;`,
         raw('esac'),
       ]),
@@ -95,18 +98,20 @@ export const veth = {
         a.netns,
         Shell.join([
           s.state,
-          raw('fleet_st=$(fleet_veth_state)'),
-          sh`case $fleet_st in ok) true ;; *) echo ${`veth ${a.name}: `}"$fleet_st"; false ;; esac`,
+          raw('if fleet_st=$(fleet_veth_state); then'),
+          sh`  case $fleet_st in ok) true ;; *) echo ${`veth ${a.name}: `}"$fleet_st"; false ;; esac`,
+          raw('else (exit 2); fi'),
         ]),
         absentInCheck(a.netns ?? ''),
       ),
       apply: Shell.join([
         s.state,
-        raw('case $(fleet_veth_state) in'),
+        raw('fleet_st=$(fleet_veth_state) &&'),
+        raw('case $fleet_st in'),
         raw('  ok) true ;;'),
         sh`  absent) ${add} ;;`,
         ...(a.peerNetns ? [sh`  peer-here) ${s.ip} link set dev ${a.peer} netns ${a.peerNetns} ;;`] : []),
-        sh`  *) echo ${`veth ${a.name}: cannot repair state`} "$(fleet_veth_state)" >&2; false ;;`,
+        sh`  *) echo ${`veth ${a.name}: cannot repair state`} "$fleet_st" >&2; false ;;`,
         raw('esac'),
       ]),
       revert: remove,

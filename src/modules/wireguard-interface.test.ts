@@ -32,8 +32,13 @@ describe('wireguard-interface rendering', () => {
     expect(r.title).toBe('wireguard wg0 up (port 51820, 3 peers)');
     expect(r.watches).toEqual(['file:/etc/wireguard/wg0.conf']);
     expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_wg_check() {
-        ip link show dev wg0 >/dev/null 2>&1 || { echo 'wg0 is absent'; return 1; }
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_wg_check() {
+        fleet_dev_exists wg0 || { [ $? -eq 1 ] || return 2; echo 'wg0 is absent'; return 1; }
         fleet_port=$(wg show wg0 listen-port) || return 2
         fleet_raw=$(wg show wg0 allowed-ips) || return 2
         fleet_ips=$(printf '%s\\n' "$fleet_raw" | awk '{ for (i = 2; i <= NF; i++) print $1, $i }' | sort)
@@ -48,25 +53,36 @@ describe('wireguard-interface rendering', () => {
       fleet_wg_check"
     `);
     expect(r.apply.text).toMatchInlineSnapshot(`
-      "fleet_wg_sync() {
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_wg_sync() {
         mkdir -p -m 0700 /run/fleet || return
         fleet_tmp=$(umask 077; mktemp /run/fleet/wg-wg0.XXXXXX) || return
         if { printf '[Interface]\\nPrivateKey = ' && cat /etc/wireguard/wg0.key && printf '\\n' && wg-quick strip /etc/wireguard/wg0.conf; } > "$fleet_tmp" &&
           wg syncconf wg0 "$fleet_tmp"; then rm -f "$fleet_tmp"; return 0; fi
         rm -f "$fleet_tmp"; return 1
       }
-      if ip link show dev wg0 >/dev/null 2>&1; then
-        echo present > "$FLEET_STATE/wg.was" && fleet_wg_sync
-      else
-        echo absent > "$FLEET_STATE/wg.was" && mkdir -p -m 0700 /run/fleet &&
-        { wg-quick up /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 || { tail -n 20 /run/fleet/wg-quick-wg0.log >&2; false; }; }
-      fi"
+      fleet_dev_exists wg0; case $? in
+        0) echo present > "$FLEET_STATE/wg.was" && fleet_wg_sync ;;
+        1)
+          echo absent > "$FLEET_STATE/wg.was" && mkdir -p -m 0700 /run/fleet &&
+          { wg-quick up /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 || { tail -n 20 /run/fleet/wg-quick-wg0.log >&2; false; }; } ;;
+        *) false ;;
+      esac"
     `);
     expect(r.revert.text).toMatchInlineSnapshot(`
       "if [ ! -f "$FLEET_STATE/wg.was" ]; then
         true
       elif [ "$(cat "$FLEET_STATE/wg.was")" = present ]; then
         printf '%s\\n' '(
+      fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'\\''does not exist'\\''*) return 1 ;; esac
+        printf '\\''%s\\n'\\'' "$fleet_err" >&2; return 2
+      }
       fleet_wg_sync() {
         mkdir -p -m 0700 /run/fleet || return
         fleet_tmp=$(umask 077; mktemp /run/fleet/wg-wg0.XXXXXX) || return
@@ -74,11 +90,16 @@ describe('wireguard-interface rendering', () => {
           wg syncconf wg0 "$fleet_tmp"; then rm -f "$fleet_tmp"; return 0; fi
         rm -f "$fleet_tmp"; return 1
       }
-      if ip link show dev wg0 >/dev/null 2>&1 && [ -f /etc/wireguard/wg0.conf ]; then fleet_wg_sync; fi
+      if fleet_dev_exists wg0 && [ -f /etc/wireguard/wg0.conf ]; then fleet_wg_sync; fi
       )' >> "$FLEET_DEFER"
       else
+      fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
       fleet_wg_down() {
-        ip link show dev wg0 >/dev/null 2>&1 || return 0
+        fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
         mkdir -p -m 0700 /run/fleet
         wg-quick down /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 && return 0
         ip link del dev wg0
@@ -87,8 +108,13 @@ describe('wireguard-interface rendering', () => {
       fi"
     `);
     expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_wg_down() {
-        ip link show dev wg0 >/dev/null 2>&1 || return 0
+      "fleet_dev_exists() {
+        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
+        case $fleet_err in *'does not exist'*) return 1 ;; esac
+        printf '%s\\n' "$fleet_err" >&2; return 2
+      }
+      fleet_wg_down() {
+        fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
         mkdir -p -m 0700 /run/fleet
         wg-quick down /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 && return 0
         ip link del dev wg0
@@ -142,7 +168,7 @@ describe('wireguard-interface check on wg show (wireguard-tools v1.0.20210914)',
 
   test('no link: absent; a link wg cannot read: probe failure', () => {
     const r = renderResource('wireguard-interface', args);
-    const gone = runWithFakes(r.check, { ip: [{ match: '*', code: 1 }] });
+    const gone = runWithFakes(r.check, { ip: [{ match: '*', err: 'Device "wg0" does not exist.\n', code: 1 }] });
     expect(gone.code).toBe(1);
     expect(gone.stdout).toBe('wg0 is absent\n');
     const broken = runWithFakes(r.check, {

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { absPath, ifname, networkOf, parseCidr, port, wgKey } from '../types/net.js';
-import { shellFunction } from './common.js';
+import { devExists, shellFunction } from './common.js';
 import type { Module, Resource } from './types.js';
 
 const allowedIp = z
@@ -90,7 +90,7 @@ function spec(a: WireguardInterfaceArgs) {
   const config = a.configPath ?? `/etc/wireguard/${a.name}.conf`;
   const log = `${WG_RUN_DIR}/wg-quick-${a.name}.log`;
   const want = allowedIpsLines(a.peers);
-  const exists = sh`ip link show dev ${a.name} >/dev/null 2>&1`;
+  const exists = sh`fleet_dev_exists ${a.name}`;
 
   const sync = shellFunction(
     'fleet_wg_sync',
@@ -105,7 +105,7 @@ function spec(a: WireguardInterfaceArgs) {
   const down = shellFunction(
     'fleet_wg_down',
     Shell.join([
-      sh`  ${exists} || return 0`,
+      sh`  ${exists} || { [ $? -eq 1 ] && return 0; return 2; }`,
       sh`  mkdir -p -m 0700 ${WG_RUN_DIR}`,
       sh`  wg-quick down ${config} </dev/null >>${log} 2>&1 && return 0`,
       sh`  ip link del dev ${a.name}`,
@@ -113,10 +113,11 @@ function spec(a: WireguardInterfaceArgs) {
   );
 
   const check = Shell.join([
+    devExists(),
     shellFunction(
       'fleet_wg_check',
       Shell.join([
-        sh`  ${exists} || { echo ${`${a.name} is absent`}; return 1; }`,
+        sh`  ${exists} || { [ $? -eq 1 ] || return 2; echo ${`${a.name} is absent`}; return 1; }`,
         sh`  fleet_port=$(wg show ${a.name} listen-port) || return 2`,
         sh`  fleet_raw=$(wg show ${a.name} allowed-ips) || return 2`,
         raw(`  fleet_ips=$(printf '%s\\n' "$fleet_raw" | awk '{ for (i = 2; i <= NF; i++) print $1, $i }' | sort)`),
@@ -130,17 +131,19 @@ function spec(a: WireguardInterfaceArgs) {
   ]);
 
   const apply = Shell.join([
+    devExists(),
     sync,
-    sh`if ${exists}; then`,
-    raw('  echo present > "$FLEET_STATE/wg.was" && fleet_wg_sync'),
-    raw('else'),
-    sh`  echo absent > "$FLEET_STATE/wg.was" && mkdir -p -m 0700 ${WG_RUN_DIR} &&`,
-    sh`  { wg-quick up ${config} </dev/null >>${log} 2>&1 || { tail -n 20 ${log} >&2; false; }; }`,
-    raw('fi'),
+    sh`${exists}; case $? in`,
+    raw('  0) echo present > "$FLEET_STATE/wg.was" && fleet_wg_sync ;;'),
+    raw('  1)'),
+    sh`    echo absent > "$FLEET_STATE/wg.was" && mkdir -p -m 0700 ${WG_RUN_DIR} &&`,
+    sh`    { wg-quick up ${config} </dev/null >>${log} 2>&1 || { tail -n 20 ${log} >&2; false; }; } ;;`,
+    raw('  *) false ;;'),
+    raw('esac'),
   ]);
 
   // The deferred re-sync: self-contained, one subshell, only while the link and config exist.
-  const resync = Shell.join([raw('('), sync, sh`if ${exists} && [ -f ${config} ]; then fleet_wg_sync; fi`, raw(')')]);
+  const resync = Shell.join([raw('('), devExists(), sync, sh`if ${exists} && [ -f ${config} ]; then fleet_wg_sync; fi`, raw(')')]);
 
   const revert = Shell.join([
     raw('if [ ! -f "$FLEET_STATE/wg.was" ]; then'),
@@ -148,12 +151,13 @@ function spec(a: WireguardInterfaceArgs) {
     raw('elif [ "$(cat "$FLEET_STATE/wg.was")" = present ]; then'),
     sh`  printf '%s\\n' ${resync.text} >> "$FLEET_DEFER"`,
     raw('else'),
+    devExists(),
     down,
     raw('  fleet_wg_down'),
     raw('fi'),
   ]);
 
-  const undo = Shell.join([down, raw('fleet_wg_down')]);
+  const undo = Shell.join([devExists(), down, raw('fleet_wg_down')]);
   return { check, apply, revert, undo, config };
 }
 
