@@ -53,7 +53,10 @@ describe('ip-rule rendering', () => {
     `);
   });
 
-  test('selectors print as ip prints them: /32 bare, 0.0.0.0/0 as all', () => {
+  test('selectors print as ip prints them: /32 bare, 0.0.0.0/0 as all; the id follows', () => {
+    expect(renderResource('ip-rule', { priority: 5, from: '10.4.0.7/32', to: '0.0.0.0/0', table: 201 }).id).toBe(
+      renderResource('ip-rule', { priority: 5, from: '10.4.0.7', table: 201 }).id,
+    );
     expect(renderResource('ip-rule', { priority: 5, from: '10.4.0.7/32', table: 201 }).title).toBe('ip rule 5: from 10.4.0.7 lookup 201');
     expect(renderResource('ip-rule', { priority: 5, from: '10.4.0.7', to: '0.0.0.0/0', table: 201 }).apply.text).toBe(
       'ip rule add priority 5 from 10.4.0.7 lookup 201',

@@ -92,9 +92,11 @@ function spec(a: IpRuleArgs) {
   };
 }
 
+/** Priority, selector (as ip prints it, so 10.4.0.7 and 10.4.0.7/32 are one rule) and table. */
 function identity(a: IpRuleArgs): string {
-  const words = [`${a.priority}`, 'from', a.from ?? 'all'];
-  if (a.to) words.push('to', a.to);
+  const to = printed(a.to);
+  const words = [`${a.priority}`, 'from', printed(a.from) ?? 'all'];
+  if (to) words.push('to', to);
   if (a.fwmark) words.push('fwmark', a.fwmark);
   words.push('lookup', String(a.table));
   return scoped(a.netns, words.join(' '));
