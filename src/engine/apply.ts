@@ -3,7 +3,7 @@
  * and on the first failure reverts every started step in reverse (the host returns to its
  * pre-deploy state). Progress markers stream back as the steps run.
  */
-import { InternalError, LockError } from '../errors.js';
+import { InternalError, LockError, TransportError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
 import { describeLock, journalFacts } from './journal.js';
 import { changes, type HostPlan, type PlanItem } from './plan.js';
@@ -97,6 +97,11 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
   collectFailure(markers, outcome, byIndex);
   if (!outcome.failure && !markers.some((m) => m.kind === 'complete')) {
     const err = markers.find((m) => m.kind === 'error');
+    if (!err && markers.some((m) => m.kind === 'step' || m.kind === 'pause') && res.code !== 0) {
+      throw new TransportError(t.host, 'closed', `the connection was lost mid-apply (run ${meta.runId}); the host keeps the journal of how far it got`, {
+        hint: `run 'fleet rollback ${t.host} --last' to undo it, then deploy again`,
+      });
+    }
     throw new InternalError(
       `${t.host}: the apply script ended without completing (exit ${res.code})${err ? `: ${decodeField(err.fields[0])}` : ''}: ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`,
     );

@@ -129,7 +129,7 @@ describe('apply and rollback', () => {
     desired[1]!.resource.apply = sh`printf new > ${path.join(dir, 'b')}; kill -9 $$`;
     const t = new LocalTransport();
     const plan = await planHost(t, desired, { stateDir });
-    await expect(applyHost(t, plan, meta(), { stateDir })).rejects.toThrow(/without completing/);
+    await expect(applyHost(t, plan, meta(), { stateDir })).rejects.toThrow(/connection was lost mid-apply/);
     expect([read('a'), read('b')]).toEqual(['new', 'new']);
     const seen = await planHost(t, desired, { stateDir });
     expect(seen.facts.latest?.status).toBe('running');

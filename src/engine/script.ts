@@ -154,7 +154,11 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
       raw(`( `),
       r.check,
       raw(` ) >/dev/null 2>"$S/check.err"; c=$?`),
-      raw(`if [ $c -eq 0 ]; then echo "skip ${k}" >> "$RUN/log"; fleet_mark step ${k} skip`),
+      raw(
+        injectFailure
+          ? `if [ $c -eq 0 ]; then echo 'fleet: injected failure (FLEET_TEST_FAIL_STEP)' > "$S/out"; fleet_fail ${k} apply 97 "$S/out"`
+          : `if [ $c -eq 0 ]; then echo "skip ${k}" >> "$RUN/log"; fleet_mark step ${k} skip`,
+      ),
       raw(`elif [ $c -eq 1 ]; then`),
       raw(pauseSeconds ? `  fleet_mark pause ${k}; sleep ${Math.floor(pauseSeconds)}` : ':'),
       raw(`  ( `),

@@ -76,7 +76,10 @@ describe('file rendering', () => {
       fleet_file_revert"
     `);
     expect(r.undo.text).toMatchInlineSnapshot(
-      `"if [ -e /etc/netns/vpn/resolv.conf ] || [ -L /etc/netns/vpn/resolv.conf ]; then rm -f /etc/netns/vpn/resolv.conf; fi"`,
+      `
+      "if [ -e /etc/netns/vpn/resolv.conf ] || [ -L /etc/netns/vpn/resolv.conf ]; then rm -f /etc/netns/vpn/resolv.conf; fi
+      fleet_d=/etc/netns/vpn; while [ "$fleet_d" != / ] && rmdir "$fleet_d" 2>/dev/null; do fleet_d=$(dirname "$fleet_d"); done; true"
+    `,
     );
   });
 

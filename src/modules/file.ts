@@ -21,7 +21,8 @@
  * revert: restores the backup the same atomic way (temp file, `cp -p`, `mv -f`), or, when the file
  *   did not exist, removes it and then the parent directories apply created (deepest first, each
  *   only if empty). No record: apply never ran, nothing to do.
- * undo: removes the file (and nothing else: parent directories may hold other things).
+ * undo: removes the file; with `makeParents`, also its parent directories while they are empty
+ *   (rmdir never removes a directory that holds anything, so another program's files stay).
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -167,7 +168,10 @@ function spec(a: FileArgs) {
     raw('fleet_file_revert'),
   ]);
 
-  const undo = sh`if [ -e ${a.path} ] || [ -L ${a.path} ]; then rm -f ${a.path}; fi`;
+  const removeFile = sh`if [ -e ${a.path} ] || [ -L ${a.path} ]; then rm -f ${a.path}; fi`;
+  const undo = a.makeParents
+    ? Shell.join([removeFile, sh`fleet_d=${path.posix.dirname(a.path)}; while [ "$fleet_d" != / ] && rmdir "$fleet_d" 2>/dev/null; do fleet_d=$(dirname "$fleet_d"); done; true`])
+    : removeFile;
   return { check, apply, revert, undo };
 }
 

@@ -404,9 +404,12 @@ describe.runIf(canRun)('modules on a real kernel (throwaway namespaces)', () => 
     chmodSync(p, 0o644);
     writeFileSync(p, 'hello\nworld\n');
     expect(check(r).stdout).toBe('@@fleet-file present mode=0644 owner=root group=root content=same\n');
+    // undo removes the file and the parents it emptied, never a directory that holds anything
+    writeFileSync(path.join(dir, 'keep'), '');
     expect(run(r.undo).code).toBe(0);
     expect(existsSync(p)).toBe(false);
-    expect(existsSync(path.dirname(p))).toBe(true);
+    expect(existsSync(path.join(dir, 'a'))).toBe(false);
+    expect(existsSync(path.join(dir, 'keep'))).toBe(true);
   });
 
   test('file: revert restores the previous content, mode and owner', () => {
@@ -597,7 +600,7 @@ describe.runIf(canRun)('modules on a real kernel (throwaway namespaces)', () => 
 
     // The key: generated on the host, never printed.
     const key = res('wireguard-key', { path: keyPath, publicKeyPath: pubPath });
-    expect(key.teardown).toBe(false);
+    expect(key.teardown).toBeUndefined(); // teardown removes the key: the host ends bare
     lifecycle(key, () => (existsSync(keyPath) ? 'key' : 'none') + (existsSync(pubPath) ? '+pub' : ''), { via });
     expect(run(key.apply, newState(), via).code).toBe(0);
     const privateKey = readFileSync(keyPath, 'utf8').trim();

@@ -6,9 +6,9 @@ import { runWithFakes } from './testing.js';
 describe('wireguard-key', () => {
   const r = renderResource('wireguard-key', { path: '/etc/wireguard/wg0.key', publicKeyPath: '/etc/wireguard/wg0.pub' });
 
-  test('rendering; kept on teardown', () => {
+  test('rendering; removed on teardown (the host ends bare)', () => {
     expect(r.id).toBe('wireguard-key:/etc/wireguard/wg0.key');
-    expect(r.teardown).toBe(false);
+    expect(r.teardown).toBeUndefined();
     expect(r.check.text).toMatchInlineSnapshot(`
       "fleet_key_check() {
         [ -s /etc/wireguard/wg0.key ] || { echo 'no key at /etc/wireguard/wg0.key'; return 1; }

@@ -12,8 +12,9 @@
  *   (re)written only when it differs, the old file backed up.
  * revert: removes what apply created (the key it generated, the public key file it created),
  *   restores what it changed (the key's mode, the old public key file).
- * undo: removes both files. `teardown: false`: a teardown keeps the key, so the gateway keeps its
- *   identity across down/up and clients need no new configuration; undo is for an explicit purge.
+ * undo: removes both files. A teardown is meant to leave the host as bare as before the first
+ *   deploy, so the key goes too: the next deploy generates a new one, and clients must be given
+ *   the new public key (fleet status and `wg show` print it).
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -125,7 +126,6 @@ export const wireguardKey = {
       apply: s.apply,
       revert: s.revert,
       undo: s.undo,
-      teardown: false,
     };
   },
 } satisfies Module<WireguardKeyArgs>;
