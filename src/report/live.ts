@@ -14,11 +14,11 @@ export interface Progress {
 
 export function createProgress(mode: 'tty' | 'plain' | 'silent', hosts: string[], verb: string, check = false): Progress {
   if (mode === 'silent') return { onEvent: () => undefined, finish: async () => undefined };
-  if (mode === 'plain') return plainProgress(verb, check);
+  if (mode === 'plain') return plainProgress(check);
   return listrProgress(hosts, verb, check);
 }
 
-function plainProgress(verb: string, check: boolean): Progress {
+function plainProgress(check: boolean): Progress {
   const log = (host: string, msg: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${host}: ${msg}\n`);
   return {
     onEvent(e) {
@@ -28,7 +28,10 @@ function plainProgress(verb: string, check: boolean): Progress {
         log(e.host, `${e.plan.items.length} resources, ${n} to change`);
       }
       if (e.kind === 'step' && e.step.outcome === 'ok') log(e.host, `changed ${e.step.item.desired.resource.id}`);
-      if (e.kind === 'result') log(e.host, `${verb} ${statusLabel(e.result, check)}${e.result.error ? `: ${e.result.error.short()}` : ''}`);
+      if (e.kind === 'result') {
+        const r = e.result;
+        log(e.host, `${statusLabel(r, check)} (${r.roundTrips} round trips, ${r.seconds.toFixed(2)}s)${r.error ? `: ${r.error.short()}` : ''}`);
+      }
     },
     finish: async () => undefined,
   };
