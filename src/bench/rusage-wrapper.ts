@@ -1,0 +1,16 @@
+/**
+ * Runs the fleet CLI and, when the process exits, writes its own resource usage (user and system
+ * CPU, peak RSS) as JSON to the file named by FLEET_BENCH_RUSAGE. The benchmark runs every fleet
+ * command through this wrapper so that it measures the controller process exactly as a user runs it.
+ */
+import { writeFileSync } from 'node:fs';
+
+const out = process.env.FLEET_BENCH_RUSAGE;
+if (out) {
+  process.on('exit', () => {
+    const u = process.resourceUsage();
+    writeFileSync(out, JSON.stringify({ userS: u.userCPUTime / 1e6, sysS: u.systemCPUTime / 1e6, maxRssKb: u.maxRSS }));
+  });
+}
+const { main } = await import('../cli/main.js');
+await main(process.argv);
