@@ -36,6 +36,11 @@ ${EXIT_HELP}`,
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.exitOverride();
+  // `fleet status | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   process.on('SIGINT', () => {
     process.stderr.write('\ninterrupted: hosts mid-apply keep their journal; run `fleet rollback <host> --last` if one is left unfinished\n');
     process.exit(EXIT.INTERRUPTED);

@@ -82,9 +82,10 @@ fleet_journal_facts() {
 export function planScript(ctx: ScriptContext, resources: Resource[], extra: Shell = raw(':')): Shell {
   const checks = resources.map((r, i) =>
     Shell.join([
+      // The trailing '.' keeps the output's final newlines, which $( ) would strip (exact diffs).
       raw(`out=$( (`),
       r.check,
-      raw(`) 2>"$E" ); rc=$?`),
+      raw(`) 2>"$E"; r=$?; printf .; exit $r ); rc=$?; out=\${out%.}`),
       raw(`if [ $rc -gt 1 ]; then err=$(tail -c 2000 "$E" | fleet_field); else err=-; fi`),
       raw(`fleet_mark check ${i} $rc "$(printf '%s' "$out" | fleet_field)" "$err"`),
     ]),
