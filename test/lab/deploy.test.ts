@@ -147,4 +147,17 @@ describe('fleet deploy on three bare lab gateways', () => {
     expect(byHost.gw1.status).toBe('ok');
     expect(byHost.gw3.status).toBe('ok');
   });
+
+  it('an unknown host key stops the host until --accept-new-host-keys records it', async () => {
+    const known = path.join(tmp, 'empty_known_hosts');
+    writeFileSync(known, '');
+    const refused = await fleetCli(['deploy', inv, '--json', '--limit', 'gw1', '-e', `known_hosts_file=${known}`]);
+    expect(refused.code).toBe(3);
+    expect(refused.json.hosts[0].error.message).toMatch(/no host key for/);
+    const accepted = await fleetCli(['deploy', inv, '--json', '--limit', 'gw1', '-e', `known_hosts_file=${known}`, '--accept-new-host-keys']);
+    expect(accepted.code, accepted.stdout).toBe(0);
+    const recorded = readFileSync(known, 'utf8');
+    expect(recorded).toMatch(new RegExp(`^${lab.gateways[0]!.wanIp.replace(/\./g, '\\.')} ssh-ed25519 `, 'm'));
+    expect(readFileSync(lab.ssh.knownHostsPath, 'utf8')).toContain(recorded.trim().split(' ').slice(1).join(' '));
+  });
 });
