@@ -75,6 +75,7 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
   const wall = (xs: CliRun[]) => stat(xs.map((x) => x.wallS));
   const cpu = (xs: CliRun[]) => stat(xs.map((x) => x.cpuS)).median;
   const rss = (xs: CliRun[]) => Math.max(...xs.map((x) => x.peakRssMb));
+  const inner = (xs: CliRun[]) => stat(xs.map((x) => x.innerS ?? NaN)).median;
   const trips = (xs: CliRun[]) => Math.max(...xs.map((x) => x.roundTripsMax));
   return {
     hosts: n,
@@ -90,6 +91,7 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
     rollback: wall(s.rollback),
     roundTrips: { cold: trips(s.cold), converged: trips(s.converged), status: trips(s.status), rollback: trips(s.rollback) },
     cpuS: { cold: cpu(s.cold), converged: cpu(s.converged), status: cpu(s.status), rollback: cpu(s.rollback) },
+    innerS: { cold: inner(s.cold), converged: inner(s.converged), status: inner(s.status), rollback: inner(s.rollback) },
     rssMb: { cold: rss(s.cold), converged: rss(s.converged), status: rss(s.status), rollback: rss(s.rollback) },
   };
 }

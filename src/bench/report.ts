@@ -1,6 +1,6 @@
 /** The benchmark's table and its JSON document. */
 import os from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { ratios, round, type Ratios, type Stat } from './stats.js';
 
 export interface RunStats {
@@ -20,16 +20,14 @@ export interface RunStats {
   cpuS: { cold: number; converged: number; status: number; rollback: number };
   /** Peak RSS (MB) of the fleet process, per command (max over reps). */
   rssMb: { cold: number; converged: number; status: number; rollback: number };
+  /** The command's own --json `seconds` (inventory load to the last host: no node start-up), median. */
+  innerS: { cold: number; converged: number; status: number; rollback: number };
 }
 
 export function machine(): Record<string, unknown> {
   const cpu = os.cpus();
-  let ssh = '';
-  try {
-    ssh = execFileSync('ssh', ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (e) {
-    ssh = String((e as { stderr?: string }).stderr ?? '').trim();
-  }
+  const v = spawnSync('ssh', ['-V'], { encoding: 'utf8' });
+  const ssh = `${v.stdout ?? ''}${v.stderr ?? ''}`.trim();
   return {
     cpus: cpu.length,
     cpuModel: cpu[0]?.model ?? 'unknown',
@@ -42,7 +40,7 @@ export function machine(): Record<string, unknown> {
 }
 
 export function jsonDocument(runs: RunStats[]): Record<string, unknown> {
-  const r = ratios(runs.map((x) => ({ hosts: x.hosts, floorOpenssh: x.floorOpenssh.median, cold: x.cold.median, converged: x.converged.median, status: x.status.median })));
+  const r = ratios(runs.map((x) => ({ hosts: x.hosts, floorOpenssh: x.floorOpenssh.median, floorLibrary: x.floorLibrary.median, cold: x.cold.median, converged: x.converged.median, status: x.status.median })));
   return {
     machine: machine(),
     runs: runs.map((x) => ({
@@ -67,6 +65,7 @@ export function jsonDocument(runs: RunStats[]): Record<string, unknown> {
         cpuS: mapRound(x.cpuS, 3),
         rssMb: mapRound(x.rssMb, 1),
         cpuMsPerHost: mapRound(per(x.cpuS, x.hosts, 1000), 1),
+        innerSeconds: mapRound(x.innerS, 3),
       },
     })),
     ratios: roundRatios(r),
@@ -111,10 +110,10 @@ export function table(runs: RunStats[]): string {
   out.push('seconds: median (min–max) over reps, wall time of the whole fleet process (node start to exit);');
   out.push('floor: N parallel fresh connections running `true` (OpenSSH client / fleet\'s SshTransport).');
   if (runs.some((x) => x.bare)) out.push('bare*: a --bare lab has no OpenVPN provider, so the openvpn role is skipped there (six roles).');
-  const r = ratios(runs.map((x) => ({ hosts: x.hosts, floorOpenssh: x.floorOpenssh.median, cold: x.cold.median, converged: x.converged.median, status: x.status.median })));
+  const r = ratios(runs.map((x) => ({ hosts: x.hosts, floorOpenssh: x.floorOpenssh.median, floorLibrary: x.floorLibrary.median, cold: x.cold.median, converged: x.converged.median, status: x.status.median })));
   out.push('');
   out.push('ratios to the OpenSSH floor of the same run:');
-  for (const p of r.perRun) out.push(`  ${String(p.hosts).padStart(4)} hosts: converged/floor ${p.convergedOverFloor.toFixed(2)}  status/floor ${p.statusOverFloor.toFixed(2)}  cold/floor ${p.coldOverFloor.toFixed(2)}`);
+  for (const p of r.perRun) out.push(`  ${String(p.hosts).padStart(4)} hosts: converged/floor ${p.convergedOverFloor.toFixed(2)}  status/floor ${p.statusOverFloor.toFixed(2)}  cold/floor ${p.coldOverFloor.toFixed(2)}  (library floor: converged ${p.convergedOverLibraryFloor?.toFixed(2)} status ${p.statusOverLibraryFloor?.toFixed(2)})`);
   if (r.growth) {
     const g = r.growth;
     out.push(`growth ${g.from} -> ${g.to} hosts: floor ${g.floor.toFixed(2)}x  converged ${g.converged.toFixed(2)}x  status ${g.status.toFixed(2)}x  cold ${g.cold.toFixed(2)}x`);

@@ -102,13 +102,15 @@ export function ratio(a: number, b: number): number {
 export interface RatioRun {
   hosts: number;
   floorOpenssh: number;
+  /** fleet's own SSH library floor: the same handshakes without OpenSSH's process start and sntrup761 kex. */
+  floorLibrary?: number;
   cold: number;
   converged: number;
   status: number;
 }
 
 export interface Ratios {
-  perRun: { hosts: number; coldOverFloor: number; convergedOverFloor: number; statusOverFloor: number }[];
+  perRun: { hosts: number; coldOverFloor: number; convergedOverFloor: number; statusOverFloor: number; convergedOverLibraryFloor?: number; statusOverLibraryFloor?: number }[];
   /** From the smallest to the largest N (undefined with a single N). */
   growth?: { from: number; to: number; floor: number; cold: number; converged: number; status: number };
 }
@@ -121,6 +123,7 @@ export function ratios(runs: readonly RatioRun[]): Ratios {
     coldOverFloor: ratio(r.cold, r.floorOpenssh),
     convergedOverFloor: ratio(r.converged, r.floorOpenssh),
     statusOverFloor: ratio(r.status, r.floorOpenssh),
+    ...(r.floorLibrary !== undefined ? { convergedOverLibraryFloor: ratio(r.converged, r.floorLibrary), statusOverLibraryFloor: ratio(r.status, r.floorLibrary) } : {}),
   }));
   if (sorted.length < 2) return { perRun };
   const a = sorted[0]!;
