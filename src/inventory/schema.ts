@@ -18,7 +18,13 @@ export const dnsEntrySchema = z.strictObject({ name: hostname, ip: ipv4 }).descr
 
 /** Connection settings: fleet's names, with Ansible's accepted as aliases (see normalize). */
 export const connectionSchema = z.strictObject({
-  host: z.string().min(1).describe('address or DNS name to SSH to'),
+  // An address or DNS name, nothing else: the value goes to DNS and into known_hosts lines (a
+  // newline there would be a second known_hosts entry), so shell-looking text is refused here.
+  host: z
+    .string()
+    .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, 'expected an IP address or DNS name')
+    .max(253)
+    .describe('address or DNS name to SSH to'),
   port: port.default(22),
   user: userName.default('root'),
   key_file: absPath.optional().describe('SSH private key file'),
