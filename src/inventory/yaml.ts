@@ -11,7 +11,7 @@
  * Failure semantics: an unreadable file throws InventoryError (bad input); everything wrong inside the file is
  * returned as InventoryIssues with file:line:column, so the caller can report them all at once.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, Scalar, isScalar, parseDocument, visit, type Document, type ScalarTag, type Tags } from 'yaml';
 import { InventoryError, type InventoryIssue } from '../errors.js';
 
@@ -136,11 +136,25 @@ export interface YamlLoad {
   issues: InventoryIssue[];
 }
 
+/**
+ * The largest inventory fleet reads. A thousand gateways with every variable set is well under
+ * 1 MiB; parsing YAML with positions costs many times its size in memory, so a 50 MB file (a
+ * mistake or an attack) is refused before it is read.
+ */
+export const MAX_INVENTORY_BYTES = 8 * 1024 * 1024;
+
 export function readYamlFile(file: string): YamlLoad {
   let text: string;
   try {
+    const size = statSync(file).isFile() ? statSync(file).size : 0;
+    if (size > MAX_INVENTORY_BYTES) {
+      throw new InventoryError([
+        { location: { file }, message: `too large to be an inventory: ${(size / 1024 / 1024).toFixed(1)} MiB (fleet reads at most ${MAX_INVENTORY_BYTES / 1024 / 1024} MiB)` },
+      ], { hint: 'is this the right file? split a huge fleet into several inventories' });
+    }
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof InventoryError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new InventoryError(
       [{ location: { file }, message: `cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : ((err as Error).message ?? code)}` }],
@@ -151,6 +165,11 @@ export function readYamlFile(file: string): YamlLoad {
 }
 
 export function parseYaml(text: string, file: string): YamlLoad {
+  if (text.length > MAX_INVENTORY_BYTES) {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument('', { ...yamlOptions, lineCounter });
+    return { source: { file, doc, lineCounter }, data: undefined, issues: [{ location: { file }, message: `too large to be an inventory: ${text.length} characters (fleet reads at most ${MAX_INVENTORY_BYTES / 1024 / 1024} MiB)` }] };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { ...yamlOptions, lineCounter, keepSourceTokens: false });
   const source: YamlSource = { file, doc, lineCounter };
@@ -165,6 +184,7 @@ export function parseYaml(text: string, file: string): YamlLoad {
     issues.push({ location: at(e.pos[0]), message: yamlMessage(e.code, e.message) });
   }
   issues.push(...duplicateKeys(source));
+  issues.push(...recursiveAliases(source));
   if (issues.length) {
     issues.sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0) || (a.location.column ?? 0) - (b.location.column ?? 0));
     return { source, data: undefined, issues };
@@ -233,6 +253,32 @@ function duplicateKeys({ file, doc, lineCounter }: YamlSource): InventoryIssue[]
           message: `duplicate key ${name} (first at line ${lineCounter.linePos(first).line}): YAML keeps only one of them; merge the two entries`,
         });
       }
+    },
+  });
+  return issues;
+}
+
+/**
+ * An alias inside its own anchor (`wg_peers: &p [*p]`) makes a cyclic structure: yaml builds it,
+ * and every later walk over the data would recurse forever (a stack overflow, found by the fuzz
+ * suite). No inventory needs one, so it is an error at the alias.
+ */
+function recursiveAliases({ file, doc, lineCounter }: YamlSource): InventoryIssue[] {
+  const issues: InventoryIssue[] = [];
+  visit(doc, {
+    Alias(_k, alias) {
+      let target: ReturnType<typeof alias.resolve>;
+      try {
+        target = alias.resolve(doc);
+      } catch {
+        return undefined; // an unknown alias is reported by toJS below
+      }
+      const [start, , end] = target?.range ?? [];
+      const at = alias.range?.[0];
+      if (start === undefined || end === undefined || at === undefined || at < start || at >= end) return undefined;
+      const { line, col } = lineCounter.linePos(at);
+      issues.push({ location: { file, line, column: col }, message: `recursive YAML alias *${alias.source}: the anchor &${alias.source} contains an alias to itself` });
+      return undefined;
     },
   });
   return issues;
