@@ -15,6 +15,7 @@ import { labDown, labUp, type LabState } from '../lab/index.js';
 import { BenchUsageError, bareFor, parseArgs, stat, type BenchArgs } from './stats.js';
 import { fleetCommand, floorLibrary, floorOpenssh, targetsOf, type CliRun } from './measure.js';
 import { jsonDocument, table, type RunStats } from './report.js';
+import { profileConverged, type Profile } from './profile.js';
 
 const USAGE = `usage: npm run bench -- --hosts 1,10,50 [--reps 5] [--json FILE] [--lab auto|full|bare] [--forks N]
   --lab auto   full lab (all seven roles) up to 122 gateways, bare lab (openvpn skipped) above
@@ -42,6 +43,7 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
 
   const s = { floorOpenssh: [] as number[], floorLibrary: [] as number[], cold: [] as CliRun[], converged: [] as CliRun[], status: [] as CliRun[], rollback: [] as CliRun[] };
   let resourcesPerHost = 0;
+  let profile: Profile | undefined;
   for (let rep = 1; rep <= args.reps; rep++) {
     const fo = await floorOpenssh(lab, targets);
     const fl = await floorLibrary(lab, targets);
@@ -64,6 +66,15 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
     const outOfSync = (st.json.hosts ?? []).filter((h: any) => !h.reachable || !h.inSync);
     if (outOfSync.length) throw new Error(`status rep ${rep}: ${outOfSync.length} hosts unreachable or drifted, e.g. ${JSON.stringify(outOfSync[0]).slice(0, 800)}`);
     s.status.push(st);
+
+    // Once per size, on the converged gateways: where the time goes.
+    if (rep === args.reps) {
+      try {
+        profile = await profileConverged(lab, bare ? ['openvpn'] : []);
+      } catch (err) {
+        log(`profile failed: ${(err as Error).message}`);
+      }
+    }
 
     const rb = await fleetCommand(['rollback', 'all', '-i', inv, '--yes', ...conn]);
     s.rollback.push(rb);
@@ -92,6 +103,7 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
     roundTrips: { cold: trips(s.cold), converged: trips(s.converged), status: trips(s.status), rollback: trips(s.rollback) },
     cpuS: { cold: cpu(s.cold), converged: cpu(s.converged), status: cpu(s.status), rollback: cpu(s.rollback) },
     innerS: { cold: inner(s.cold), converged: inner(s.converged), status: inner(s.status), rollback: inner(s.rollback) },
+    profile,
     rssMb: { cold: rss(s.cold), converged: rss(s.converged), status: rss(s.status), rollback: rss(s.rollback) },
   };
 }

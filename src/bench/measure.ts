@@ -129,7 +129,11 @@ export async function fleetCommand(args: string[], okCodes: number[] = [0]): Pro
     }
     if (!okCodes.includes(r.code ?? -1)) {
       const bad = (json.hosts ?? []).filter((h: any) => h.status === 'failed' || h.status === 'unreachable' || h.reachable === false);
-      throw new Error(`fleet ${args.join(' ')}: exit ${r.code}; ${bad.length} hosts failed, e.g. ${JSON.stringify(bad[0] ?? json).slice(0, 1500)}\n${r.stderr.slice(0, 1500)}`);
+      const why = bad.slice(0, 3).map((h: any) => {
+        const failedSteps = (h.resources ?? []).filter((x: any) => x.applied === 'fail' || x.planned === 'error');
+        return `${h.host}: ${JSON.stringify(h.error ?? h.unreachableReason ?? '').slice(0, 600)} ${JSON.stringify(failedSteps).slice(0, 1200)}`;
+      });
+      throw new Error(`fleet ${args.join(' ')}: exit ${r.code}; ${bad.length} hosts failed:\n${why.join('\n')}\n${r.stderr.slice(0, 1500)}`);
     }
     const ru = JSON.parse(readFileSync(rusageFile, 'utf8')) as { userS: number; sysS: number; maxRssKb: number };
     const trips = (json.hosts ?? []).map((h: any) => Number(h.roundTrips ?? NaN));

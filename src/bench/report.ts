@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { ratios, round, type Ratios, type Stat } from './stats.js';
+import type { Profile } from './profile.js';
 
 export interface RunStats {
   hosts: number;
@@ -22,6 +23,7 @@ export interface RunStats {
   rssMb: { cold: number; converged: number; status: number; rollback: number };
   /** The command's own --json `seconds` (inventory load to the last host: no node start-up), median. */
   innerS: { cold: number; converged: number; status: number; rollback: number };
+  profile?: Profile;
 }
 
 export function machine(): Record<string, unknown> {
@@ -66,6 +68,7 @@ export function jsonDocument(runs: RunStats[]): Record<string, unknown> {
         rssMb: mapRound(x.rssMb, 1),
         cpuMsPerHost: mapRound(per(x.cpuS, x.hosts, 1000), 1),
         innerSeconds: mapRound(x.innerS, 3),
+        profile: x.profile ? mapRound(x.profile as unknown as Record<string, number>, 3) : undefined,
       },
     })),
     ratios: roundRatios(r),
@@ -117,6 +120,19 @@ export function table(runs: RunStats[]): string {
   if (r.growth) {
     const g = r.growth;
     out.push(`growth ${g.from} -> ${g.to} hosts: floor ${g.floor.toFixed(2)}x  converged ${g.converged.toFixed(2)}x  status ${g.status.toFixed(2)}x  cold ${g.cold.toFixed(2)}x`);
+  }
+  const profiled = runs.filter((x) => x.profile);
+  if (profiled.length) {
+    out.push('');
+    out.push('profile (converged gateways): connect = handshake of one host; rt = round trip of `true`; plan = the converged');
+    out.push('plan script, one host alone, its CPU on the gateway, and on all N at once over open connections; start = fleet --version');
+    for (const x of profiled) {
+      const p = x.profile!;
+      const ms = (v: number): string => `${(v * 1000).toFixed(0)}ms`;
+      out.push(
+        `  ${String(x.hosts).padStart(4)} hosts: connect ${ms(p.connectS)}  rt ${ms(p.trueRoundTripS)}  plan ${ms(p.planRoundTripS)} (remote cpu ${ms(p.planRemoteCpuS)})  plan on all ${ms(p.planParallelMedianS)} median, ${ms(p.planParallelMaxS)} max  start ${ms(p.startupS)} (cpu ${ms(p.startupCpuS)})`,
+      );
+    }
   }
   return out.join('\n');
 }
