@@ -56,6 +56,7 @@ export const address = {
     );
     return {
       id: `address:${identity(a)}`,
+      runtime: true,
       module: 'address',
       title: `address ${a.address} on ${a.dev}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.present, raw('fleet_addr_present')]), absentInCheck(a.netns ?? '')),

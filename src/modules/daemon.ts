@@ -220,6 +220,7 @@ export const daemon = {
     const s = spec(a);
     const r: Resource = {
       id: `daemon:${identity(a)}`,
+      runtime: true,
       module: 'daemon',
       title: `daemon ${a.name}: ${a.command.map(quote).join(' ')}${inNetns(a.netns)}`,
       check: s.check,

@@ -17,6 +17,7 @@ import { link } from './link.js';
 import { netns } from './netns.js';
 import { pkg } from './package.js';
 import { sysctl } from './sysctl.js';
+import { systemdUnitEnabled } from './systemd-unit-enabled.js';
 import type { Module, Resource } from './types.js';
 import { veth } from './veth.js';
 import { wireguardInterface } from './wireguard-interface.js';
@@ -37,6 +38,7 @@ export const MODULES = {
   'wireguard-interface': wireguardInterface,
   'wireguard-key': wireguardKey,
   'interface-ready': interfaceReady,
+  'systemd-unit-enabled': systemdUnitEnabled,
 } as const;
 
 export type ModuleName = keyof typeof MODULES;

@@ -50,6 +50,7 @@ export const interfaceReady = {
     const check = whenNetns(a.netns, Shell.join([ready, raw('fleet_if_ready')]), absentInCheck(a.netns ?? ''));
     return {
       id: `interface-ready:${identity(a)}`,
+      runtime: true,
       module: 'interface-ready',
       title: `${a.dev} up with an address${inNetns(a.netns)}`,
       check,

@@ -152,6 +152,7 @@ export const ipRoute = {
     if (a.dev) parts.push(` dev ${a.dev}`);
     return {
       id: `ip-route:${identity(a)}`,
+      runtime: true,
       module: 'ip-route',
       title: `ip route ${parts.join('')} table ${a.table}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.probe, raw('fleet_route_ours')]), absentInCheck(a.netns ?? '')),

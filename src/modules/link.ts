@@ -70,6 +70,7 @@ export const link = {
     const s = spec(a);
     return {
       id: `link:${identity(a)}`,
+      runtime: true,
       module: 'link',
       title: `link ${a.dev} up${a.mtu === undefined ? '' : ` mtu ${a.mtu}`}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.current, s.holds, raw('fleet_link_holds')]), absentInCheck(a.netns ?? '')),

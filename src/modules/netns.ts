@@ -43,6 +43,7 @@ export const netns = {
     const remove = Shell.join([s.present, raw('if fleet_netns_present; then'), s.del, raw('else [ $? -eq 1 ]; fi')]);
     return {
       id: `netns:${identity(a)}`,
+      runtime: true,
       module: 'netns',
       title: `network namespace ${a.name}`,
       check: Shell.join([s.present, raw('fleet_netns_present')]),

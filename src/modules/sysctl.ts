@@ -81,6 +81,7 @@ export const sysctl = {
     const exists = sh`${s.sysctl} -n ${a.key} >/dev/null 2>&1`;
     return {
       id: `sysctl:${identity(a)}`,
+      runtime: true,
       module: 'sysctl',
       title: `sysctl ${a.key} = ${a.value}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.holds, raw('fleet_sysctl_holds')]), absentInCheck(a.netns ?? '')),

@@ -38,6 +38,12 @@ export interface Resource {
    * what is already gone succeeds. Checks before it acts, so a partly deployed host tears down.
    */
   undo: Shell;
+  /**
+   * True for what a reboot loses (links, addresses, routes, rules, iptables, sysctls, namespaces,
+   * daemons, the WireGuard interface): the boot scripts (src/boot) re-apply exactly these, in
+   * order. Files, keys and packages persist on disk and are not in them. Default false.
+   */
+  runtime?: boolean;
   /** False for things teardown must leave (packages). Default true. */
   teardown?: boolean;
   /** Check output and diffs are never shown (file content with keys). */

@@ -92,6 +92,7 @@ export const veth = {
       : sh`${s.ip} link add ${a.name} type veth peer name ${a.peer}`;
     return {
       id: `veth:${identity(a)}`,
+      runtime: true,
       module: 'veth',
       title: `veth ${a.name}${inNetns(a.netns)} <-> ${a.peer}${peerWhere}`,
       check: whenNetns(

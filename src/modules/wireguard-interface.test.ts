@@ -69,7 +69,7 @@ describe('wireguard-interface rendering', () => {
         0) echo present > "$FLEET_STATE/wg.was" && fleet_wg_sync ;;
         1)
           echo absent > "$FLEET_STATE/wg.was" && mkdir -p -m 0700 /run/fleet &&
-          { wg-quick up /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 || { tail -n 20 /run/fleet/wg-quick-wg0.log >&2; false; }; } ;;
+          { FLEET_NO_BOOT_HOOKS=1 wg-quick up /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 || { tail -n 20 /run/fleet/wg-quick-wg0.log >&2; false; }; } ;;
         *) false ;;
       esac"
     `);
@@ -101,7 +101,7 @@ describe('wireguard-interface rendering', () => {
       fleet_wg_down() {
         fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
         mkdir -p -m 0700 /run/fleet
-        wg-quick down /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 && return 0
+        FLEET_NO_BOOT_HOOKS=1 wg-quick down /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 && return 0
         ip link del dev wg0
       }
         fleet_wg_down
@@ -116,7 +116,7 @@ describe('wireguard-interface rendering', () => {
       fleet_wg_down() {
         fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
         mkdir -p -m 0700 /run/fleet
-        wg-quick down /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 && return 0
+        FLEET_NO_BOOT_HOOKS=1 wg-quick down /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 && return 0
         ip link del dev wg0
       }
       fleet_wg_down"

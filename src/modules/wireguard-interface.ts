@@ -20,6 +20,10 @@
  *   the old config is not back yet (the file resource reverts after this step), so a re-sync from
  *   the restored file is appended to "$FLEET_DEFER".
  * undo: `wg-quick down CONFIG` when the link exists (falling back to `ip link del NAME`).
+ *
+ * Every wg-quick call here sets FLEET_NO_BOOT_HOOKS=1: the config's PostUp/PostDown run the boot
+ * scripts (src/boot), which must run at boot and never inside a deploy, where each resource is its
+ * own journaled step.
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -107,7 +111,7 @@ function spec(a: WireguardInterfaceArgs) {
     Shell.join([
       sh`  ${exists} || { [ $? -eq 1 ] && return 0; return 2; }`,
       sh`  mkdir -p -m 0700 ${WG_RUN_DIR}`,
-      sh`  wg-quick down ${config} </dev/null >>${log} 2>&1 && return 0`,
+      sh`  FLEET_NO_BOOT_HOOKS=1 wg-quick down ${config} </dev/null >>${log} 2>&1 && return 0`,
       sh`  ip link del dev ${a.name}`,
     ]),
   );
@@ -137,7 +141,7 @@ function spec(a: WireguardInterfaceArgs) {
     raw('  0) echo present > "$FLEET_STATE/wg.was" && fleet_wg_sync ;;'),
     raw('  1)'),
     sh`    echo absent > "$FLEET_STATE/wg.was" && mkdir -p -m 0700 ${WG_RUN_DIR} &&`,
-    sh`    { wg-quick up ${config} </dev/null >>${log} 2>&1 || { tail -n 20 ${log} >&2; false; }; } ;;`,
+    sh`    { FLEET_NO_BOOT_HOOKS=1 wg-quick up ${config} </dev/null >>${log} 2>&1 || { tail -n 20 ${log} >&2; false; }; } ;;`,
     raw('  *) false ;;'),
     raw('esac'),
   ]);
@@ -171,6 +175,7 @@ export const wireguardInterface = {
     const s = spec(a);
     return {
       id: `wireguard-interface:${identity(a)}`,
+      runtime: true,
       module: 'wireguard-interface',
       title: `wireguard ${a.name} up (port ${a.listenPort}, ${a.peers.length} peer${a.peers.length === 1 ? '' : 's'})`,
       check: s.check,
