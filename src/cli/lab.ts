@@ -9,6 +9,7 @@ import { labDown } from '../lab/down.js';
 import { formatStatus, labProblems, labStatus } from '../lab/status.js';
 import { connectClients } from '../lab/clients.js';
 import { LabError } from '../lab/errors.js';
+import { rebootGateway, type BootResult } from '../lab/reboot.js';
 import { DEFAULT_HOSTS, MAX_HOSTS } from '../lab/names.js';
 
 function hostsArg(v: string): number {
@@ -123,5 +124,43 @@ Examples:
       if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       else for (const r of results) process.stdout.write(r.error ? `${r.gateway}: not connected: ${r.error}\n` : `${r.gateway}: ${r.clients.join(', ')} -> ${r.publicKey}\n`);
       if (results.some((r) => r.error)) process.exitCode = 2;
+    });
+
+  lab
+    .command('reboot')
+    .argument('<gateway>', 'the lab gateway, e.g. gw1')
+    .description("simulate a reboot: wipe the gateway's runtime state, keep its disk, then run what boot runs")
+    .option('--no-boot', 'only wipe: leave the gateway as a machine that came up with nothing enabled')
+    .option('--json', 'print what the boot did as JSON')
+    .addHelpText(
+      'after',
+      `
+Kills every process of the gateway, deletes and recreates its network namespace (links, addresses,
+routes, rules, iptables, sysctls, nested namespaces are gone) and restarts its init: /run and /tmp
+start empty, /etc and /var/lib are kept. Then the boot: lab gateways have no systemd, so a unit
+fleet enabled is a marker file /etc/fleet/enabled/<unit> on the gateway; for wg-quick@wg0 the boot
+runs \`wg-quick up wg0\`, whose PostUp runs fleet's generated /etc/wireguard/wg0-up.sh.
+
+Exit code: 0 when everything enabled came up, 2 otherwise.
+
+Examples:
+  sudo fleet lab reboot gw1 && sudo fleet status -i inventory/lab.yaml --limit gw1`,
+    )
+    .action(async (gateway: string, opts: { boot: boolean; json?: boolean }) => {
+      const s = labStatus();
+      if (!s.up) throw new LabError('the lab is not up', { hint: 'fleet lab up' });
+      let booted: BootResult | undefined;
+      const started = Date.now();
+      await rebootGateway(s, gateway, { boot: opts.boot, onBoot: (r) => (booted = r) });
+      const seconds = (Date.now() - started) / 1000;
+      if (opts.json) process.stdout.write(`${JSON.stringify({ gateway, seconds, boot: booted ?? null }, null, 2)}\n`);
+      else {
+        process.stdout.write(`${gateway}: rebooted in ${seconds.toFixed(1)} s\n`);
+        if (booted) {
+          if (!booted.enabled.length) process.stdout.write(`${gateway}: nothing enabled at boot (not deployed?)\n`);
+          for (const l of booted.lines) process.stdout.write(`  ${l}\n`);
+        }
+      }
+      if (booted && !booted.ok) process.exitCode = 2;
     });
 }

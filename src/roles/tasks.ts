@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { ModuleArgsError } from '../errors.js';
+import { downScript, upScript, type BootStep } from '../boot/scripts.js';
 import { renderResource } from '../modules/index.js';
 import type { Resource } from '../modules/types.js';
 import { rolesDir } from './defaults.js';
@@ -28,6 +29,11 @@ const taskSchema = z.strictObject({
   src: z.string().optional(),
   /** Names of tasks in this role whose change re-applies this one (restart on config change). */
   watches: z.array(z.string()).optional(),
+  /**
+   * A `file` task whose content is the gateway's generated boot script (src/boot/scripts.ts): `up`
+   * or `down`, made from every role's runtime resources whatever roles this run selects.
+   */
+  boot: z.enum(['up', 'down']).optional(),
 });
 export type Task = z.infer<typeof taskSchema>;
 
@@ -49,6 +55,22 @@ export function loadTasks(role: RoleName, dir = rolesDir()): Task[] {
 
 /** The host's desired state for the given roles, in role order then task order. */
 export function desiredState(vars: Record<string, unknown>, roles: readonly RoleName[] = ROLE_ORDER, dir = rolesDir()): DesiredResource[] {
+  // The boot scripts describe the whole gateway, so they are made from every role's resources.
+  let steps: BootStep[] | undefined;
+  const boot = (kind: 'up' | 'down', where: string, file: unknown): string => {
+    if (typeof file !== 'string') throw new ModuleArgsError(`${where}: a boot task needs args.path`);
+    steps ??= renderRoles(vars, ROLE_ORDER, dir, () => '').map((d) => ({ label: `[${d.role}] ${d.task}`, resource: d.resource }));
+    return kind === 'up' ? upScript(steps, path.posix.basename(file)) : downScript(steps, path.posix.basename(file));
+  };
+  return renderRoles(vars, roles, dir, boot);
+}
+
+function renderRoles(
+  vars: Record<string, unknown>,
+  roles: readonly RoleName[],
+  dir: string,
+  boot: (kind: 'up' | 'down', where: string, path: unknown) => string,
+): DesiredResource[] {
   const out: DesiredResource[] = [];
   const seen = new Map<string, string>();
   for (const role of ROLE_ORDER.filter((r) => roles.includes(r))) {
@@ -62,6 +84,7 @@ export function desiredState(vars: Record<string, unknown>, roles: readonly Role
         if (task.when !== undefined && !renderIn(env, task.when, ctx, where)) return;
         const args = renderIn(env, task.args, ctx, where) as Record<string, unknown>;
         if (task.template) args.content = renderTemplate(env, task.template, ctx, where);
+        if (task.boot) args.content = boot(task.boot, where, args.path);
         if (task.src) {
           const file = String(renderIn(env, task.src, ctx, where));
           try {
