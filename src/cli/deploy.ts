@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { deployFleet } from '../engine/fleet.js';
 import type { Host } from '../inventory/index.js';
-import { desiredState, type DesiredResource } from '../roles/tasks.js';
+import { desiredState, type DesiredResource, type DesiredStateOptions } from '../roles/tasks.js';
 import { itemDiff } from '../report/diff.js';
 import { fleetJson } from '../report/json.js';
 import { createProgress, progressMode } from '../report/live.js';
@@ -12,8 +12,8 @@ import { EXIT_HELP, exitCodeForResults } from './exit-codes.js';
 import { addConnectionOptions, addRoleOptions, percent, selectedRoles } from './options.js';
 
 /** Renders every host's desired state before any host is contacted: bad input runs nothing. */
-export function renderDesired(hosts: Host[], roles: readonly string[]): Map<string, DesiredResource[]> {
-  return new Map(hosts.map((h) => [h.name, desiredState(h.vars as unknown as Record<string, unknown>, roles as never)]));
+export function renderDesired(hosts: Host[], roles: readonly string[], opts: DesiredStateOptions = {}): Map<string, DesiredResource[]> {
+  return new Map(hosts.map((h) => [h.name, desiredState(h.vars as unknown as Record<string, unknown>, roles as never, undefined, opts)]));
 }
 
 export function registerDeployCommand(program: Command): void {

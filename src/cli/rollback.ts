@@ -56,7 +56,7 @@ ${EXIT_HELP}`,
         return;
       }
     }
-    const desired = kind === 'teardown' ? renderDesired(hosts, ROLE_ORDER) : new Map();
+    const desired = kind === 'teardown' ? renderDesired(hosts, ROLE_ORDER, { readSources: false }) : new Map();
     const meta = runMeta([...ROLE_ORDER]);
     const outcomes = new Map<string, RevertOutcome>();
     const progress = createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), 'rolling back');

@@ -53,16 +53,30 @@ export function loadTasks(role: RoleName, dir = rolesDir()): Task[] {
   return res.data;
 }
 
+export interface DesiredStateOptions {
+  /**
+   * Read controller-side files named by `src` (default true). A teardown only runs undo, which
+   * never needs a file's content, so it can tear a gateway down from a controller that does not
+   * hold the provider's config.
+   */
+  readSources?: boolean;
+}
+
 /** The host's desired state for the given roles, in role order then task order. */
-export function desiredState(vars: Record<string, unknown>, roles: readonly RoleName[] = ROLE_ORDER, dir = rolesDir()): DesiredResource[] {
+export function desiredState(
+  vars: Record<string, unknown>,
+  roles: readonly RoleName[] = ROLE_ORDER,
+  dir = rolesDir(),
+  opts: DesiredStateOptions = {},
+): DesiredResource[] {
   // The boot scripts describe the whole gateway, so they are made from every role's resources.
   let steps: BootStep[] | undefined;
   const boot = (kind: 'up' | 'down', where: string, file: unknown): string => {
     if (typeof file !== 'string') throw new ModuleArgsError(`${where}: a boot task needs args.path`);
-    steps ??= renderRoles(vars, ROLE_ORDER, dir, () => '').map((d) => ({ label: `[${d.role}] ${d.task}`, resource: d.resource }));
+    steps ??= renderRoles(vars, ROLE_ORDER, dir, () => '', opts).map((d) => ({ label: `[${d.role}] ${d.task}`, resource: d.resource }));
     return kind === 'up' ? upScript(steps, path.posix.basename(file)) : downScript(steps, path.posix.basename(file));
   };
-  return renderRoles(vars, roles, dir, boot);
+  return renderRoles(vars, roles, dir, boot, opts);
 }
 
 function renderRoles(
@@ -70,6 +84,7 @@ function renderRoles(
   roles: readonly RoleName[],
   dir: string,
   boot: (kind: 'up' | 'down', where: string, path: unknown) => string,
+  opts: DesiredStateOptions,
 ): DesiredResource[] {
   const out: DesiredResource[] = [];
   const seen = new Map<string, string>();
@@ -85,7 +100,8 @@ function renderRoles(
         const args = renderIn(env, task.args, ctx, where) as Record<string, unknown>;
         if (task.template) args.content = renderTemplate(env, task.template, ctx, where);
         if (task.boot) args.content = boot(task.boot, where, args.path);
-        if (task.src) {
+        if (task.src && opts.readSources === false) args.content = '';
+        else if (task.src) {
           const file = String(renderIn(env, task.src, ctx, where));
           try {
             args.content = readFileSync(file, 'utf8');
