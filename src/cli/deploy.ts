@@ -9,7 +9,8 @@ import { recap } from '../report/recap.js';
 import { changes } from '../engine/plan.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
 import { EXIT_HELP, exitCodeForResults } from './exit-codes.js';
-import { addConnectionOptions, addRoleOptions, percent, selectedRoles } from './options.js';
+import { addConnectionOptions, addRoleOptions, percent, positiveInt, selectedRoles } from './options.js';
+import { DEFAULT_CONFIRM_TIMEOUT_S } from '../engine/watchdog.js';
 
 /** Renders every host's desired state before any host is contacted: bad input runs nothing. */
 export function renderDesired(hosts: Host[], roles: readonly string[], opts: DesiredStateOptions = {}): Map<string, DesiredResource[]> {
@@ -25,7 +26,9 @@ export function registerDeployCommand(program: Command): void {
     .option('-D, --diff', 'show file diffs and rule changes')
     .option('--fail-fast', 'stop starting new hosts after the first failure')
     .option('--max-fail-percent <pct>', 'stop starting new hosts when more than this share of hosts failed', percent)
-    .option('--break-lock', 'remove a stale lock left by a dead run before deploying');
+    .option('--break-lock', 'remove a stale lock left by a dead run before deploying')
+    .option('--confirm-timeout <seconds>', 'commit-confirmed: a host whose routing, firewall, namespace or wireguard changes reverts itself unless fleet reaches it again over a new connection within this time', (v) => positiveInt(v, '--confirm-timeout'), DEFAULT_CONFIRM_TIMEOUT_S)
+    .option('--no-confirm', 'no watchdog: do not arm the on-host revert or confirm over a new connection');
   addInventoryOptions(cmd);
   addRoleOptions(cmd);
   addConnectionOptions(cmd);
@@ -37,6 +40,12 @@ Examples:
   fleet deploy -i prod.yaml --limit 'eu-*' --check --diff
   fleet deploy -i prod.yaml --roles dnsmasq -e dns_upstreams='[9.9.9.9]'
   fleet deploy -i prod.yaml --json > run.json     machine-readable result
+  fleet deploy -i prod.yaml --confirm-timeout 120 a slow link: give the confirm longer
+
+A deploy that changes routing, firewall, namespace or wireguard arms an on-host watchdog first (in
+the apply's own round trip); fleet then reconnects over a NEW connection and confirms (connect + 1
+round trip). If it cannot, the recap says 'lost access: reverting': the watchdog reverts the run
+from its journal after --confirm-timeout, and fleet reports whether the host came back as before.
 
 ${EXIT_HELP}`,
   );
@@ -51,6 +60,7 @@ ${EXIT_HELP}`,
       roles,
       check: !!opts.check,
       breakLock: !!opts.breakLock,
+      confirmTimeout: opts.confirm === false ? undefined : opts.confirmTimeout,
       forks: opts.forks,
       failFast: !!opts.failFast,
       maxFailPercent: opts.maxFailPercent,

@@ -7,6 +7,7 @@ import { InternalError, LockError, TransportError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
 import { describeLock, journalFacts } from './journal.js';
 import { changes, type HostPlan, type PlanItem } from './plan.js';
+import { watchdogArm } from './watchdog.js';
 import { applyScript, decodeField, newToken, parseMarkers, type Marker, type RunMeta, type ScriptContext } from './script.js';
 
 export type StepOutcome = 'ok' | 'skip' | 'fail' | 'pending';
@@ -32,6 +33,8 @@ export interface ApplyOutcome {
   /** 'ok': every started step reverted; 'failed': some revert failed (see revertFailures). */
   rollback?: 'ok' | 'failed';
   revertFailures: { step: string; output: string }[];
+  /** The run armed a confirmed-deploy watchdog (watchdog.ts) that fleet must confirm. */
+  watchdogArmed?: boolean;
   /** Set when the run never started because the host holds an unfinished run. */
   unfinished?: { run: string; status: string };
 }
@@ -43,6 +46,10 @@ export interface ApplyOptions {
   /** Test-only (FLEET_TEST_PAUSE_STEP=<step>:<seconds>): sleep before that step's apply. */
   pauseStep?: string;
   onStep?: (step: StepResult) => void;
+  /** Arm a commit-confirmed watchdog in this same round trip (watchdog.ts). */
+  watchdog?: { timeoutS: number };
+  /** Called when the script reports the watchdog armed (before the run completes). */
+  onArmed?: () => void;
 }
 
 export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx: Omit<ScriptContext, 'token'> = {}, opts: ApplyOptions = {}): Promise<ApplyOutcome> {
@@ -63,8 +70,9 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
         pauseSeconds: matches(pauseAt || undefined) ? Number(pauseFor ?? 30) : undefined,
       };
     }),
-    { breakLock: opts.breakLock },
+    { breakLock: opts.breakLock, watchdog: opts.watchdog ? watchdogArm({ ...ctx, token }, meta.runId, opts.watchdog.timeoutS) : undefined },
   );
+  let armed = false;
   let buffered = '';
   const res = await t.run(script, {
     onStdout: (chunk) => {
@@ -72,6 +80,10 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
       for (const m of parseMarkers(token, lines.join('\n'))) {
+        if (m.kind === 'watchdog' && m.fields[0] === 'armed' && !armed) {
+          armed = true;
+          opts.onArmed?.();
+        }
         if (m.kind !== 'step') continue;
         const s = byIndex.get(Number(m.fields[0]));
         if (s) {
@@ -86,7 +98,7 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
     const s = byIndex.get(Number(m.fields[0]));
     if (s) s.outcome = m.fields[1] === 'skip' ? 'skip' : 'ok';
   }
-  const outcome: ApplyOutcome = { runId: meta.runId, steps, revertFailures: [] };
+  const outcome: ApplyOutcome = { runId: meta.runId, steps, revertFailures: [], watchdogArmed: armed || markers.some((m) => m.kind === 'watchdog' && m.fields[0] === 'armed') };
   const lock = journalFacts(markers).lock;
   if (lock) throw new LockError(`${t.host}: ${describeLock(lock)}`, { hint: lock.state === 'stale' ? 'the run that held it is gone: re-run with --break-lock' : 'wait for the other run to finish' });
   const unfinished = markers.find((m) => m.kind === 'unfinished');

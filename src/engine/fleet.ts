@@ -16,6 +16,7 @@ import { describeLock, isUnfinished } from './journal.js';
 import { newRunId } from './layout.js';
 import { changes, planHost, type HostPlan } from './plan.js';
 import type { RunMeta, ScriptContext } from './script.js';
+import { awaitWatchdog, confirmRun, lostAccessError, needsWatchdog, type ConfirmResult, type LostAccess } from './watchdog.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
 
@@ -25,6 +26,8 @@ export interface HostResult {
   plan?: HostPlan;
   apply?: ApplyOutcome;
   error?: FleetError;
+  /** Commit-confirmed deploy (watchdog.ts): on a second connection, connect + 1 round trip. */
+  confirm?: { result: ConfirmResult | 'lost-access'; roundTrips: number; seconds: number; lostAccess?: LostAccess };
   roundTrips: number;
   seconds: number;
 }
@@ -50,6 +53,11 @@ export interface DeployOptions extends FleetOptions {
   check?: boolean;
   breakLock?: boolean;
   roles: string[];
+  /**
+   * Seconds the on-host watchdog waits for fleet's confirm before it reverts the run (watchdog.ts);
+   * 0 or undefined: no watchdog (--no-confirm).
+   */
+  confirmTimeout?: number;
 }
 
 export function runMeta(roles: string[]): RunMeta {
@@ -171,13 +179,47 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
     }
     const todo = changes(plan);
     if (opts.check || todo.length === 0) return done({ status: opts.check && todo.length ? 'changed' : 'ok', plan });
+    const armed = plan.facts.watchdogs?.find((w) => w.state === 'armed' && w.process === 'live');
+    if (armed) {
+      return done({
+        status: 'failed',
+        plan,
+        error: new FleetError(`${host.name}: run ${armed.run} awaits confirmation: its watchdog reverts it${armed.deadline ? ` at ${new Date(armed.deadline * 1000).toISOString()}` : ''}`, {
+          hint: 'a controller lost access or was killed after that deploy; deploy again once the watchdog has fired (fleet status shows it)',
+        }),
+      });
+    }
     opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'applying' });
-    const apply = await applyHost(t, plan, meta, opts.scriptContext, {
-      breakLock: opts.breakLock,
-      failStep,
-      pauseStep,
-      onStep: (step) => opts.onEvent?.({ kind: 'step', host: host.name, step }),
-    });
+    const guardS = opts.confirmTimeout && needsWatchdog(todo) ? opts.confirmTimeout : undefined;
+    let armedNow = false;
+    const connect = opts.connect ?? defaultConnect(opts.ssh);
+    const lost = async (why: string): Promise<HostResult> => {
+      const t0 = performance.now();
+      const found = await awaitWatchdog(host, connect, plan, meta.runId, guardS!, opts.scriptContext);
+      return done({
+        status: 'failed',
+        plan,
+        error: lostAccessError(host.name, meta.runId, guardS!, why, found),
+        confirm: { result: 'lost-access', roundTrips: 0, seconds: (performance.now() - t0) / 1000, lostAccess: found },
+      });
+    };
+    let apply: ApplyOutcome;
+    try {
+      apply = await applyHost(t, plan, meta, opts.scriptContext, {
+        breakLock: opts.breakLock,
+        failStep,
+        pauseStep,
+        onStep: (step) => opts.onEvent?.({ kind: 'step', host: host.name, step }),
+        watchdog: guardS ? { timeoutS: guardS } : undefined,
+        onArmed: () => {
+          armedNow = true;
+        },
+      });
+    } catch (err) {
+      // The connection died after the watchdog was armed: the deploy may have cut us off.
+      if (guardS && armedNow && err instanceof TransportError) return lost(`the connection died during the apply: ${err.message}`);
+      throw err;
+    }
     if (apply.unfinished) {
       return done({
         status: 'failed',
@@ -190,6 +232,32 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
     }
     if (apply.failure) return done({ status: 'failed', plan, apply });
     const changed = apply.steps.some((s) => s.outcome === 'ok');
+    if (guardS && apply.watchdogArmed) {
+      // Prove the host is still reachable through the new rules: a NEW connection, then confirm.
+      const t0 = performance.now();
+      let c: Transport | undefined;
+      let result: ConfirmResult;
+      try {
+        c = await connect(host);
+        result = await confirmRun(c, meta.runId, opts.scriptContext);
+      } catch (err) {
+        const r = await lost(err instanceof FleetError ? err.message : String(err));
+        return { ...r, apply };
+      } finally {
+        await c?.close().catch(() => undefined);
+      }
+      const confirm = { result, roundTrips: 1, seconds: (performance.now() - t0) / 1000 };
+      if (result === 'fired') {
+        return done({
+          status: 'failed',
+          plan,
+          apply,
+          confirm,
+          error: new FleetError(`${host.name}: the confirm came too late: the watchdog already reverted run ${meta.runId}`, { hint: 'raise --confirm-timeout (slow hosts or links), then deploy again' }),
+        });
+      }
+      return done({ status: changed ? 'changed' : 'ok', plan, apply, confirm });
+    }
     return done({ status: changed ? 'changed' : 'ok', plan, apply });
   });
 }

@@ -11,6 +11,19 @@ export interface JournalFacts {
   /** The newest run on the host and its status. */
   latest?: { run: string; status: string; meta: Record<string, string> };
   lastSuccess?: Record<string, string>;
+  /** Confirmed-deploy watchdogs on the host (watchdog.ts): armed ones, and any that fired. */
+  watchdogs?: WatchdogInfo[];
+}
+
+export interface WatchdogInfo {
+  run: string;
+  state: 'armed' | 'fired';
+  /** armed: whether its process is alive ('gone' after a host reboot: it will never fire). */
+  process?: 'live' | 'gone';
+  timeoutS?: number;
+  /** armed: epoch seconds when it fires (unset while the apply still runs); fired: when it did. */
+  deadline?: number;
+  firedAt?: string;
 }
 
 export function parseKeyValues(text: string): Record<string, string> {
@@ -28,6 +41,11 @@ export function journalFacts(markers: Marker[]): JournalFacts {
     if (m.kind === 'lock') facts.lock = { state: m.fields[0] === 'live' ? 'live' : 'stale', owner: parseKeyValues(decodeField(m.fields[1])) };
     if (m.kind === 'journal') facts.latest = { run: m.fields[0] ?? '', status: m.fields[1] ?? 'unknown', meta: parseKeyValues(decodeField(m.fields[2])) };
     if (m.kind === 'lastsuccess') facts.lastSuccess = parseKeyValues(decodeField(m.fields[0]));
+    if (m.kind === 'watchdog' && m.fields[1] === 'armed') {
+      const [run = '', , proc, timeout, deadline] = m.fields;
+      (facts.watchdogs ??= []).push({ run, state: 'armed', process: proc === 'live' ? 'live' : 'gone', timeoutS: timeout && timeout !== '-' ? Number(timeout) : undefined, deadline: deadline && deadline !== '-' ? Number(deadline) : undefined });
+    }
+    if (m.kind === 'watchdog' && m.fields[1] === 'fired') (facts.watchdogs ??= []).push({ run: m.fields[0] ?? '', state: 'fired', firedAt: m.fields[4] && m.fields[4] !== '-' ? m.fields[4] : undefined });
   }
   return facts;
 }

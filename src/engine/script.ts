@@ -21,8 +21,13 @@ export interface ScriptContext {
   stateDir?: string;
 }
 
-/** Shell helpers shared by every script. `fleet_revert_run DIR` undoes a run's started steps in reverse. */
-function prelude(ctx: ScriptContext): Shell {
+/**
+ * Shell helpers shared by every script (and the on-host watchdog, src/engine/watchdog.ts).
+ * `fleet_revert_run DIR` undoes a run's started steps in reverse; `fleet_disarm [RUN]` stops a
+ * run's armed watchdog (every one without RUN): it wins the watchdog's atomic rename or finds it
+ * already fired.
+ */
+export function prelude(ctx: ScriptContext): Shell {
   return Shell.join([
     sh`T=${ctx.token}`,
     sh`J=${ctx.stateDir ?? DEFAULT_STATE_DIR}`,
@@ -65,8 +70,28 @@ fleet_revert_run() {
   fi
   return $rf
 }
+fleet_disarm() {
+  for w in "$J"/watchdog/\${1:-*}; do
+    [ -d "$w" ] || continue
+    if mv "$w/armed" "$w/disarmed" 2>/dev/null; then
+      p=$(cat "$w/pid" 2>/dev/null)
+      if [ -n "$p" ]; then kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
+        i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; fi
+      rm -rf "$w"; fleet_mark disarmed "\${w##*/}"
+    fi
+  done
+}
+fleet_watchdog_facts() {
+  for w in "$J"/watchdog/*; do
+    [ -d "$w" ] || continue
+    if [ -e "$w/armed" ]; then p=$(cat "$w/pid" 2>/dev/null); a=gone; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && a=live
+      fleet_mark watchdog "\${w##*/}" armed "$a" "$(cat "$w/timeout" 2>/dev/null || echo -)" "$(cat "$w/deadline" 2>/dev/null || echo -)"
+    elif [ -e "$w/fired" ]; then fleet_mark watchdog "\${w##*/}" fired - - "$(tail -n 1 "$w/fired" 2>/dev/null | tr -d ' ' || echo -)"; fi
+  done
+}
 fleet_journal_facts() {
   fleet_lock_info
+  fleet_watchdog_facts
   r=$(fleet_latest_run)
   if [ -n "$r" ]; then fleet_mark journal "$r" "$(cat "$J/runs/$r/status" 2>/dev/null || echo unknown)" "$(cat "$J/runs/$r/meta" 2>/dev/null | fleet_field)"; fi
   if [ -f "$J/last-success" ]; then fleet_mark lastsuccess "$(fleet_b64 < "$J/last-success")"; fi
@@ -144,7 +169,7 @@ function newRun(meta: RunMeta, kind: string): Shell {
  * step re-runs its check in the same shell (plan drift cannot apply a step twice) and re-checks
  * after applying (verify). On the first failure every started step is reverted in reverse.
  */
-export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[], opts: { breakLock?: boolean } = {}): Shell {
+export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[], opts: { breakLock?: boolean; watchdog?: Shell } = {}): Shell {
   const body = steps.map(({ index: k, resource: r, injectFailure, pauseSeconds }) =>
     Shell.join([
       raw(`S="$RUN/steps/${k}"; mkdir -p "$S/state" && chmod 700 "$S/state"`),
@@ -180,6 +205,7 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
     raw(`fleet_fail() {
   echo "fail $1" >> "$RUN/log"
   fleet_mark fail "$1" "$2" "$3" "$(tail -c 4000 "$4" 2>/dev/null | fleet_field)"
+  fleet_disarm "\${RUN##*/}"
   if fleet_revert_run "$RUN"; then echo failed-rolled-back > "$RUN/status"; fleet_mark rolledback ok
   else echo rollback-failed > "$RUN/status"; fleet_mark rolledback failed; fi
   exit 0
@@ -192,6 +218,8 @@ if [ -n "$r" ]; then case "$(cat "$J/runs/$r/status" 2>/dev/null)" in
   running|interrupted|rollback-failed) fleet_mark unfinished "$r" "$(cat "$J/runs/$r/status")"; exit 5 ;;
 esac; fi`),
     newRun(meta, 'deploy'),
+    // Commit-confirmed (watchdog.ts): armed before the first change, in this same round trip.
+    opts.watchdog ?? raw(':'),
     ...body,
     raw(`echo complete > "$RUN/status"`),
     sh`printf 'run=%s\nuser=%s\ncontroller=%s\nfinished=%s\n' ${meta.runId} ${meta.user} ${meta.controller} "$(fleet_now)" > "$J/last-success"`,
@@ -217,6 +245,7 @@ case "$st" in
   *) fleet_mark notapplicable "$r" "$st"; exit 0 ;;
 esac
 fleet_mark reverting "$r" "$st"
+fleet_disarm "$r"
 if fleet_revert_run "$RUN"; then echo rolled-back > "$RUN/status"; fleet_mark rolledback ok
 else echo rollback-failed > "$RUN/status"; fleet_mark rolledback failed; fi`),
     which === 'previous' ? raw(`rm -f "$J/last-success"`) : raw(':'),
@@ -239,6 +268,7 @@ export function teardownScript(ctx: ScriptContext, meta: RunMeta, resources: Res
   return Shell.join([
     prelude(ctx),
     lockAndRun(meta, 'teardown', opts.breakLock ?? false),
+    raw(`fleet_disarm`),
     raw(`E=$(mktemp) || exit 3; fails=0`),
     ...steps,
     raw(`rm -f "$E" "$J/last-success"`),

@@ -28,6 +28,7 @@ export function hostJson(r: HostResult, check: boolean): Record<string, unknown>
     rollback: r.apply?.rollback,
     revertFailures: r.apply?.revertFailures,
     runId: r.apply?.runId,
+    confirm: r.confirm,
   };
 }
 

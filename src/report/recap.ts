@@ -13,6 +13,7 @@ export function hostCounts(r: HostResult): { ok: number; changed: number; failed
 }
 
 export function statusLabel(r: HostResult, check: boolean): string {
+  if (r.confirm?.result === 'lost-access') return 'lost access: reverting';
   if (r.status === 'failed' && r.apply?.failure) return r.apply.rollback === 'ok' ? 'failed, rolled back' : 'failed, ROLLBACK INCOMPLETE';
   if (check && r.status === 'changed') return 'would change';
   return r.status;

@@ -32,7 +32,7 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
     const drift = r.drift!.count ? color('yellow', `${r.drift!.count} drifted`) : '0';
     const j = r.journal!;
     const last = j.lastSuccess ? `${j.lastSuccess.finished ?? '?'} by ${j.lastSuccess.user ?? '?'}` : 'never';
-    const notes = [j.unfinished ? color('red', `UNFINISHED run ${j.latest?.run}`) : '', j.lock ? color('yellow', describeLock(j.lock)) : ''].filter(Boolean).join(' ');
+    const notes = [j.unfinished ? color('red', `UNFINISHED run ${j.latest?.run}`) : '', j.lock ? color('yellow', describeLock(j.lock)) : '', ...watchdogNotes(j)].filter(Boolean).join(' ');
     return [r.host, color(stateColor[st], st), wg, ovpn, dns, drift, notes || last];
   });
   const out = [table(['HOST', 'STATE', 'WIREGUARD', 'OPENVPN', 'DNSMASQ', 'DRIFT', 'LAST DEPLOY / NOTES'], rows)];
@@ -46,4 +46,16 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
   const n = (s: string) => reports.filter((r) => stateOf(r) === s).length;
   out.push(`\n${n('healthy')} healthy, ${n('drifted')} drifted, ${n('unhealthy')} unhealthy, ${n('down')} down`);
   return out.join('\n');
+}
+
+/** An armed confirmed-deploy watchdog (engine/watchdog.ts), and one that reverted the newest run. */
+export function watchdogNotes(j: NonNullable<HostStatusReport['journal']>, nowS = Date.now() / 1000): string[] {
+  const out: string[] = [];
+  for (const w of j.watchdogs ?? []) {
+    if (w.state === 'armed') {
+      const when = w.deadline ? `reverts in ${Math.max(0, Math.round(w.deadline - nowS))}s` : `reverts ${w.timeoutS ?? '?'}s after the apply`;
+      out.push(w.process === 'live' ? color('yellow', `WATCHDOG ARMED: run ${w.run} unconfirmed, ${when}`) : color('red', `watchdog of run ${w.run} armed but its process is gone (host rebooted?)`));
+    } else if (w.run === j.latest?.run) out.push(color('red', `watchdog reverted run ${w.run}${w.firedAt ? ` at ${w.firedAt}` : ''} (the deploy lost access)`));
+  }
+  return out;
 }
