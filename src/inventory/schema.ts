@@ -61,6 +61,7 @@ export const gatewaySchema = z.strictObject({
   dnsmasq_user: userName,
 
   local_networks: z.array(cidr),
+  vpn_destinations: z.array(cidr).describe('destinations the gateway reaches through the VPN (ip rules to the VPN table)'),
   vpn_mark: fwmark,
   dns_mark: fwmark,
   vpn_table: tableId,
