@@ -4,6 +4,7 @@ import { registerDeployCommand } from './deploy.js';
 import { EXIT, EXIT_HELP, exitCodeForError } from './exit-codes.js';
 import { registerInventoryCommand } from './inventory.js';
 import { registerLabCommand } from './lab.js';
+import { registerPeerCommand } from './peer.js';
 import { registerRollbackCommand } from './rollback.js';
 import { registerStatusCommand } from './status.js';
 
@@ -30,6 +31,7 @@ ${EXIT_HELP}`,
   registerStatusCommand(program);
   registerInventoryCommand(program);
   registerLabCommand(program);
+  registerPeerCommand(program);
   return program;
 }
 
