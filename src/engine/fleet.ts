@@ -167,6 +167,16 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
     if (plan.facts.lock?.state === 'live' && !opts.breakLock) {
       return done({ status: 'failed', plan, error: new FleetError(`${host.name}: ${describeLock(plan.facts.lock)}`, { hint: 'wait for the other run to finish' }) });
     }
+    const armed = plan.facts.watchdogs?.find((w) => w.state === 'armed' && w.process === 'live');
+    if (armed) {
+      return done({
+        status: 'failed',
+        plan,
+        error: new FleetError(`${host.name}: run ${armed.run} awaits confirmation: its watchdog reverts it${armed.deadline ? ` at ${new Date(armed.deadline * 1000).toISOString()}` : ''}`, {
+          hint: 'a controller lost access or was killed after that deploy; deploy again once the watchdog has fired (fleet status shows it)',
+        }),
+      });
+    }
     if (isUnfinished(plan.facts)) {
       const l = plan.facts.latest!;
       return done({
@@ -179,23 +189,13 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
     }
     const todo = changes(plan);
     if (opts.check || todo.length === 0) return done({ status: opts.check && todo.length ? 'changed' : 'ok', plan });
-    const armed = plan.facts.watchdogs?.find((w) => w.state === 'armed' && w.process === 'live');
-    if (armed) {
-      return done({
-        status: 'failed',
-        plan,
-        error: new FleetError(`${host.name}: run ${armed.run} awaits confirmation: its watchdog reverts it${armed.deadline ? ` at ${new Date(armed.deadline * 1000).toISOString()}` : ''}`, {
-          hint: 'a controller lost access or was killed after that deploy; deploy again once the watchdog has fired (fleet status shows it)',
-        }),
-      });
-    }
     opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'applying' });
     const guardS = opts.confirmTimeout && needsWatchdog(todo) ? opts.confirmTimeout : undefined;
     let armedNow = false;
     const connect = opts.connect ?? defaultConnect(opts.ssh);
-    const lost = async (why: string): Promise<HostResult> => {
+    const lost = async (why: string, waitS?: number): Promise<HostResult> => {
       const t0 = performance.now();
-      const found = await awaitWatchdog(host, connect, plan, meta.runId, guardS!, opts.scriptContext);
+      const found = await awaitWatchdog(host, connect, plan, meta.runId, guardS!, opts.scriptContext, waitS);
       return done({
         status: 'failed',
         plan,
@@ -248,13 +248,10 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
       }
       const confirm = { result, roundTrips: 1, seconds: (performance.now() - t0) / 1000 };
       if (result === 'fired') {
-        return done({
-          status: 'failed',
-          plan,
-          apply,
-          confirm,
-          error: new FleetError(`${host.name}: the confirm came too late: the watchdog already reverted run ${meta.runId}`, { hint: 'raise --confirm-timeout (slow hosts or links), then deploy again' }),
-        });
+        // The host did not answer (the apply's own connection stalled too) until the watchdog had
+        // reverted the run: that is lost access, already reverted. Check what came back now.
+        const r = await lost(`${host.name} did not answer until the watchdog fired after ${guardS}s (a slow link would need a longer --confirm-timeout)`, 0);
+        return { ...r, apply };
       }
       return done({ status: changed ? 'changed' : 'ok', plan, apply, confirm });
     }

@@ -146,8 +146,9 @@ export async function awaitWatchdog(
   runId: string,
   timeoutS: number,
   ctx: Omit<ScriptContext, 'token'> = {},
+  waitS = timeoutS + 3,
 ): Promise<LostAccess> {
-  await sleep((timeoutS + 3) * 1000);
+  await sleep(waitS * 1000);
   const until = Date.now() + 20_000;
   let lastErr: unknown;
   while (Date.now() < until) {
@@ -157,8 +158,9 @@ export async function awaitWatchdog(
       const plan = await planHost(t, before.items.map((i) => i.desired), ctx);
       const wd = plan.facts.watchdogs?.find((w) => w.run === runId);
       const latest = plan.facts.latest;
-      if (wd?.state === 'armed' || (latest?.run === runId && latest.status === 'complete' && !wd)) {
-        // not fired yet (a slow host): give it a moment
+      const unsettled = latest?.run === runId && ['complete', 'running', 'interrupted'].includes(latest.status);
+      if (wd?.state === 'armed' || unsettled || plan.facts.lock?.owner.user === 'watchdog') {
+        // not fired yet, or still reverting (a slow host): give it a moment
         lastErr = new FleetError('the watchdog has not fired yet');
         await t.close().catch(() => undefined);
         t = undefined;
