@@ -17,7 +17,7 @@ import { fleetCommand, floorLibrary, floorOpenssh, targetsOf, type CliRun } from
 import { jsonDocument, table, type RunStats } from './report.js';
 import { profileConverged, type Profile } from './profile.js';
 
-const USAGE = `usage: npm run bench -- --hosts 1,10,50 [--reps 5] [--json FILE] [--lab auto|full|bare] [--forks N]
+const USAGE = `usage: npm run bench -- --hosts 1,10,50 [--reps 5] [--json FILE] [--lab auto|full|bare] [--forks N] [--skip-roles a,b]
   --lab auto   full lab (all seven roles) up to 122 gateways, bare lab (openvpn skipped) above
   --forks N    fleet's parallelism (default: N, the floor's parallelism)
 Run it inside the lab lock: flock /tmp/fleet-lab.lock npm run bench -- --hosts 1,10,50`;
@@ -35,7 +35,8 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
   const targets = targetsOf(lab);
   const inv = lab.inventory;
   const forks = String(args.forks ?? n);
-  const roleArgs = bare ? ['--skip-roles', 'openvpn'] : [];
+  const skipped = [...new Set([...(bare ? ['openvpn'] : []), ...(args.skipRoles ?? [])])];
+  const roleArgs = skipped.length ? ['--skip-roles', skipped.join(',')] : [];
   const conn = ['--forks', forks];
 
   // One unmeasured pass so that neither the floor nor fleet pays for sshd's first fork.
@@ -70,7 +71,7 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
     // Once per size, on the converged gateways: where the time goes.
     if (rep === args.reps) {
       try {
-        profile = await profileConverged(lab, bare ? ['openvpn'] : []);
+        profile = await profileConverged(lab, skipped);
       } catch (err) {
         log(`profile failed: ${(err as Error).message}`);
       }
@@ -91,7 +92,7 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
   return {
     hosts: n,
     bare,
-    roles: bare ? 'all but openvpn' : 'all seven',
+    roles: skipped.length ? `all but ${skipped.join(', ')}` : 'all seven',
     resourcesPerHost,
     reps: args.reps,
     floorOpenssh: stat(s.floorOpenssh),

@@ -131,7 +131,7 @@ export async function fleetCommand(args: string[], okCodes: number[] = [0]): Pro
       const bad = (json.hosts ?? []).filter((h: any) => h.status === 'failed' || h.status === 'unreachable' || h.reachable === false);
       const why = bad.slice(0, 3).map((h: any) => {
         const failedSteps = (h.resources ?? []).filter((x: any) => x.applied === 'fail' || x.planned === 'error');
-        return `${h.host}: ${JSON.stringify(h.error ?? h.unreachableReason ?? '').slice(0, 600)} ${JSON.stringify(failedSteps).slice(0, 1200)}`;
+        return `${h.host}: ${JSON.stringify(h.error ?? h.unreachableReason ?? '').slice(0, 600)} ${JSON.stringify(failedSteps).slice(0, 800)} ${JSON.stringify(h.failure ?? '').slice(0, 1200)}`;
       });
       throw new Error(`fleet ${args.join(' ')}: exit ${r.code}; ${bad.length} hosts failed:\n${why.join('\n')}\n${r.stderr.slice(0, 1500)}`);
     }

@@ -58,7 +58,7 @@ export function jsonDocument(runs: RunStats[]): Record<string, unknown> {
       controllerCpuS: round(x.cpuS.cold),
       peakRssMb: round(Math.max(x.rssMb.cold, x.rssMb.converged, x.rssMb.status, x.rssMb.rollback), 1),
       detail: {
-        lab: x.bare ? 'bare (openvpn role skipped)' : 'full (all seven roles)',
+        lab: x.bare ? 'bare' : 'full',
         roles: x.roles,
         resourcesPerHost: x.resourcesPerHost,
         reps: x.reps,
@@ -94,7 +94,7 @@ export function table(runs: RunStats[]): string {
   const head = ['hosts', 'lab', 'floor ssh', 'floor lib', 'cold', 'converged', 'status', 'rollback', 'trips c/cv/st', 'cpu s (cold)', 'cpu ms/host', 'rss MB'];
   const rows = runs.map((x) => [
     String(x.hosts),
-    x.bare ? 'bare*' : 'full',
+    x.roles === 'all seven' ? 'full' : x.roles === 'all but openvpn' ? 'bare*' : `bare, ${x.roles}`,
     f(x.floorOpenssh),
     f(x.floorLibrary),
     f(x.cold),

@@ -14,6 +14,9 @@ describe('bench arguments', () => {
       forks: 20,
     });
   });
+  it('parses --skip-roles as a list', () => {
+    expect(parseArgs(['--skip-roles', 'wireguard, dnsmasq']).skipRoles).toEqual(['wireguard', 'dnsmasq']);
+  });
   it('rejects bad values and unknown flags', () => {
     expect(() => parseArgs(['--hosts', '1,x'])).toThrow(BenchUsageError);
     expect(() => parseArgs(['--reps', '0'])).toThrow(/positive whole number/);

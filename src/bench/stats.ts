@@ -8,6 +8,8 @@ export interface BenchArgs {
   lab: 'auto' | 'full' | 'bare';
   /** Parallel hosts for fleet's commands (default: N, the same parallelism as the floor). */
   forks?: number;
+  /** Roles to skip besides openvpn in a bare lab (e.g. wireguard past the lab's wireguard-go limit). */
+  skipRoles?: string[];
 }
 
 export const FULL_LAB_MAX = 122;
@@ -54,6 +56,9 @@ export function parseArgs(argv: string[]): BenchArgs {
         out.lab = v;
         break;
       }
+      case '--skip-roles':
+        out.skipRoles = value().split(',').map((r) => r.trim()).filter(Boolean);
+        break;
       case '--forks':
         out.forks = posInt(value(), '--forks');
         break;
