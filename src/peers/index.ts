@@ -101,6 +101,16 @@ async function gatewayPublicKey(t: Transport, host: Host): Promise<string> {
   return key;
 }
 
+/** Writes the edited inventory, unless someone changed the file while the gateway was updated. */
+function writeUnlessChanged(file: string, before: string, text: string, done: string): void {
+  if (readInventoryText(file) !== before) {
+    throw new FleetError(`${file} changed while fleet was updating the gateway: ${done}, but the file was not written`, {
+      hint: 'make the same change to the file by hand, or the next deploy from it undoes this one',
+    });
+  }
+  writeInventory(file, text);
+}
+
 export async function addPeer(req: AddPeerRequest): Promise<AddPeerResult> {
   const host = hostOf(req.inventory, req.gateway);
   const v = host.vars;
@@ -126,7 +136,7 @@ export async function addPeer(req: AddPeerRequest): Promise<AddPeerResult> {
   const t = await SshTransport.connect(next.name, next.connection, req.ssh ?? {});
   try {
     const deploy = await applyWireguard(next, t);
-    writeInventory(req.inventory, text);
+    writeUnlessChanged(req.inventory, before, text, `${req.name} is live on ${req.gateway}`);
     const serverKey = await gatewayPublicKey(t, next);
     const wgAddr = next.vars.wg_address.split('/')[0]!;
     const config = renderClientConfig({
@@ -149,13 +159,14 @@ export async function removePeer(req: { inventory: string; gateway: string; name
   const host = hostOf(req.inventory, req.gateway);
   const peer = findPeer(host.vars, req.name);
   if (!peer) throw new PeerError(`${req.gateway} has no peer ${req.name}`, { hint: `fleet peer list ${req.gateway} -i ${req.inventory}` });
-  const text = removePeerText(readInventoryText(req.inventory), req.inventory, req.gateway, req.name);
+  const before = readInventoryText(req.inventory);
+  const text = removePeerText(before, req.inventory, req.gateway, req.name);
   const next = hostOf(req.inventory, req.gateway, text);
   if (findPeer(next.vars, req.name)) throw new PeerError(`${req.name} is still a peer of ${req.gateway} after removing it from the host's entry (a group sets it)`);
   const t = await SshTransport.connect(next.name, next.connection, req.ssh ?? {});
   try {
     const deploy = await applyWireguard(next, t);
-    writeInventory(req.inventory, text);
+    writeUnlessChanged(req.inventory, before, text, `${req.name} is gone from ${req.gateway}`);
     return { gateway: req.gateway, peer, deploy };
   } finally {
     await t.close().catch(() => undefined);
