@@ -15,6 +15,7 @@ import {
   BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, PROVIDER_IP, PROVIDER_NS,
   SSH_PORT, SWITCH_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, gatewayPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
 } from './names.js';
+import { inotifyBudget, maxHostsForInotify, wireguardGoNeeded } from './inotify.js';
 import { LabBusyError, LabError } from './errors.js';
 import { assertPreflight } from './preflight.js';
 import { run } from './run.js';
@@ -41,6 +42,22 @@ export interface UpOptions {
   concurrency?: number;
 }
 
+/** Refuses a lab whose wireguard-go processes would not all fit under the inotify cap. */
+function checkInotifyBudget(hosts: number, bare: boolean): void {
+  const budget = inotifyBudget();
+  if (!budget) return;
+  // A lab being replaced still holds its own instances: count only what others hold.
+  const ours = readRecord(stateDir())?.options;
+  const held = ours ? wireguardGoNeeded(ours.hosts, ours.bare) : 0;
+  const fits = maxHostsForInotify({ limit: budget.limit, inUse: Math.max(0, budget.inUse - held) }, bare);
+  if (hosts > fits) {
+    throw new LabError(
+      `a lab of ${hosts} gateway(s)${bare ? '' : ' with clients'} needs ${wireguardGoNeeded(hosts, bare)} wireguard-go processes, each holding an inotify instance; this machine allows ${budget.limit} per user (fs.inotify.max_user_instances) and ${budget.inUse} are in use, so at most ${fits} gateway(s) fit`,
+      { hint: `use --hosts ${fits}${bare ? '' : ' (or --bare for more)'}, or raise fs.inotify.max_user_instances yourself: fleet does not change machine-wide settings` },
+    );
+  }
+}
+
 export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   const hosts = opts.hosts ?? DEFAULT_HOSTS;
   const bare = opts.bare ?? false;
@@ -51,6 +68,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
   const dir = stateDir();
   await assertPreflight({ stateDir: dir });
+  checkInotifyBudget(hosts, bare);
 
   const foreign = await foreignOwner(dir);
   if (foreign) {

@@ -1,0 +1,51 @@
+/**
+ * The kernel here has no WireGuard module, so every WireGuard interface in the lab is a
+ * wireguard-go process, and each one takes an inotify instance (it watches its UAPI socket).
+ * The kernel caps inotify instances per user (fs.inotify.max_user_instances, often 128), and the
+ * whole lab runs as root. Past the cap, wireguard-go cannot start and a gateway's deploy fails
+ * far from the cause. `up` checks first. fleet never raises the cap: it is a machine-wide setting.
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+export interface InotifyBudget {
+  limit: number;
+  /** Instances root holds now, outside any lab (counted over /proc/<pid>/fd). */
+  inUse: number;
+}
+
+export function inotifyBudget(): InotifyBudget | undefined {
+  let limit: number;
+  try {
+    limit = Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  let inUse = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:inotify') inUse++;
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return { limit, inUse };
+}
+
+/** wireguard-go processes a lab needs once deployed: one per gateway, plus two clients each. */
+export function wireguardGoNeeded(hosts: number, bare: boolean): number {
+  return bare ? hosts : hosts * 3;
+}
+
+/** The largest lab that fits, or undefined when the limit cannot be read. */
+export function maxHostsForInotify(budget: InotifyBudget, bare: boolean): number {
+  const free = Math.max(0, budget.limit - budget.inUse);
+  return bare ? free : Math.floor(free / 3);
+}
