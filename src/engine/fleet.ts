@@ -147,6 +147,11 @@ export async function forEachHost(
   );
 }
 
+function watchdogNote(plan: HostPlan, run: string): string {
+  const w = plan.facts.watchdogs?.find((x) => x.run === run && x.state === 'armed' && x.process === 'live');
+  return w ? `; its watchdog reverts it${w.deadline ? ` at ${new Date(w.deadline * 1000).toISOString()}` : ' once the apply stops'}` : '';
+}
+
 export async function deployFleet(hosts: Host[], desired: Map<string, DesiredResource[]>, opts: DeployOptions): Promise<HostResult[]> {
   const meta = runMeta(opts.roles);
   // Test-only hooks for fault-injection tests; deliberately not in --help.
@@ -167,6 +172,16 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
     if (plan.facts.lock?.state === 'live' && !opts.breakLock) {
       return done({ status: 'failed', plan, error: new FleetError(`${host.name}: ${describeLock(plan.facts.lock)}`, { hint: 'wait for the other run to finish' }) });
     }
+    if (isUnfinished(plan.facts)) {
+      const l = plan.facts.latest!;
+      return done({
+        status: 'failed',
+        plan,
+        error: new FleetError(`${host.name}: run ${l.run} is unfinished (${l.status}): the host may be half-configured${watchdogNote(plan, l.run)}`, {
+          hint: `run 'fleet rollback ${host.name} --last' to undo it, then deploy again`,
+        }),
+      });
+    }
     const armed = plan.facts.watchdogs?.find((w) => w.state === 'armed' && w.process === 'live');
     if (armed) {
       return done({
@@ -174,16 +189,6 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
         plan,
         error: new FleetError(`${host.name}: run ${armed.run} awaits confirmation: its watchdog reverts it${armed.deadline ? ` at ${new Date(armed.deadline * 1000).toISOString()}` : ''}`, {
           hint: 'a controller lost access or was killed after that deploy; deploy again once the watchdog has fired (fleet status shows it)',
-        }),
-      });
-    }
-    if (isUnfinished(plan.facts)) {
-      const l = plan.facts.latest!;
-      return done({
-        status: 'failed',
-        plan,
-        error: new FleetError(`${host.name}: run ${l.run} is unfinished (${l.status}): the host may be half-configured`, {
-          hint: `run 'fleet rollback ${host.name} --last' to undo it, then deploy again`,
         }),
       });
     }
@@ -216,8 +221,11 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
         },
       });
     } catch (err) {
-      // The connection died after the watchdog was armed: the deploy may have cut us off.
-      if (guardS && armedNow && err instanceof TransportError) return lost(`the connection died during the apply: ${err.message}`);
+      // The connection died mid-apply after the watchdog was armed: the host keeps the journal
+      // (rollback --last finishes it from any controller) and the watchdog reverts it if nobody does.
+      if (guardS && armedNow && err instanceof TransportError) {
+        err.message += `; its watchdog reverts it ${guardS}s after the apply stops unless 'fleet rollback ${host.name} --last' does first`;
+      }
       throw err;
     }
     if (apply.unfinished) {

@@ -104,10 +104,10 @@ describe('confirmed deploy', () => {
     expect(w).toEqual([expect.objectContaining({ state: 'armed', process: 'live', timeoutS: 10 })]);
     const table = await fleetCli(['status', '-i', inv, '--limit', 'gw3']);
     expect(table.stdout).toMatch(/WATCHDOG ARMED: run \S+ unconfirmed, reverts in \d+s/);
-    // A deploy meanwhile refuses to stack on an unconfirmed run.
+    // A deploy meanwhile refuses to stack on the unfinished, unconfirmed run.
     const again = await fleetCli(['deploy', inv, '--json', '--limit', 'gw3']);
     expect(again.code).toBe(2);
-    expect(again.json.hosts[0].error.message).toMatch(/awaits confirmation/);
+    expect(again.json.hosts[0].error.message).toMatch(/unfinished \(interrupted\).*its watchdog reverts it at/);
     // Nobody confirms: it fires, reverts the interrupted run, and the gateway is as before.
     let fired = false;
     for (let i = 0; i < 60 && !fired; i++) {
