@@ -112,7 +112,9 @@ export function planScript(ctx: ScriptContext, resources: Resource[], extra: She
       r.check,
       raw(`) 2>"$E"; r=$?; printf .; exit $r ); rc=$?; out=\${out%.}`),
       raw(`if [ $rc -gt 1 ]; then err=$(tail -c 2000 "$E" | fleet_field); else err=-; fi`),
-      raw(`fleet_mark check ${i} $rc "$(printf '%s' "$out" | fleet_field)" "$err"`),
+      // Most checks print nothing: skip the base64 pipeline (two processes) for them.
+      raw(`if [ -z "$out" ]; then f=-; else f=$(printf '%s' "$out" | fleet_field); fi`),
+      raw(`fleet_mark check ${i} $rc "$f" "$err"`),
     ]),
   );
   return Shell.join([
