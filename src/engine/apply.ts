@@ -3,9 +3,9 @@
  * and on the first failure reverts every started step in reverse (the host returns to its
  * pre-deploy state). Progress markers stream back as the steps run.
  */
-import { InternalError, LockError, TransportError } from '../errors.js';
+import { InternalError, TransportError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
-import { describeLock, journalFacts } from './journal.js';
+import { journalFacts, lockError } from './journal.js';
 import { changes, type HostPlan, type PlanItem } from './plan.js';
 import { watchdogArm } from './watchdog.js';
 import { applyScript, decodeField, newToken, parseMarkers, type Marker, type RunMeta, type ScriptContext } from './script.js';
@@ -100,7 +100,7 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
   }
   const outcome: ApplyOutcome = { runId: meta.runId, steps, revertFailures: [], watchdogArmed: armed || markers.some((m) => m.kind === 'watchdog' && m.fields[0] === 'armed') };
   const lock = journalFacts(markers).lock;
-  if (lock) throw new LockError(`${t.host}: ${describeLock(lock)}`, { hint: lock.state === 'stale' ? 'the run that held it is gone: re-run with --break-lock' : 'wait for the other run to finish' });
+  if (lock) throw lockError(t.host, lock);
   const unfinished = markers.find((m) => m.kind === 'unfinished');
   if (unfinished) {
     outcome.unfinished = { run: unfinished.fields[0] ?? '', status: unfinished.fields[1] ?? '' };
@@ -121,7 +121,7 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
   return outcome;
 }
 
-export function collectFailure(markers: Marker[], outcome: ApplyOutcome, byIndex?: Map<number, StepResult>): void {
+function collectFailure(markers: Marker[], outcome: ApplyOutcome, byIndex?: Map<number, StepResult>): void {
   for (const m of markers) {
     if (m.kind === 'fail') {
       const index = Number(m.fields[0]);

@@ -12,7 +12,7 @@ import type { DesiredResource } from '../roles/tasks.js';
 import { SshTransport, type SshOptions } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
 import { applyHost, type ApplyOutcome, type StepResult } from './apply.js';
-import { describeLock, isUnfinished } from './journal.js';
+import { isUnfinished, lockError } from './journal.js';
 import { newRunId } from './layout.js';
 import { changes, planHost, type HostPlan } from './plan.js';
 import type { RunMeta, ScriptContext } from './script.js';
@@ -170,7 +170,7 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
     const probeError = plan.items.find((i) => i.error)?.error;
     if (probeError) return done({ status: 'failed', plan, error: probeError });
     if (plan.facts.lock?.state === 'live' && !opts.breakLock) {
-      return done({ status: 'failed', plan, error: new FleetError(`${host.name}: ${describeLock(plan.facts.lock)}`, { hint: 'wait for the other run to finish' }) });
+      return done({ status: 'failed', plan, error: lockError(host.name, plan.facts.lock) });
     }
     if (isUnfinished(plan.facts)) {
       const l = plan.facts.latest!;

@@ -1,4 +1,6 @@
 /** What a host's journal says: parsed from the facts every script prints first. */
+import { LockError } from '../errors.js';
+import { UNFINISHED_STATUSES } from './layout.js';
 import { decodeField, type Marker } from './script.js';
 
 export interface LockInfo {
@@ -50,10 +52,17 @@ export function journalFacts(markers: Marker[]): JournalFacts {
   return facts;
 }
 
-export const UNFINISHED = new Set(['running', 'interrupted', 'rollback-failed']);
+export const UNFINISHED: ReadonlySet<string> = new Set(UNFINISHED_STATUSES);
 
 export function isUnfinished(facts: JournalFacts): boolean {
   return !!facts.latest && UNFINISHED.has(facts.latest.status) && facts.lock?.state !== 'live';
+}
+
+/** The error for a host another run holds (or a dead run left locked). */
+export function lockError(host: string, lock: LockInfo): LockError {
+  return new LockError(`${host}: ${describeLock(lock)}`, {
+    hint: lock.state === 'stale' ? 'the run that held it is gone: re-run with --break-lock' : 'wait for the other run to finish',
+  });
 }
 
 export function describeLock(lock: LockInfo): string {

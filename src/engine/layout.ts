@@ -22,3 +22,6 @@ export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** Statuses of a run that stopped part-way: the host may be half-configured until rollback --last. */
+export const UNFINISHED_STATUSES: readonly RunStatus[] = ['running', 'interrupted', 'rollback-failed'];

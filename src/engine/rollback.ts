@@ -6,10 +6,9 @@
  *              guarded by its own check, so a partly deployed or already clean host succeeds.
  * Each is one round trip and holds the host's lock.
  */
-import { LockError } from '../errors.js';
 import type { DesiredResource } from '../roles/tasks.js';
 import type { Transport } from '../transport/types.js';
-import { describeLock, journalFacts } from './journal.js';
+import { journalFacts, lockError } from './journal.js';
 import { decodeField, newToken, parseMarkers, revertRunScript, teardownScript, type RunMeta, type ScriptContext } from './script.js';
 
 export interface RevertOutcome {
@@ -25,7 +24,7 @@ export interface RevertOutcome {
 
 function throwIfLocked(host: string, markers: ReturnType<typeof parseMarkers>): void {
   const lock = journalFacts(markers).lock;
-  if (lock) throw new LockError(`${host}: ${describeLock(lock)}`, { hint: lock.state === 'stale' ? 're-run with --break-lock' : 'wait for the other run to finish' });
+  if (lock) throw lockError(host, lock);
 }
 
 export async function revertRun(t: Transport, which: 'last' | 'previous', meta: RunMeta, ctx: Omit<ScriptContext, 'token'> = {}, opts: { breakLock?: boolean } = {}): Promise<RevertOutcome> {

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Resource } from '../modules/types.js';
 import { raw, sh, Shell } from '../shell/sh.js';
-import { DEFAULT_STATE_DIR } from './layout.js';
+import { DEFAULT_STATE_DIR, UNFINISHED_STATUSES } from './layout.js';
 
 export function newToken(): string {
   return `@@fleet-${randomBytes(6).toString('hex')}`;
@@ -149,12 +149,16 @@ function metaLines(meta: RunMeta, kind: string): Shell {
   return sh`printf 'run=%s\nkind=%s\nuser=%s\ncontroller=%s\nroles=%s\nstarted=%s\n' ${meta.runId} ${kind} ${meta.user} ${meta.controller} ${meta.roles.join(',')} "$(fleet_now)" > "$RUN/meta"`;
 }
 
-function lockAndRun(meta: RunMeta, kind: string, breakLock: boolean): Shell {
+/** Takes the host lock for this run (exits 4 with a lock marker when another run holds it). */
+function takeLock(meta: RunMeta, breakLock: boolean): Shell {
   return Shell.join([
     sh`FLEET_USER=${meta.user} FLEET_CONTROLLER=${meta.controller} FLEET_BREAK_LOCK=${breakLock ? '1' : '0'}`,
     sh`fleet_lock ${meta.runId}`,
-    newRun(meta, kind),
   ]);
+}
+
+function lockAndRun(meta: RunMeta, kind: string, breakLock: boolean): Shell {
+  return Shell.join([takeLock(meta, breakLock), newRun(meta, kind)]);
 }
 
 function newRun(meta: RunMeta, kind: string): Shell {
@@ -212,12 +216,11 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
   else echo rollback-failed > "$RUN/status"; fleet_mark rolledback failed; fi
   exit 0
 }`),
-    sh`FLEET_USER=${meta.user} FLEET_CONTROLLER=${meta.controller} FLEET_BREAK_LOCK=${opts.breakLock ? '1' : '0'}`,
-    sh`fleet_lock ${meta.runId}`,
+    takeLock(meta, opts.breakLock ?? false),
     // An unfinished run must be rolled back (or finished) before anything else touches the host.
     raw(`r=$(fleet_latest_run)
 if [ -n "$r" ]; then case "$(cat "$J/runs/$r/status" 2>/dev/null)" in
-  running|interrupted|rollback-failed) fleet_mark unfinished "$r" "$(cat "$J/runs/$r/status")"; exit 5 ;;
+  ${UNFINISHED_STATUSES.join('|')}) fleet_mark unfinished "$r" "$(cat "$J/runs/$r/status")"; exit 5 ;;
 esac; fi`),
     newRun(meta, 'deploy'),
     // Commit-confirmed (watchdog.ts): armed before the first change, in this same round trip.
@@ -234,11 +237,10 @@ esac; fi`),
  * if it completed (reverting a good deploy to the state before it).
  */
 export function revertRunScript(ctx: ScriptContext, meta: RunMeta, which: 'last' | 'previous', opts: { breakLock?: boolean } = {}): Shell {
-  const wanted = which === 'last' ? 'running|interrupted|rollback-failed' : 'complete';
+  const wanted = which === 'last' ? UNFINISHED_STATUSES.join('|') : 'complete';
   return Shell.join([
     prelude(ctx),
-    sh`FLEET_USER=${meta.user} FLEET_CONTROLLER=${meta.controller} FLEET_BREAK_LOCK=${opts.breakLock ? '1' : '0'}`,
-    sh`fleet_lock ${meta.runId}`,
+    takeLock(meta, opts.breakLock ?? false),
     raw(`r=$(fleet_latest_run)
 if [ -z "$r" ]; then fleet_mark norun; exit 0; fi
 RUN="$J/runs/$r"; st=$(cat "$RUN/status" 2>/dev/null)
