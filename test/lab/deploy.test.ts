@@ -112,7 +112,7 @@ describe('fleet deploy on three bare lab gateways', () => {
   it('kill switch: with OpenVPN down the VPN half reaches nothing and leaks nothing; it comes back without a deploy', async () => {
     const stop = await gatewayExec(lab, 'gw1', 'kill "$(cat /run/fleet/openvpn.pid)"; for i in $(seq 50); do ip -n vpn link show tun0 >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1');
     expect(stop.code, stop.stderr).toBe(0);
-    const capture = gatewayExec(lab, 'gw1', 'timeout 6 tcpdump -n -l -i ens5 "net 10.4.0.128/25 or port 53" 2>/dev/null', { timeoutMs: 15_000 });
+    const capture = gatewayExec(lab, 'gw1', 'timeout 6 tcpdump -n -l -i ens5 "net 10.4.0.128/25 or port 53"', { timeoutMs: 15_000 });
     await sleep(1000);
     const name = `leak-${Date.now().toString(36)}.lab.test`;
     const [echo, dns, direct] = await Promise.all([echoFrom(lab, 'c1-vpn', 3), resolveFrom(lab, 'c1-vpn', name, '10.4.0.1', 2), echoFrom(lab, 'c1-direct', 3)]);
@@ -120,6 +120,9 @@ describe('fleet deploy on three bare lab gateways', () => {
     expect(dns).toBe('');
     expect(direct).toBe(lab.gateways[0]!.wanIp);
     const captured = await capture;
+    // 124: timeout ended a capture that ran the whole window (a tcpdump that failed to start
+    // would print nothing too, and must not pass for "no leak").
+    expect(captured.code, captured.stderr).toBe(124);
     expect(captured.stdout.trim(), 'packets from the VPN half or DNS on the WAN').toBe('');
     expect(upstreamQuerySources(lab, name)).toEqual([]);
     const start = await gatewayExec(
