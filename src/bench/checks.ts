@@ -1,7 +1,8 @@
 /**
  * `node dist/src/bench/checks.js [--bare]`: the cost of each check of the converged plan on one
  * lab gateway, by module: wall time and processes started (the gateway's last-pid counter), against
- * the whole plan script. Brings up a one-gateway lab, deploys it, measures, takes the lab down.
+ * the whole plan script, and how many of them the plan proved from the facts it gathers once
+ * (src/modules/facts.ts). Brings up a one-gateway lab, deploys it, measures, takes the lab down.
  * Run it inside the lab lock. A profiling aid for the benchmark's findings, not part of `npm test`.
  */
 import { labDown, labUp } from '../lab/index.js';
@@ -63,17 +64,25 @@ try {
       byModule.set(d.resource.module, m);
     });
     const plans: number[] = [];
+    let proved = new Map<string, number>();
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
-      await planHost(t, desired);
+      const plan = await planHost(t, desired);
       plans.push(performance.now() - t0);
+      proved = new Map();
+      for (const item of plan.items) if (item.proved) proved.set(item.desired.resource.module, (proved.get(item.desired.resource.module) ?? 0) + 1);
     }
     // The plan script's CPU on the gateway: run it in a child shell, then `times` (children's user and sys).
     const rec: string[] = [];
     await planHost({ host: t.host, roundTrips: 0, run: (sc) => (rec.push(sc.text), t.run(sc)), close: async () => undefined }, desired);
     const cpus: number[] = [];
+    const planForks: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await t.run(raw(`/bin/sh -s >/dev/null 2>&1 <<'FLEET_BENCH_EOF'\n${rec[0]}\nFLEET_BENCH_EOF\ntimes\n`));
+      const res = await t.run(
+        raw(`p0=$(cut -d' ' -f5 /proc/loadavg)\n/bin/sh -s >/dev/null 2>&1 <<'FLEET_BENCH_EOF'\n${rec[0]}\nFLEET_BENCH_EOF\np1=$(cut -d' ' -f5 /proc/loadavg)\necho "FORKS $((p1 - p0 - 2))"\ntimes\n`),
+      );
+      const forks = /^FORKS (\d+)$/m.exec(res.stdout);
+      if (forks) planForks.push(Number(forks[1]));
       const last = res.stdout.trim().split('\n').pop() ?? '';
       const secs = [...last.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
       if (secs.length === 2) cpus.push((secs[0]! + secs[1]!) * 1000);
@@ -86,10 +95,11 @@ try {
     }
     console.log(`one ${bare ? 'bare (no openvpn)' : 'full'} gateway, ${desired.length} resources, converged; medians of 5`);
     console.log(`plan script round trip ${median(plans).toFixed(0)} ms; empty round trip ${median(trues).toFixed(0)} ms; sum of the checks alone ${totalMs.toFixed(0)} ms, ${totalForks} processes`);
-    console.log(`plan script CPU on the gateway ${median(cpus).toFixed(0)} ms (user+sys of the script and its children)`);
-    console.log('module                 n   ms  processes');
+    console.log(`plan script CPU on the gateway ${median(cpus).toFixed(0)} ms (user+sys of the script and its children), ${median(planForks)} processes`);
+    console.log('each check run alone (the plan proves most of them from the facts it gathers once instead):');
+    console.log('module                 n  proved   ms  processes');
     for (const [k, v] of [...byModule.entries()].sort((a, b) => b[1].ms - a[1].ms)) {
-      console.log(`${k.padEnd(20)} ${String(v.n).padStart(3)} ${v.ms.toFixed(0).padStart(4)} ${String(v.forks).padStart(10)}`);
+      console.log(`${k.padEnd(20)} ${String(v.n).padStart(3)} ${String(proved.get(k) ?? 0).padStart(7)} ${v.ms.toFixed(0).padStart(4)} ${String(v.forks).padStart(10)}`);
     }
   } finally {
     await t.close();

@@ -20,6 +20,8 @@ export interface PlanItem {
   /** Why it changes when the resource itself holds: a watched resource changes. */
   because?: string;
   error?: ProbeError;
+  /** Held by the facts gathered once per host (src/modules/facts.ts), without running the check. */
+  proved?: boolean;
 }
 
 export interface HostPlan {
@@ -44,7 +46,10 @@ export async function planHost(t: Transport, desired: DesiredResource[], ctx: Om
     if (!item) continue;
     const code = Number(rc);
     item.current = item.desired.resource.secret ? '' : decodeField(out);
-    if (code === 0) item.state = 'ok';
+    if (code === 0) {
+      item.state = 'ok';
+      if (m.fields[4] === 'proved') item.proved = true;
+    }
     else if (code === 1) item.state = 'change';
     else {
       item.state = 'error';

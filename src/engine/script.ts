@@ -7,6 +7,7 @@
  * The token is random per script, so nothing a fragment prints can be mistaken for a marker.
  */
 import { randomBytes } from 'node:crypto';
+import { gatherFacts, proofTest, type Proof } from '../modules/facts.js';
 import type { Resource } from '../modules/types.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import { DEFAULT_STATE_DIR, UNFINISHED_STATUSES } from './layout.js';
@@ -105,8 +106,8 @@ fleet_journal_facts() {
  * a temp file.
  */
 export function planScript(ctx: ScriptContext, resources: Resource[], extra: Shell = raw(':')): Shell {
-  const checks = resources.map((r, i) =>
-    Shell.join([
+  const checks = resources.map((r, i) => {
+    const full = Shell.join([
       // The trailing '.' keeps the output's final newlines, which $( ) would strip (exact diffs).
       raw(`out=$( (`),
       r.check,
@@ -115,12 +116,17 @@ export function planScript(ctx: ScriptContext, resources: Resource[], extra: She
       // Most checks print nothing: skip the base64 pipeline (two processes) for them.
       raw(`if [ -z "$out" ]; then f=-; else f=$(printf '%s' "$out" | fleet_field); fi`),
       raw(`fleet_mark check ${i} $rc "$f" "$err"`),
-    ]),
-  );
+    ]);
+    if (!r.proof) return full;
+    // Proved from the gathered facts: no process at all. Otherwise the full check decides.
+    return Shell.join([raw('if'), proofTest(r.proof), raw(`then fleet_mark check ${i} 0 - - proved`), raw('else'), full, raw('fi')]);
+  });
+  const facts = gatherFacts(resources.flatMap((r) => (r.proof ? [r.proof] : [] as Proof[])));
   return Shell.join([
     prelude(ctx),
     raw(`E=$(mktemp) || exit 3`),
     raw(`fleet_journal_facts`),
+    facts ?? raw(':'),
     ...checks,
     extra,
     raw(`rm -f "$E"`),

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifaceAddress, ifname } from '../types/net.js';
 import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 export const addressSchema = z.strictObject({
@@ -60,6 +61,7 @@ export const address = {
       module: 'address',
       title: `address ${a.address} on ${a.dev}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.present, raw('fleet_addr_present')]), absentInCheck(a.netns ?? '')),
+      proof: proofs.address(a.netns, a.dev, a.address),
       apply: s.add,
       revert: remove,
       undo: remove,

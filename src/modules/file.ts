@@ -29,6 +29,7 @@ import { z } from 'zod';
 import { Secret, Shell, raw, sh } from '../shell/sh.js';
 import { absPath, fileMode, userName } from '../types/net.js';
 import { sha256hex, shellFunction } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 export const fileSchema = z
@@ -172,7 +173,8 @@ function spec(a: FileArgs) {
   const undo = a.makeParents
     ? Shell.join([removeFile, sh`fleet_d=${path.posix.dirname(a.path)}; while [ "$fleet_d" != / ] && rmdir "$fleet_d" 2>/dev/null; do fleet_d=$(dirname "$fleet_d"); done; true`])
     : removeFile;
-  return { check, apply, revert, undo };
+  const proof = proofs.file(a.path, hash, statMode(a.mode), a.owner, a.group, a.secret);
+  return { check, proof, apply, revert, undo };
 }
 
 const identity = (a: FileArgs): string => a.path;
@@ -189,6 +191,7 @@ export const file = {
       module: 'file',
       title: `file ${a.path} (${a.mode}${who}${a.secret ? ', secret' : ''})`,
       check: s.check,
+      proof: s.proof,
       apply: s.apply,
       revert: s.revert,
       undo: s.undo,

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifname } from '../types/net.js';
 import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 export const interfaceReadySchema = z.strictObject({
@@ -54,6 +55,7 @@ export const interfaceReady = {
       module: 'interface-ready',
       title: `${a.dev} up with an address${inNetns(a.netns)}`,
       check,
+      proof: proofs.interfaceReady(a.netns, a.dev),
       apply: Shell.join([
         raw(`fleet_i=0`),
         raw(`while [ $fleet_i -lt ${a.timeoutSeconds * 10} ]; do`),

@@ -32,6 +32,7 @@ import {
   tableNumber,
   whenNetns,
 } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 export const ipRouteSchema = z
@@ -156,6 +157,7 @@ export const ipRoute = {
       module: 'ip-route',
       title: `ip route ${parts.join('')} table ${a.table}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.probe, raw('fleet_route_ours')]), absentInCheck(a.netns ?? '')),
+      proof: proofs.route(a.netns, tableNumber(a.table), s.dest.printed, a.type, a.via, a.dev),
       apply: Shell.join([
         s.probe,
         raw('fleet_cur=$(fleet_route_current) &&'),

@@ -26,6 +26,7 @@ import {
   tableNumber,
   whenNetns,
 } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 const selector = z.union([ipv4, cidr], { error: 'expected an IPv4 address or a network like 10.4.0.0/24' });
@@ -119,6 +120,7 @@ export const ipRule = {
       module: 'ip-rule',
       title: `ip rule ${s.line}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.present, raw('fleet_rule_present')]), absentInCheck(a.netns ?? '')),
+      proof: proofs.rule(a.netns, s.line),
       apply: s.add,
       revert: remove,
       undo: remove,

@@ -28,6 +28,7 @@ import {
   shellFunction,
   whenNetns,
 } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 export const IPTABLES_TABLES = ['filter', 'nat', 'mangle', 'raw'] as const;
@@ -104,6 +105,7 @@ export const iptablesRule = {
       module: 'iptables-rule',
       title: `iptables -t ${a.table} ${a.position === 'insert' ? '-I' : '-A'} ${a.chain} ${a.rule.map(quote).join(' ')}${inNetns(a.netns)}`,
       check,
+      proof: proofs.iptables(a.netns, a.table, a.chain, a.rule),
       apply: s.cmd(a.position === 'insert' ? '-I' : '-A'),
       revert: remove,
       undo: remove,

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifname } from '../types/net.js';
 import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 export const linkSchema = z.strictObject({
@@ -74,6 +75,7 @@ export const link = {
       module: 'link',
       title: `link ${a.dev} up${a.mtu === undefined ? '' : ` mtu ${a.mtu}`}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.current, s.holds, raw('fleet_link_holds')]), absentInCheck(a.netns ?? '')),
+      proof: proofs.link(a.netns, a.dev, a.mtu),
       apply: Shell.join([
         s.current,
         raw('fleet_cur=$(fleet_link_current) &&'),

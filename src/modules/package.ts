@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { shellFunction } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 export const packageSchema = z.strictObject({
@@ -77,6 +78,7 @@ export const pkg = {
       module: 'package',
       title: `package ${a.name} installed`,
       check: s.check,
+      proof: proofs.package(a.name),
       apply: s.apply,
       revert: never,
       undo: never,

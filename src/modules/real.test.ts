@@ -19,7 +19,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { quote, raw, type Shell } from '../shell/sh.js';
+import { Shell, quote, raw } from '../shell/sh.js';
+import { gatherFacts, proofTest } from './facts.js';
 import { renderResource } from './index.js';
 import type { Resource } from './types.js';
 
@@ -85,7 +86,24 @@ function newState(): string {
   return d;
 }
 
-const check = (r: Resource, via?: string[]): Run => run(r.check, newState(), via);
+/** Whether the plan's fast path (src/modules/facts.ts) proves the resource holds right now. */
+function proved(r: Resource, via?: string[]): boolean {
+  if (!r.proof) return false;
+  const facts = gatherFacts([r.proof]);
+  const p = run(Shell.join([facts ?? raw(':'), raw('if'), proofTest(r.proof), raw('then echo proved; fi')]), newState(), via);
+  expect(p.code, `fact gathering for ${r.id}: ${p.stderr}`).toBe(0);
+  return p.stdout === 'proved\n';
+}
+
+/**
+ * Every check in this file also asks the fast path: when the facts prove a resource holds, its
+ * check must say 0. That is the one thing a proof may never get wrong.
+ */
+function check(r: Resource, via?: string[]): Run {
+  const c = run(r.check, newState(), via);
+  if (proved(r, via)) expect(c.code, `the facts prove ${r.id} holds, but its check says ${c.code}: ${c.stdout}`).toBe(0);
+  return c;
+}
 
 /**
  * The engine's contract, step by step: check 1, apply, check 0, a check-guarded apply is a no-op,
@@ -102,6 +120,8 @@ function lifecycle(r: Resource, snapshot: () => string, opts: { via?: string[] }
   expect(a1.code, `apply ${r.id}: ${a1.stderr}`).toBe(0);
   const c1 = check(r, via);
   expect(c1.code, `check after apply ${r.id}: ${c1.stdout}${c1.stderr}`).toBe(0);
+  // A resource with a proof is proved once it holds: the plan's fast path really is taken.
+  if (r.proof) expect(proved(r, via), `the facts prove ${r.id} after apply`).toBe(true);
   const applied = snapshot();
 
   // As the engine does: apply only runs after its check said 1, in the same shell.

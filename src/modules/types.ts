@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { Shell } from '../shell/sh.js';
+import type { Proof } from './facts.js';
 
 export interface Resource {
   /** `<module>:<identity>`, stable across runs: shared by plan, journal and report. */
@@ -19,6 +20,12 @@ export interface Resource {
    * or for files the current content, which the engine uses for --diff unless `secret`).
    */
   check: Shell;
+  /**
+   * Optional fast path for the plan (src/modules/facts.ts): lines of the facts a plan gathers once
+   * per host that prove `check` would exit 0. It only ever proves "holds": without every line,
+   * `check` runs. Apply, revert and teardown never use it.
+   */
+  proof?: Proof;
   /**
    * Makes the resource hold. Runs only after `check` said 1, in the same shell. It may save what it
    * replaces into the directory "$FLEET_STATE" (created fresh for this step, on the host, 0700) so

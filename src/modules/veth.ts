@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifname, netnsName } from '../types/net.js';
 import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, netnsPath, scoped, shellFunction, whenNetns } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 export const vethSchema = z
@@ -105,6 +106,7 @@ export const veth = {
         ]),
         absentInCheck(a.netns ?? ''),
       ),
+      proof: proofs.veth(a.netns, a.name, a.peerNetns ?? a.netns, a.peer),
       apply: Shell.join([
         s.state,
         raw('fleet_st=$(fleet_veth_state) &&'),

@@ -6,7 +6,11 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderDesired } from '../../src/cli/deploy.js';
+import { planHost } from '../../src/engine/plan.js';
+import { loadInventory } from '../../src/inventory/index.js';
 import { ROLE_ORDER } from '../../src/roles/order.js';
+import { SshTransport } from '../../src/transport/ssh.js';
 import { echoFrom, provePaths, resolveFrom, upstreamQuerySources } from '../../src/lab/proof.js';
 import { sleep } from '../../src/lab/run.js';
 import { fleetCli } from './cli.js';
@@ -79,6 +83,34 @@ describe('fleet deploy on three bare lab gateways', () => {
     const after = await Promise.all(['gw1', 'gw2', 'gw3'].map((g) => gatewayExec(lab, g, NETWORK_STATE)));
     expect(after.map((a) => a.stdout)).toEqual(before.map((b) => b.stdout));
     expect(before[0]!.stdout).toContain('-j SNAT --to-source');
+  });
+
+  it('a converged plan proves its checks from facts gathered once; a drifted rule still reads as a change', async () => {
+    const host = loadInventory(inv).hosts.find((h) => h.name === 'gw2')!;
+    const desired = renderDesired([host], ROLE_ORDER).get('gw2')!;
+    const t = await SshTransport.connect(host.name, host.connection);
+    try {
+      const plan = await planHost(t, desired);
+      const withProof = plan.items.filter((i) => i.desired.resource.proof);
+      expect(withProof.length).toBeGreaterThan(desired.length / 2);
+      expect(withProof.filter((i) => !i.proved).map((i) => i.desired.resource.id)).toEqual([]);
+      expect(plan.items.every((i) => i.state === 'ok')).toBe(true);
+
+      // One rule of the namespace's batch goes missing: only it changes; the others of the same
+      // batch fall back to their own checks and still hold.
+      const rules = plan.items.filter((i) => i.desired.resource.module === 'iptables-rule' && i.desired.resource.id.startsWith('iptables-rule:vpn:'));
+      expect(rules.length).toBeGreaterThan(1);
+      const gone = rules.find((i) => i.desired.resource.id.includes('MASQUERADE')) ?? rules[0]!;
+      const del = gone.desired.resource.undo.text;
+      expect((await gatewayExec(lab, 'gw2', del)).code).toBe(0);
+      const drifted = await planHost(t, desired);
+      expect(drifted.items.filter((i) => i.state !== 'ok').map((i) => i.desired.resource.id)).toEqual([gone.desired.resource.id]);
+      expect(drifted.items.filter((i) => rules.some((r) => r.index === i.index) && i.proved)).toEqual([]);
+      const repaired = await fleetCli(['deploy', inv, '--limit', 'gw2', '--json']);
+      expect(repaired.json.hosts[0].changed).toBe(1);
+    } finally {
+      await t.close();
+    }
   });
 
   it('a converged deploy costs the same round trips for one role as for all seven', async () => {

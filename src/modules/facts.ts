@@ -1,0 +1,224 @@
+/**
+ * Facts: what a plan reads once per host instead of once per resource.
+ *
+ * A converged plan used to start ~140 short-lived processes on the gateway (an `ip` or `iptables`
+ * per check, plus the awk and sed that parse them). Now the plan first gathers a few facts in one
+ * pass: per namespace one `ip link` and one `ip -batch` (addresses, rules, routes), one
+ * `iptables-restore --noflush` of every rule's `-C` per namespace, one `dpkg-query`, one
+ * `sha256sum` and one `stat` over the managed files. One awk turns them into canonical lines,
+ * kept in the shell variable FLEET_FACTS. A resource that can be read from them carries a `Proof`:
+ * the lines that must all be present for it to hold. Testing them is a shell builtin (`case`), so a
+ * proved check starts no process at all.
+ *
+ * A proof can only say "holds". When a line is missing (something drifted, a namespace is absent, a
+ * tool failed, the host uses legacy iptables) the resource's own `check` runs as before: it alone
+ * says "does not hold", prints what is there instead, or reports a failing probe. So the fast path
+ * can make a plan faster, never different, as long as every line below is printed only for state in
+ * which that resource's check exits 0. Each builder here names the check it mirrors.
+ *
+ * Facts exist only inside a plan script. Apply re-checks with the full `check` (the state changes
+ * under it), and so do revert and teardown.
+ */
+import { Secret, Shell, raw, sh } from '../shell/sh.js';
+
+/** What a proof needs gathered. `net` covers links, addresses, rules and routes of a namespace. */
+export type FactNeed =
+  | { kind: 'net'; netns?: string }
+  | { kind: 'iptables'; netns?: string; table: string; chain: string; rule: string[] }
+  | { kind: 'package'; name: string }
+  | { kind: 'file'; path: string };
+
+export interface Proof {
+  needs: FactNeed[];
+  /** Every one must be a whole line of the facts. Secret when it carries a secret's hash. */
+  lines: (string | Secret)[];
+}
+
+/** The root namespace in fact lines. */
+const ROOT = '-';
+
+/** Words that stay one field in awk and one token in iptables-restore, unquoted. */
+const PLAIN = /^[A-Za-z0-9_@%+=:,./!-]+$/;
+
+function ns(netns: string | undefined): string {
+  return netns ?? ROOT;
+}
+
+/**
+ * Line builders, one per check they stand in for. Each returns undefined when a value could not be
+ * matched reliably (the resource then keeps its plain check).
+ */
+export const proofs = {
+  /** link.ts: admin UP (and the MTU when one is wanted). */
+  link(netns: string | undefined, dev: string, mtu?: number): Proof {
+    return net([netns], [`link ${ns(netns)} ${dev} up${mtu === undefined ? '' : ` ${mtu}`}`]);
+  },
+  /** address.ts: `inet ADDR/PREFIX` on DEV. */
+  address(netns: string | undefined, dev: string, cidr: string): Proof {
+    return net([netns], [`addr ${ns(netns)} ${dev} ${cidr}`]);
+  },
+  /** interface-ready.ts: DEV has some IPv4 address. */
+  interfaceReady(netns: string | undefined, dev: string): Proof {
+    return net([netns], [`inet ${ns(netns)} ${dev}`]);
+  },
+  /** ip-rule.ts: this exact rule line (whitespace collapsed, `ip -N rule` numbering). */
+  rule(netns: string | undefined, line: string): Proof {
+    return net([netns], [`rule ${ns(netns)} ${line}`]);
+  },
+  /** ip-route.ts: the metric-0 route to DEST in TABLE has this type and gateway (and dev when given). */
+  route(netns: string | undefined, table: number, dest: string, type: string, via?: string, dev?: string): Proof {
+    return net([netns], [`route ${ns(netns)} ${table} ${dest} ${type} ${via ?? '-'} ${dev ?? '*'}`]);
+  },
+  /** veth.ts: NAME and PEER are the two ends of one veth pair (ifindex and peer ifindex agree). */
+  veth(netns: string | undefined, name: string, peerNetns: string | undefined, peer: string): Proof {
+    return net([netns, peerNetns], [`veth ${ns(netns)} ${name} ${ns(peerNetns)} ${peer}`]);
+  },
+  /** iptables-rule.ts: `iptables -C`, batched: every rule of the namespace checks in one restore. */
+  iptables(netns: string | undefined, table: string, chain: string, rule: string[]): Proof | undefined {
+    if (!rule.every((t) => /^[A-Za-z0-9_@%+=:,./! -]+$/.test(t))) return undefined;
+    return { needs: [{ kind: 'iptables', netns, table, chain, rule }], lines: [`iptables ${ns(netns)} ok`] };
+  },
+  /** package.ts: dpkg status `ii`. */
+  package(name: string): Proof {
+    return { needs: [{ kind: 'package', name }], lines: [`pkg ${name} ii`] };
+  },
+  /** file.ts: a regular file (not a link) with this sha256 and `stat %a` mode, owner and group when managed. */
+  file(path: string, sha256: string, statMode: string, owner?: string, group?: string, secret = false): Proof | undefined {
+    if (!PLAIN.test(path)) return undefined;
+    const content = `file ${path} ${sha256} ${statMode}`;
+    const lines: (string | Secret)[] = [secret ? new Secret(content) : content];
+    if (owner !== undefined) lines.push(`fileowner ${path} ${owner}`);
+    if (group !== undefined) lines.push(`filegroup ${path} ${group}`);
+    return { needs: [{ kind: 'file', path }], lines };
+  },
+};
+
+function net(namespaces: (string | undefined)[], lines: string[]): Proof {
+  return { needs: [...new Set(namespaces)].map((n) => ({ kind: 'net' as const, netns: n })), lines };
+}
+
+/** A rule token as iptables-restore reads it: plain, or double-quoted when it holds spaces. */
+function restoreToken(t: string): string {
+  return PLAIN.test(t) ? t : `"${t}"`;
+}
+
+const HEREDOC = 'FLEET_FACTS_EOF';
+
+/**
+ * The awk that turns the raw sections into fact lines. Sections start with `@net NS`, `@ipt NS`,
+ * `@pkg`, `@sha`, `@stat`. Field meanings follow `ip -o` (one line per object).
+ */
+const CANONICAL = String.raw`
+function refers(i, j) {
+  if (vpeer[i] ~ /^if[0-9]+$/) return vns[i] != vns[j] && substr(vpeer[i], 3) == vidx[j]
+  return vns[i] == vns[j] && vpeer[i] == vname[j]
+}
+/^@net / { sec = "net"; ns = $2; next }
+/^@ipt / { print "iptables " $2 " ok"; sec = ""; next }
+/^@pkg$/ { sec = "pkg"; next }
+/^@sha$/ { sec = "sha"; next }
+/^@stat$/ { sec = "stat"; next }
+sec == "net" && $1 ~ /^[0-9]+:$/ && $2 ~ /:$/ {
+  name = substr($2, 1, length($2) - 1); peer = ""
+  at = index(name, "@"); if (at) { peer = substr(name, at + 1); name = substr(name, 1, at - 1) }
+  mtu = ""; isveth = 0
+  for (i = 4; i < NF; i++) { if ($i == "mtu" && mtu == "") mtu = $(i + 1); if ($i == "\\" && $(i + 1) == "veth") isveth = 1 }
+  if ($3 ~ /[<,]UP[,>]/) { print "link " ns " " name " up"; print "link " ns " " name " up " mtu }
+  if (isveth) { nv++; vns[nv] = ns; vname[nv] = name; vidx[nv] = substr($1, 1, length($1) - 1); vpeer[nv] = peer }
+  next
+}
+sec == "net" && $1 ~ /^[0-9]+:$/ && $3 == "inet" {
+  name = $2; at = index(name, "@"); if (at) name = substr(name, 1, at - 1)
+  print "addr " ns " " name " " $4; print "inet " ns " " name
+  next
+}
+sec == "net" && $1 ~ /^[0-9]+:$/ { $1 = $1; print "rule " ns " " $0; next }
+sec == "net" && NF > 0 {
+  s = 1; type = "unicast"
+  if ($1 ~ /^[0-9]+$/) { type = $1 == 6 ? "blackhole" : $1 == 7 ? "unreachable" : "type" $1; s = 2 }
+  dest = $s; via = "-"; dev = "-"; table = 254; metric = 0
+  for (i = s + 1; i <= NF; i++) {
+    if ($i == "nexthop") break
+    if ($i == "via") via = $(i + 1); else if ($i == "dev") dev = $(i + 1); else if ($i == "table") table = $(i + 1); else if ($i == "metric") metric = 1
+  }
+  if (metric || seen[ns " " table " " dest]++) next
+  print "route " ns " " table " " dest " " type " " via " " dev; print "route " ns " " table " " dest " " type " " via " *"
+  next
+}
+sec == "pkg" && NF == 2 && $2 == "ii" { print "pkg " $1 " ii"; next }
+sec == "sha" && NF == 2 { sha[$2] = $1; next }
+sec == "stat" && NF == 5 && $1 ~ /^8[0-9a-f][0-9a-f][0-9a-f]$/ { mode[$5] = $2; own[$5] = $3; grp[$5] = $4; next }
+END {
+  for (i = 1; i <= nv; i++) for (j = 1; j <= nv; j++) if (i != j && refers(i, j) && refers(j, i)) print "veth " vns[i] " " vname[i] " " vns[j] " " vname[j]
+  for (p in mode) { if (p in sha) print "file " p " " sha[p] " " mode[p]; print "fileowner " p " " own[p]; print "filegroup " p " " grp[p] }
+}`;
+
+/** The `ip` reads of one namespace: links with their kind, then IPv4 addresses, rules and routes. */
+function netSection(netns: string | undefined): Shell {
+  const ip = netns ? sh`ip -n ${netns}` : raw('ip');
+  return Shell.join([
+    sh`echo ${`@net ${ns(netns)}`}`,
+    sh`${ip} -o -d link show`,
+    sh`${ip} -o -4 -N -batch - <<'${raw(HEREDOC)}'`,
+    raw(`addr show\nrule show\nroute show table all\n${HEREDOC}`),
+  ]);
+}
+
+/** One `iptables-restore --noflush` of `-C` lines per namespace: exit 0 only when every rule is there. */
+function iptablesSection(netns: string | undefined, rules: Extract<FactNeed, { kind: 'iptables' }>[]): Shell {
+  const byTable = new Map<string, string[]>();
+  for (const r of rules) {
+    const lines = byTable.get(r.table) ?? [];
+    lines.push(['-C', r.chain, ...r.rule].map(restoreToken).join(' '));
+    byTable.set(r.table, lines);
+  }
+  const input = [...byTable].flatMap(([table, lines]) => [`*${table}`, ...lines, 'COMMIT']);
+  const exec = netns ? sh`ip netns exec ${netns} ` : raw('');
+  return Shell.join([
+    sh`  if ${exec}iptables-restore -w --noflush >/dev/null <<'${raw(HEREDOC)}'`,
+    raw(`${input.join('\n')}\n${HEREDOC}`),
+    sh`  then echo ${`@ipt ${ns(netns)}`}; fi`,
+  ]);
+}
+
+/**
+ * The plan-script fragment that sets FLEET_FACTS (newline-framed lines) for these resources, and
+ * `fleet_has`, the builtin test of one line. Nothing when no resource carries a proof.
+ */
+export function gatherFacts(proofs: Proof[]): Shell | undefined {
+  const needs = proofs.flatMap((p) => p.needs);
+  if (needs.length === 0) return undefined;
+  const nets = new Set<string | undefined>();
+  const ipt = new Map<string | undefined, Extract<FactNeed, { kind: 'iptables' }>[]>();
+  const packages = new Set<string>();
+  const files = new Set<string>();
+  for (const n of needs) {
+    if (n.kind === 'net') nets.add(n.netns);
+    else if (n.kind === 'iptables') ipt.set(n.netns, [...(ipt.get(n.netns) ?? []), n]);
+    else if (n.kind === 'package') packages.add(n.name);
+    else files.add(n.path);
+  }
+  const sections: Shell[] = [...nets].map(netSection);
+  if (ipt.size > 0) {
+    // Legacy iptables-restore commits the whole table back even when it only ran -C: a write, so a
+    // plan never uses it there. nf_tables only looks.
+    sections.push(raw('case $(iptables -V) in *nf_tables*)'), ...[...ipt].map(([n, rules]) => iptablesSection(n, rules)), raw(';; esac'));
+  }
+  if (packages.size > 0) sections.push(raw('echo @pkg'), sh`dpkg-query -W -f='\${Package} \${db:Status-Abbrev}\n' ${[...packages]}`);
+  if (files.size > 0) {
+    sections.push(raw('echo @sha'), sh`sha256sum -- ${[...files]}`, raw('echo @stat'), sh`stat -c '%f %a %U %G %n' -- ${[...files]}`);
+  }
+  return Shell.join([
+    raw(`fleet_has() { case $1 in *"\n$2\n"*) return 0 ;; esac; return 1; }`),
+    raw('FLEET_FACTS=$( {'),
+    ...sections,
+    sh`} 2>/dev/null | awk ${CANONICAL} )`,
+    // Framed by newlines, so a whole line is `*"<nl>LINE<nl>"*` to `case`.
+    raw(`FLEET_FACTS="\n$FLEET_FACTS\n"`),
+  ]);
+}
+
+/** The builtin test that every line of the proof is among the facts. */
+export function proofTest(p: Proof): Shell {
+  return Shell.join(p.lines.map((l) => sh`fleet_has "$FLEET_FACTS" ${l}`), ' && ');
+}
