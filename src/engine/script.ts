@@ -34,7 +34,7 @@ export function prelude(ctx: ScriptContext): Shell {
     sh`J=${ctx.stateDir ?? DEFAULT_STATE_DIR}`,
     raw(`export LC_ALL=C
 umask 022
-fleet_b64() { base64 | tr -d '\\n'; }
+fleet_b64() { base64 -w 0; }
 fleet_field() { v=$(fleet_b64); [ -n "$v" ] && printf '%s' "$v" || printf -; }
 fleet_mark() { printf '%s %s\\n' "$T" "$*"; }
 fleet_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
@@ -55,7 +55,8 @@ fleet_lock() {
   trap 'fleet_interrupted; exit 130' HUP INT TERM PIPE
 }
 fleet_interrupted() { [ -n "\${RUN:-}" ] && [ "$(cat "$RUN/status" 2>/dev/null)" = running ] && echo interrupted > "$RUN/status"; }
-fleet_latest_run() { ls -1 "$J/runs" 2>/dev/null | tail -n 1; }
+# The newest run: run ids sort by time, and so does the glob (byte order under LC_ALL=C).
+fleet_latest() { fleet_r=; for fleet_d in "$J"/runs/*; do [ -d "$fleet_d" ] && fleet_r=\${fleet_d##*/}; done; }
 fleet_revert_run() {
   d=$1; rf=0
   for k in $(sed -n 's/^start //p' "$d/log" | sort -rn); do
@@ -93,8 +94,12 @@ fleet_watchdog_facts() {
 fleet_journal_facts() {
   fleet_lock_info
   fleet_watchdog_facts
-  r=$(fleet_latest_run)
-  if [ -n "$r" ]; then fleet_mark journal "$r" "$(cat "$J/runs/$r/status" 2>/dev/null || echo unknown)" "$(cat "$J/runs/$r/meta" 2>/dev/null | fleet_field)"; fi
+  fleet_latest; r=$fleet_r
+  if [ -n "$r" ]; then
+    st=unknown; [ -f "$J/runs/$r/status" ] && read -r st < "$J/runs/$r/status"
+    if [ -f "$J/runs/$r/meta" ]; then m=$(fleet_b64 < "$J/runs/$r/meta"); else m=-; fi
+    fleet_mark journal "$r" "\${st:-unknown}" "\${m:--}"
+  fi
   if [ -f "$J/last-success" ]; then fleet_mark lastsuccess "$(fleet_b64 < "$J/last-success")"; fi
 }`),
   ]);
@@ -224,7 +229,7 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
 }`),
     takeLock(meta, opts.breakLock ?? false),
     // An unfinished run must be rolled back (or finished) before anything else touches the host.
-    raw(`r=$(fleet_latest_run)
+    raw(`fleet_latest; r=$fleet_r
 if [ -n "$r" ]; then case "$(cat "$J/runs/$r/status" 2>/dev/null)" in
   ${UNFINISHED_STATUSES.join('|')}) fleet_mark unfinished "$r" "$(cat "$J/runs/$r/status")"; exit 5 ;;
 esac; fi`),
@@ -247,7 +252,7 @@ export function revertRunScript(ctx: ScriptContext, meta: RunMeta, which: 'last'
   return Shell.join([
     prelude(ctx),
     takeLock(meta, opts.breakLock ?? false),
-    raw(`r=$(fleet_latest_run)
+    raw(`fleet_latest; r=$fleet_r
 if [ -z "$r" ]; then fleet_mark norun; exit 0; fi
 RUN="$J/runs/$r"; st=$(cat "$RUN/status" 2>/dev/null)
 case "$st" in
