@@ -6,7 +6,7 @@
 import type { Host } from '../inventory/index.js';
 import type { HostVars } from '../inventory/schema.js';
 import type { DesiredResource } from '../roles/tasks.js';
-import { sh, Shell } from '../shell/sh.js';
+import { raw, sh, Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';
 import { isUnfinished, type JournalFacts } from './journal.js';
 import { planHost, type PlanItem } from './plan.js';
@@ -42,20 +42,36 @@ export interface HostStatusReport {
   seconds: number;
 }
 
-/** Read-only health probes; each prints one marker line. Secrets never read (no `wg show dump`). */
+/**
+ * Read-only health probes; each prints one marker line. Secrets never read (no `wg show dump`).
+ * Kept to a few processes: the four per-peer tables travel as one field, pids are read with builtins.
+ */
 export function healthProbe(v: HostVars): Shell {
   const wg = v.wg_interface;
   const probeName = v.dns_entries[0]?.name ?? 'localhost';
   return Shell.join([
     sh`if ip link show dev ${wg} >/dev/null 2>&1; then`,
-    sh`  fleet_mark wg up "$(wg show ${wg} listen-port 2>/dev/null)"`,
-    sh`  for what in allowed-ips endpoints latest-handshakes transfer; do fleet_mark wgpeers "$what" "$(wg show ${wg} "$what" 2>/dev/null | fleet_field)"; done`,
+    sh`  fleet_mark wgshow "$(for what in listen-port allowed-ips endpoints latest-handshakes transfer; do echo "@$what"; wg show ${wg} "$what" 2>/dev/null; done | fleet_field)"`,
     sh`else fleet_mark wg down; fi`,
-    sh`fleet_pid() { p=$(cat "$1" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ "$(cat /proc/$p/comm 2>/dev/null)" = "$2" ] && echo "$p"; }`,
-    sh`fleet_mark openvpn "$(fleet_pid /run/fleet/openvpn.pid openvpn || echo -)" "$(ip -n ${v.vpn_namespace} -4 -o addr show dev ${v.openvpn_tun} 2>/dev/null | awk '{print $4}' | head -n 1 | fleet_field)"`,
-    sh`if command -v dig >/dev/null 2>&1; then a=$(dig +short +time=1 +tries=1 @127.0.0.1 ${probeName} A 2>/dev/null | head -n 1); [ -n "$a" ] && ans=yes || ans=no; else ans=unknown; fi`,
-    sh`fleet_mark dnsmasq "$(fleet_pid /run/fleet/dnsmasq.pid dnsmasq || echo -)" "$ans"`,
+    raw(`fleet_pid() { p=; c=; { read -r p < "$1"; } 2>/dev/null; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && { read -r c < "/proc/$p/comm"; } 2>/dev/null && [ "$c" = "$2" ] && echo "$p"; }`),
+    sh`tun=$(ip -n ${v.vpn_namespace} -4 -o addr show dev ${v.openvpn_tun} 2>/dev/null); set -f; set -- $tun; set +f`,
+    raw(`fleet_mark openvpn "$(fleet_pid /run/fleet/openvpn.pid openvpn || echo -)" "$(printf '%s' "\${4:-}" | fleet_field)"`),
+    sh`if command -v dig >/dev/null 2>&1; then a=$(dig +short +time=1 +tries=1 @127.0.0.1 ${probeName} A 2>/dev/null); [ -n "$a" ] && ans=yes || ans=no; else ans=unknown; fi`,
+    raw(`fleet_mark dnsmasq "$(fleet_pid /run/fleet/dnsmasq.pid dnsmasq || echo -)" "$ans"`),
   ]);
+}
+
+/** `@what` headed sections of the wgshow field. */
+function wgSections(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let cur: string | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('@')) {
+      cur = line.slice(1);
+      out.set(cur, '');
+    } else if (cur !== undefined && line) out.set(cur, `${out.get(cur)}${line}\n`);
+  }
+  return out;
 }
 
 function perPeer(text: string): Map<string, string> {
@@ -71,11 +87,13 @@ export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 
   const health: GatewayHealth = { wg: { up: false, peers: [] }, openvpn: { running: false, tun: { up: false } }, dnsmasq: { running: false, answering: false } };
   const wgp: Record<string, Map<string, string>> = {};
   for (const m of markers) {
-    if (m.kind === 'wg') {
-      health.wg.up = m.fields[0] === 'up';
-      if (m.fields[1]) health.wg.listenPort = Number(m.fields[1]);
+    if (m.kind === 'wgshow') {
+      health.wg.up = true;
+      const sections = wgSections(decodeField(m.fields[0]));
+      const port = sections.get('listen-port')?.trim();
+      if (port) health.wg.listenPort = Number(port);
+      for (const [what, text] of sections) if (what !== 'listen-port') wgp[what] = perPeer(text);
     }
-    if (m.kind === 'wgpeers' && m.fields[0]) wgp[m.fields[0]] = perPeer(decodeField(m.fields[1]));
     if (m.kind === 'openvpn') {
       const pid = m.fields[0] && m.fields[0] !== '-' ? Number(m.fields[0]) : undefined;
       const addr = decodeField(m.fields[1]).trim();

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoFrom } from '../../src/lab/proof.js';
+import { WG_PORT } from '../../src/lab/names.js';
 import { fleetCli } from './cli.js';
 import { connectClients, gatewayExec, teardownLab, useLab, type LabState } from './harness.js';
 
@@ -30,12 +31,18 @@ describe('fleet status', () => {
     for (const h of r.json.hosts) {
       expect(h.drift.count).toBe(0);
       expect(h.roundTrips).toBe(1);
-      expect(h.health.openvpn.tun.up).toBe(true);
+      expect(h.health.wg).toMatchObject({ up: true, listenPort: WG_PORT });
+      expect(h.health.openvpn).toMatchObject({ running: true, tun: { up: true } });
+      expect(h.health.openvpn.pid).toBeGreaterThan(1);
+      expect(h.health.openvpn.tun.address).toMatch(/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/);
       expect(h.health.dnsmasq).toMatchObject({ running: true, answering: true });
+      expect(h.health.dnsmasq.pid).toBeGreaterThan(1);
       expect(h.health.wg.peers.map((p: any) => p.name).sort()).toEqual([`c${h.host.slice(2)}-direct`, `c${h.host.slice(2)}-vpn`]);
       for (const p of h.health.wg.peers) {
         expect(p.handshakeAgeS).toBeLessThan(120);
         expect(p.rxBytes).toBeGreaterThan(0);
+        expect(p.allowedIps.length).toBeGreaterThan(0);
+        expect(p.endpoint).toMatch(/:\d+$/);
       }
     }
     const table = await fleetCli(['status', '-i', inv]);
