@@ -13,7 +13,7 @@ import { renderResource } from '../modules/index.js';
 import type { Resource } from '../modules/types.js';
 import { rolesDir } from './defaults.js';
 import { ROLE_ORDER, type RoleName } from './order.js';
-import { createEnv, renderValue } from './template.js';
+import { createEnv, renderFile, renderValue } from './template.js';
 
 const taskSchema = z.strictObject({
   name: z.string().min(1).describe('what the task makes true, for the plan and the recap'),
@@ -43,14 +43,39 @@ export interface DesiredResource {
   resource: Resource;
 }
 
-export function loadTasks(role: RoleName, dir = rolesDir()): Task[] {
+/**
+ * Parsed tasks by file, with the text they were parsed from. Every host renders the same roles
+ * (twice when the run holds a boot script), and parsing and validating tasks.yaml cost more than
+ * rendering it: parse each file once per content. The file is still read every time, so an edited
+ * role is seen.
+ */
+const parsedTasks = new Map<string, { text: string; tasks: readonly Task[] }>();
+
+/** The role's tasks, shared between callers: never modified. */
+function sharedTasks(role: RoleName, dir: string): readonly Task[] {
   const file = path.join(dir, role, 'tasks.yaml');
-  const doc = parse(readFileSync(file, 'utf8')) ?? [];
+  const text = readFileSync(file, 'utf8');
+  const hit = parsedTasks.get(file);
+  if (hit?.text === text) return hit.tasks;
+  const doc = parse(text) ?? [];
   const res = z.array(taskSchema).safeParse(doc);
   if (!res.success) {
     throw new ModuleArgsError(`${file}: ${res.error.issues.map((i) => `task ${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
+  parsedTasks.set(file, { text, tasks: res.data });
   return res.data;
+}
+
+export function loadTasks(role: RoleName, dir = rolesDir()): Task[] {
+  return structuredClone(sharedTasks(role, dir)) as Task[];
+}
+
+/** One template environment per role's templates directory (it holds no per-host state). */
+const envs = new Map<string, ReturnType<typeof createEnv>>();
+function envFor(templatesDir: string): ReturnType<typeof createEnv> {
+  let env = envs.get(templatesDir);
+  if (!env) envs.set(templatesDir, (env = createEnv([templatesDir])));
+  return env;
 }
 
 export interface DesiredStateOptions {
@@ -89,9 +114,9 @@ function renderRoles(
   const out: DesiredResource[] = [];
   const seen = new Map<string, string>();
   for (const role of ROLE_ORDER.filter((r) => roles.includes(r))) {
-    const env = createEnv([path.join(dir, role, 'templates')]);
+    const env = envFor(path.join(dir, role, 'templates'));
     const byTask = new Map<string, string[]>();
-    loadTasks(role, dir).forEach((task, n) => {
+    sharedTasks(role, dir).forEach((task, n) => {
       const where = `roles/${role}/tasks.yaml task ${n + 1} (${task.name})`;
       const items: unknown[] = task.loop === undefined ? [undefined] : toList(renderIn(env, task.loop, vars, where), where);
       items.forEach((item, itemIndex) => {
@@ -138,7 +163,7 @@ function renderIn(env: ReturnType<typeof createEnv>, value: unknown, ctx: Record
 
 function renderTemplate(env: ReturnType<typeof createEnv>, name: string, ctx: Record<string, unknown>, where: string): string {
   try {
-    return env.render(name, ctx);
+    return renderFile(env, name, ctx);
   } catch (err) {
     throw new ModuleArgsError(`${where}: template ${name}: ${(err as Error).message}`);
   }
