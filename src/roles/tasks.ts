@@ -94,15 +94,25 @@ export function desiredState(
   dir = rolesDir(),
   opts: DesiredStateOptions = {},
 ): DesiredResource[] {
+  // A boot task renders every role a second time (below): each task is rendered once per host and
+  // both passes share the result. Rendering is a pure function of the host's vars and the task,
+  // except for the boot tasks themselves, which are never shared.
+  const memo: Memo = new Map();
   // The boot scripts describe the whole gateway, so they are made from every role's resources.
   let steps: BootStep[] | undefined;
   const boot = (kind: 'up' | 'down', where: string, file: unknown): string => {
     if (typeof file !== 'string') throw new ModuleArgsError(`${where}: a boot task needs args.path`);
-    steps ??= renderRoles(vars, ROLE_ORDER, dir, () => '', opts).map((d) => ({ label: `[${d.role}] ${d.task}`, resource: d.resource }));
+    steps ??= renderRoles(vars, ROLE_ORDER, dir, () => '', opts, memo).map((d) => ({ label: `[${d.role}] ${d.task}`, resource: d.resource }));
     return kind === 'up' ? upScript(steps, path.posix.basename(file)) : downScript(steps, path.posix.basename(file));
   };
-  return renderRoles(vars, roles, dir, boot, opts);
+  return renderRoles(vars, roles, dir, boot, opts, memo);
 }
+
+/**
+ * Rendered tasks of one host, by `role/task` (the loop's items) and `role/task/item` (the item's
+ * name and resource, or null when `when` skipped it). Resources in it are never modified.
+ */
+type Memo = Map<string, unknown[] | { name: string; resource: Resource } | null>;
 
 function renderRoles(
   vars: Record<string, unknown>,
@@ -110,6 +120,7 @@ function renderRoles(
   dir: string,
   boot: (kind: 'up' | 'down', where: string, path: unknown) => string,
   opts: DesiredStateOptions,
+  memo: Memo = new Map(),
 ): DesiredResource[] {
   const out: DesiredResource[] = [];
   const seen = new Map<string, string>();
@@ -118,24 +129,34 @@ function renderRoles(
     const byTask = new Map<string, string[]>();
     sharedTasks(role, dir).forEach((task, n) => {
       const where = `roles/${role}/tasks.yaml task ${n + 1} (${task.name})`;
-      const items: unknown[] = task.loop === undefined ? [undefined] : toList(renderIn(env, task.loop, vars, where), where);
+      const shared = !task.boot;
+      const key = `${role}/${n}`;
+      const loopItems = (): unknown[] => (task.loop === undefined ? [undefined] : toList(renderIn(env, task.loop, vars, where), where));
+      const items = shared ? remember(memo, key, loopItems) : loopItems();
       items.forEach((item, itemIndex) => {
-        const ctx = task.loop === undefined ? vars : { ...vars, item, item_index: itemIndex };
-        if (task.when !== undefined && !renderIn(env, task.when, ctx, where)) return;
-        const args = renderIn(env, task.args, ctx, where) as Record<string, unknown>;
-        if (task.template) args.content = renderTemplate(env, task.template, ctx, where);
-        if (task.boot) args.content = boot(task.boot, where, args.path);
-        if (task.src && opts.readSources === false) args.content = '';
-        else if (task.src) {
-          const file = String(renderIn(env, task.src, ctx, where));
-          try {
-            args.content = readFileSync(file, 'utf8');
-          } catch (err) {
-            throw new ModuleArgsError(`${where}: cannot read ${file}: ${(err as Error).message}`);
+        const renderItem = (): { name: string; resource: Resource } | null => {
+          const ctx = task.loop === undefined ? vars : { ...vars, item, item_index: itemIndex };
+          if (task.when !== undefined && !renderIn(env, task.when, ctx, where)) return null;
+          const args = renderIn(env, task.args, ctx, where) as Record<string, unknown>;
+          if (task.template) args.content = renderTemplate(env, task.template, ctx, where);
+          if (task.boot) args.content = boot(task.boot, where, args.path);
+          if (task.src && opts.readSources === false) args.content = '';
+          else if (task.src) {
+            const file = String(renderIn(env, task.src, ctx, where));
+            try {
+              args.content = readFileSync(file, 'utf8');
+            } catch (err) {
+              throw new ModuleArgsError(`${where}: cannot read ${file}: ${(err as Error).message}`);
+            }
           }
-        }
-        const resource = renderResource(task.module, args, where);
-        const name = String(renderIn(env, task.name, ctx, where));
+          const resource = renderResource(task.module, args, where);
+          const name = String(renderIn(env, task.name, ctx, where));
+          return { name, resource };
+        };
+        const rendered = shared ? remember(memo, `${key}/${itemIndex}`, renderItem) : renderItem();
+        if (!rendered) return;
+        const { name } = rendered;
+        let { resource } = rendered;
         const dup = seen.get(resource.id);
         if (dup) throw new ModuleArgsError(`${where}: resource ${resource.id} is also declared by ${dup}`);
         seen.set(resource.id, where);
@@ -144,13 +165,21 @@ function renderRoles(
           if (!ids) throw new ModuleArgsError(`${where}: watches '${w}', which is not an earlier task of role ${role}`);
           return ids;
         });
-        if (watches.length) resource.watches = [...(resource.watches ?? []), ...watches];
+        // A copy: the memo's resource is shared with the other pass.
+        if (watches.length) resource = { ...resource, watches: [...(resource.watches ?? []), ...watches] };
         byTask.set(task.name, [...(byTask.get(task.name) ?? []), resource.id]);
         out.push({ role, task: name, resource });
       });
     });
   }
   return out;
+}
+
+function remember<T extends unknown[] | { name: string; resource: Resource } | null>(memo: Memo, key: string, make: () => T): T {
+  if (memo.has(key)) return memo.get(key) as T;
+  const v = make();
+  memo.set(key, v);
+  return v;
 }
 
 function renderIn(env: ReturnType<typeof createEnv>, value: unknown, ctx: Record<string, unknown>, where: string): unknown {
