@@ -12,9 +12,13 @@ import { EXIT_HELP, exitCodeForResults } from './exit-codes.js';
 import { addConnectionOptions, addRoleOptions, percent, positiveInt, selectedRoles } from './options.js';
 import { DEFAULT_CONFIRM_TIMEOUT_S } from '../engine/watchdog.js';
 
-/** Renders every host's desired state before any host is contacted: bad input runs nothing. */
+/**
+ * Renders every host's desired state before any host is contacted: bad input runs nothing. A
+ * resource that renders the same for several hosts is rendered once and shared between them.
+ */
 export function renderDesired(hosts: Host[], roles: readonly string[], opts: DesiredStateOptions = {}): Map<string, DesiredResource[]> {
-  return new Map(hosts.map((h) => [h.name, desiredState(h.vars as unknown as Record<string, unknown>, roles as never, undefined, opts)]));
+  const shared = opts.shared ?? new Map();
+  return new Map(hosts.map((h) => [h.name, desiredState(h.vars as unknown as Record<string, unknown>, roles as never, undefined, { ...opts, shared })]));
 }
 
 export function registerDeployCommand(program: Command): void {

@@ -3,6 +3,7 @@
  * host's variables), roles/<role>/templates/ holds file templates. This turns them into the host's
  * desired state: an ordered list of Resources.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -85,6 +86,71 @@ export interface DesiredStateOptions {
    * hold the provider's config.
    */
   readSources?: boolean;
+  /**
+   * Resources already rendered for other hosts of the same run (see SharedResources): a task whose
+   * arguments render the same for many gateways is validated and rendered once.
+   */
+  shared?: SharedResources;
+}
+
+/**
+ * Resources by module and arguments, shared between the hosts of one run. A module renders a
+ * Resource from its validated arguments alone (no clock, randomness, files or environment), so
+ * the same module and arguments give the same Resource; most of a fleet's resources do not depend
+ * on the host (about 80% of the lab's). Resources in it are never modified (watches are added to
+ * a copy), and a host's desired state only reads them.
+ */
+export type SharedResources = Map<string, Resource>;
+
+/**
+ * An exact key for rendered arguments, or undefined when they hold anything but plain data (then
+ * the resource is rendered on its own). Strings are JSON-quoted, so no two values share a key.
+ */
+function argsKey(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 't' : 'f';
+    case 'undefined':
+      return 'u';
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0) ? `n${v}` : undefined;
+    case 'object': {
+      if (v === null) return 'z';
+      const parts: string[] = [];
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) {
+          const k = i in v ? argsKey(v[i]) : undefined;
+          if (k === undefined) return undefined;
+          parts.push(k);
+        }
+        return `[${parts.join(',')}]`;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(v).length) return undefined;
+      for (const [name, value] of Object.entries(v)) {
+        const k = argsKey(value);
+        if (k === undefined) return undefined;
+        parts.push(`${JSON.stringify(name)}:${k}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** renderResource, through the run's shared resources when there are any. */
+function renderShared(module: string, args: Record<string, unknown>, where: string, shared: SharedResources | undefined): Resource {
+  const key = shared && argsKey(args);
+  if (key === undefined) return renderResource(module, args, where);
+  // A long key (file content) is kept as its digest: the run holds one per host resource.
+  const full = `${JSON.stringify(module)}${key}`;
+  const k = full.length > 1024 ? `sha256:${createHash('sha256').update(full).digest('base64')}` : full;
+  let resource = shared!.get(k);
+  if (!resource) shared!.set(k, (resource = renderResource(module, args, where)));
+  return resource;
 }
 
 /** The host's desired state for the given roles, in role order then task order. */
@@ -149,7 +215,7 @@ function renderRoles(
               throw new ModuleArgsError(`${where}: cannot read ${file}: ${(err as Error).message}`);
             }
           }
-          const resource = renderResource(task.module, args, where);
+          const resource = renderShared(task.module, args, where, opts.shared);
           const name = String(renderIn(env, task.name, ctx, where));
           return { name, resource };
         };

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { renderDesired } from '../cli/deploy.js';
+import { loadInventoryText } from '../inventory/index.js';
+import { ROLE_ORDER } from './order.js';
+import { desiredState } from './tasks.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'fleet-tasks-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const ovpn = path.join(tmp, 'provider.ovpn');
+writeFileSync(ovpn, 'client\nremote 198.51.100.2 1194\n<key>\nPROVIDER-KEY\n</key>\n');
+
+const inv = loadInventoryText(
+  `all:
+  vars:
+    wan_interface: ens5
+    vpn_server_ip: 198.51.100.20
+    openvpn_config_file: ${ovpn}
+  hosts:
+    gw1: { host: 203.0.113.10, wan_ip: 10.0.1.191 }
+    gw2: { host: 203.0.113.11, wan_ip: 10.0.1.192 }
+    gw3: { host: 203.0.113.12, wan_ip: 10.0.1.193, wg_port: 51822, dns_upstreams: [9.9.9.9] }
+`,
+  path.join(tmp, 'inv.yaml'),
+);
+
+const vars = (name: string) => inv.hosts.find((h) => h.name === name)!.vars as unknown as Record<string, unknown>;
+
+describe('renderDesired shares resources between hosts', () => {
+  test.each([[ROLE_ORDER], [ROLE_ORDER.filter((r) => r !== 'openvpn')], [['wireguard'] as const], [['firewall', 'routing'] as const]])(
+    'every host gets what it renders on its own (%j)',
+    (roles) => {
+      const shared = renderDesired(inv.hosts, roles);
+      for (const h of inv.hosts) expect(shared.get(h.name)).toEqual(desiredState(vars(h.name), roles));
+    },
+  );
+
+  test('a resource that renders the same for two hosts is one object; host-specific ones are not shared', () => {
+    const d = renderDesired(inv.hosts, ROLE_ORDER);
+    const gw1 = new Map(d.get('gw1')!.map((x) => [x.resource.id, x.resource]));
+    const gw2 = new Map(d.get('gw2')!.map((x) => [x.resource.id, x.resource]));
+    expect([...gw1].filter(([id, r]) => gw2.get(id) === r).length).toBeGreaterThan(0);
+    // The SNAT rule names each host's own WAN address; the wg config file differs in content.
+    expect([...gw1.keys()].some((id) => id.endsWith('--to-source 10.0.1.191'))).toBe(true);
+    expect([...gw2.keys()].some((id) => id.endsWith('--to-source 10.0.1.191'))).toBe(false);
+    const wg3 = d.get('gw3')!.find((x) => x.resource.id === 'file:/etc/wireguard/wg0.conf')!.resource;
+    expect(wg3).not.toBe(gw1.get('file:/etc/wireguard/wg0.conf'));
+    expect(wg3.desiredContent).toContain('51822');
+  });
+
+  test('watches go on a copy: the shared resource and the other hosts are unchanged', () => {
+    const d = renderDesired(inv.hosts, ROLE_ORDER);
+    expect(d.get('gw1')!.filter((x) => x.resource.watches?.length).length).toBeGreaterThan(0);
+    for (const h of inv.hosts) expect(d.get(h.name)).toEqual(desiredState(vars(h.name), ROLE_ORDER));
+  });
+});
