@@ -7,7 +7,7 @@
  * The token is random per script, so nothing a fragment prints can be mistaken for a marker.
  */
 import { randomBytes } from 'node:crypto';
-import { gatherFacts, proofTest, type Proof } from '../modules/facts.js';
+import { planFacts, type Proof } from '../modules/facts.js';
 import type { Resource } from '../modules/types.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import { DEFAULT_STATE_DIR, UNFINISHED_STATUSES } from './layout.js';
@@ -111,6 +111,7 @@ fleet_journal_facts() {
  * a temp file.
  */
 export function planScript(ctx: ScriptContext, resources: Resource[], extra: Shell = raw(':')): Shell {
+  const facts = planFacts(resources.flatMap((r) => (r.proof ? [r.proof] : ([] as Proof[]))));
   const checks = resources.map((r, i) => {
     const full = Shell.join([
       // The trailing '.' keeps the output's final newlines, which $( ) would strip (exact diffs).
@@ -122,16 +123,15 @@ export function planScript(ctx: ScriptContext, resources: Resource[], extra: She
       raw(`if [ -z "$out" ]; then f=-; else f=$(printf '%s' "$out" | fleet_field); fi`),
       raw(`fleet_mark check ${i} $rc "$f" "$err"`),
     ]);
-    if (!r.proof) return full;
+    if (!r.proof || !facts) return full;
     // Proved from the gathered facts: no process at all. Otherwise the full check decides.
-    return Shell.join([raw('if'), proofTest(r.proof), raw(`then fleet_mark check ${i} 0 - - proved`), raw('else'), full, raw('fi')]);
+    return Shell.join([sh`if ${facts.test(r.proof)}; then fleet_mark check ${i} 0 - - proved`, raw('else'), full, raw('fi')]);
   });
-  const facts = gatherFacts(resources.flatMap((r) => (r.proof ? [r.proof] : [] as Proof[])));
   return Shell.join([
     prelude(ctx),
     raw(`E=$(mktemp) || exit 3`),
     raw(`fleet_journal_facts`),
-    facts ?? raw(':'),
+    facts?.gather ?? raw(':'),
     ...checks,
     extra,
     raw(`rm -f "$E"`),

@@ -5,10 +5,10 @@
  * per check, plus the awk and sed that parse them). Now the plan first gathers a few facts in one
  * pass: per namespace one `ip link` and one `ip -batch` (addresses, rules, routes), one
  * `iptables-restore --noflush` of every rule's `-C` per namespace, one `dpkg-query`, one
- * `sha256sum` and one `stat` over the managed files. One awk turns them into canonical lines,
- * kept in the shell variable FLEET_FACTS. A resource that can be read from them carries a `Proof`:
- * the lines that must all be present for it to hold. Testing them is a shell builtin (`case`), so a
- * proved check starts no process at all.
+ * `sha256sum` and one `stat` over the managed files. One awk turns them into canonical lines. A
+ * resource that can be read from them carries a `Proof`: the lines that must all be present for it
+ * to hold. The awk is given every line some proof wants and sets a shell flag `fleet_ok_N=1` for
+ * each one it finds, so a proved check is a few `[ ]` builtins and starts no process at all.
  *
  * A proof can only say "holds". When a line is missing (something drifted, a namespace is absent, a
  * tool failed, the host uses legacy iptables) the resource's own `check` runs as before: it alone
@@ -109,30 +109,33 @@ const HEREDOC = 'FLEET_FACTS_EOF';
  * `@pkg`, `@sha`, `@stat`. Field meanings follow `ip -o` (one line per object).
  */
 const CANONICAL = String.raw`
+function emit(line) { if (line in want) print "fleet_ok_" want[line] "=1" }
 function refers(i, j) {
   if (vpeer[i] ~ /^if[0-9]+$/) return vns[i] != vns[j] && substr(vpeer[i], 3) == vidx[j]
   return vns[i] == vns[j] && vpeer[i] == vname[j]
 }
+/^@want$/ { sec = "want"; next }
 /^@net / { sec = "net"; ns = $2; next }
-/^@ipt / { print "iptables " $2 " ok"; sec = ""; next }
+/^@ipt / { emit("iptables " $2 " ok"); sec = ""; next }
 /^@pkg$/ { sec = "pkg"; next }
 /^@sha$/ { sec = "sha"; next }
 /^@stat$/ { sec = "stat"; next }
+sec == "want" { want[$0] = ++nw; next }
 sec == "net" && $1 ~ /^[0-9]+:$/ && $2 ~ /:$/ {
   name = substr($2, 1, length($2) - 1); peer = ""
   at = index(name, "@"); if (at) { peer = substr(name, at + 1); name = substr(name, 1, at - 1) }
   mtu = ""; isveth = 0
   for (i = 4; i < NF; i++) { if ($i == "mtu" && mtu == "") mtu = $(i + 1); if ($i == "\\" && $(i + 1) == "veth") isveth = 1 }
-  if ($3 ~ /[<,]UP[,>]/) { print "link " ns " " name " up"; print "link " ns " " name " up " mtu }
+  if ($3 ~ /[<,]UP[,>]/) { emit("link " ns " " name " up"); emit("link " ns " " name " up " mtu) }
   if (isveth) { nv++; vns[nv] = ns; vname[nv] = name; vidx[nv] = substr($1, 1, length($1) - 1); vpeer[nv] = peer }
   next
 }
 sec == "net" && $1 ~ /^[0-9]+:$/ && $3 == "inet" {
   name = $2; at = index(name, "@"); if (at) name = substr(name, 1, at - 1)
-  print "addr " ns " " name " " $4; print "inet " ns " " name
+  emit("addr " ns " " name " " $4); emit("inet " ns " " name)
   next
 }
-sec == "net" && $1 ~ /^[0-9]+:$/ { $1 = $1; print "rule " ns " " $0; next }
+sec == "net" && $1 ~ /^[0-9]+:$/ { $1 = $1; emit("rule " ns " " $0); next }
 sec == "net" && NF > 0 {
   s = 1; type = "unicast"
   if ($1 ~ /^[0-9]+$/) { type = $1 == 6 ? "blackhole" : $1 == 7 ? "unreachable" : "type" $1; s = 2 }
@@ -142,15 +145,15 @@ sec == "net" && NF > 0 {
     if ($i == "via") via = $(i + 1); else if ($i == "dev") dev = $(i + 1); else if ($i == "table") table = $(i + 1); else if ($i == "metric") metric = 1
   }
   if (metric || seen[ns " " table " " dest]++) next
-  print "route " ns " " table " " dest " " type " " via " " dev; print "route " ns " " table " " dest " " type " " via " *"
+  emit("route " ns " " table " " dest " " type " " via " " dev); emit("route " ns " " table " " dest " " type " " via " *")
   next
 }
-sec == "pkg" && NF == 2 && $2 == "ii" { print "pkg " $1 " ii"; next }
+sec == "pkg" && NF == 2 && $2 == "ii" { emit("pkg " $1 " ii"); next }
 sec == "sha" && NF == 2 { sha[$2] = $1; next }
 sec == "stat" && NF == 5 && $1 ~ /^8[0-9a-f][0-9a-f][0-9a-f]$/ { mode[$5] = $2; own[$5] = $3; grp[$5] = $4; next }
 END {
-  for (i = 1; i <= nv; i++) for (j = 1; j <= nv; j++) if (i != j && refers(i, j) && refers(j, i)) print "veth " vns[i] " " vname[i] " " vns[j] " " vname[j]
-  for (p in mode) { if (p in sha) print "file " p " " sha[p] " " mode[p]; print "fileowner " p " " own[p]; print "filegroup " p " " grp[p] }
+  for (i = 1; i <= nv; i++) for (j = 1; j <= nv; j++) if (i != j && refers(i, j) && refers(j, i)) emit("veth " vns[i] " " vname[i] " " vns[j] " " vname[j])
+  for (p in mode) { if (p in sha) emit("file " p " " sha[p] " " mode[p]); emit("fileowner " p " " own[p]); emit("filegroup " p " " grp[p]) }
 }`;
 
 /** The `ip` reads of one namespace: links with their kind, then IPv4 addresses, rules and routes. */
@@ -181,13 +184,23 @@ function iptablesSection(netns: string | undefined, rules: Extract<FactNeed, { k
   ]);
 }
 
-/**
- * The plan-script fragment that sets FLEET_FACTS (newline-framed lines) for these resources, and
- * `fleet_has`, the builtin test of one line. Nothing when no resource carries a proof.
- */
-export function gatherFacts(proofs: Proof[]): Shell | undefined {
+export interface FactPlan {
+  /** Gathers the facts once and sets `fleet_ok_N=1` for every wanted line found. */
+  gather: Shell;
+  /** The builtin test that every line of a proof (one given to `planFacts`) was found. */
+  test(p: Proof): Shell;
+}
+
+/** The plan-script part for these proofs; undefined when there are none. */
+export function planFacts(proofs: Proof[]): FactPlan | undefined {
   const needs = proofs.flatMap((p) => p.needs);
   if (needs.length === 0) return undefined;
+  // Every distinct wanted line gets a number; the awk reports the ones it saw.
+  const wanted = new Map<string, { n: number; line: string | Secret }>();
+  for (const p of proofs) for (const l of p.lines) {
+    const key = l instanceof Secret ? l.value : l;
+    if (!wanted.has(key)) wanted.set(key, { n: wanted.size + 1, line: l });
+  }
   const nets = new Set<string | undefined>();
   const ipt = new Map<string | undefined, Extract<FactNeed, { kind: 'iptables' }>[]>();
   const packages = new Set<string>();
@@ -198,7 +211,8 @@ export function gatherFacts(proofs: Proof[]): Shell | undefined {
     else if (n.kind === 'package') packages.add(n.name);
     else files.add(n.path);
   }
-  const sections: Shell[] = [...nets].map(netSection);
+  const sections: Shell[] = [raw('echo @want'), sh`printf '%s\n' ${[...wanted.values()].map((w) => w.line)}`];
+  sections.push(...[...nets].map(netSection));
   if (ipt.size > 0) {
     // Legacy iptables-restore commits the whole table back even when it only ran -C: a write, so a
     // plan never uses it there. nf_tables only looks.
@@ -208,17 +222,13 @@ export function gatherFacts(proofs: Proof[]): Shell | undefined {
   if (files.size > 0) {
     sections.push(raw('echo @sha'), sh`sha256sum -- ${[...files]}`, raw('echo @stat'), sh`stat -c '%f %a %U %G %n' -- ${[...files]}`);
   }
-  return Shell.join([
-    raw(`fleet_has() { case $1 in *"\n$2\n"*) return 0 ;; esac; return 1; }`),
-    raw('FLEET_FACTS=$( {'),
-    ...sections,
-    sh`} 2>/dev/null | awk ${CANONICAL} )`,
-    // Framed by newlines, so a whole line is `*"<nl>LINE<nl>"*` to `case`.
-    raw(`FLEET_FACTS="\n$FLEET_FACTS\n"`),
-  ]);
-}
-
-/** The builtin test that every line of the proof is among the facts. */
-export function proofTest(p: Proof): Shell {
-  return Shell.join(p.lines.map((l) => sh`fleet_has "$FLEET_FACTS" ${l}`), ' && ');
+  return {
+    // The awk prints nothing but `fleet_ok_<number>=1` lines: safe to eval.
+    gather: Shell.join([raw('eval "$( {'), ...sections, sh`} 2>/dev/null | awk ${CANONICAL} )"`]),
+    test(p: Proof): Shell {
+      const ns = p.lines.map((l) => wanted.get(l instanceof Secret ? l.value : l)?.n);
+      if (ns.some((n) => n === undefined)) return raw('false');
+      return raw(ns.map((n) => `[ "\${fleet_ok_${n}:-}" = 1 ]`).join(' && '));
+    },
+  };
 }

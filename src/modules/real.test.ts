@@ -19,8 +19,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Shell, quote, raw } from '../shell/sh.js';
-import { gatherFacts, proofTest } from './facts.js';
+import { Shell, quote, raw, sh } from '../shell/sh.js';
+import { planFacts } from './facts.js';
 import { renderResource } from './index.js';
 import type { Resource } from './types.js';
 
@@ -89,8 +89,8 @@ function newState(): string {
 /** Whether the plan's fast path (src/modules/facts.ts) proves the resource holds right now. */
 function proved(r: Resource, via?: string[]): boolean {
   if (!r.proof) return false;
-  const facts = gatherFacts([r.proof]);
-  const p = run(Shell.join([facts ?? raw(':'), raw('if'), proofTest(r.proof), raw('then echo proved; fi')]), newState(), via);
+  const facts = planFacts([r.proof])!;
+  const p = run(Shell.join([facts.gather, sh`if ${facts.test(r.proof)}; then echo proved; fi`]), newState(), via);
   expect(p.code, `fact gathering for ${r.id}: ${p.stderr}`).toBe(0);
   return p.stdout === 'proved\n';
 }
