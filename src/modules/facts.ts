@@ -26,7 +26,9 @@ export type FactNeed =
   | { kind: 'net'; netns?: string }
   | { kind: 'iptables'; netns?: string; table: string; chain: string; rule: string[] }
   | { kind: 'package'; name: string }
-  | { kind: 'file'; path: string };
+  | { kind: 'file'; path: string }
+  | { kind: 'netns' }
+  | { kind: 'sysctl'; netns?: string; key: string };
 
 export interface Proof {
   needs: FactNeed[];
@@ -78,6 +80,14 @@ export const proofs = {
     if (!rule.every((t) => /^[A-Za-z0-9_@%+=:,./! -]+$/.test(t))) return undefined;
     return { needs: [{ kind: 'iptables', netns, table, chain, rule }], lines: [`iptables ${ns(netns)} ok`] };
   },
+  /** netns.ts: `ip netns list` has a line for NAME. */
+  netns(name: string): Proof {
+    return { needs: [{ kind: 'netns' }], lines: [`netns ${name}`] };
+  },
+  /** sysctl.ts: `sysctl KEY` prints the wanted value (whitespace collapsed, as the check compares). */
+  sysctl(netns: string | undefined, key: string, value: string): Proof {
+    return { needs: [{ kind: 'sysctl', netns, key }], lines: [`sysctl ${ns(netns)} ${key} ${value.trim().split(/\s+/).join(' ')}`] };
+  },
   /** package.ts: dpkg status `ii`. */
   package(name: string): Proof {
     return { needs: [{ kind: 'package', name }], lines: [`pkg ${name} ii`] };
@@ -117,6 +127,8 @@ function refers(i, j) {
 /^@want$/ { sec = "want"; next }
 /^@net / { sec = "net"; ns = $2; next }
 /^@ipt / { emit("iptables " $2 " ok"); sec = ""; next }
+/^@sysctl / { sec = "sysctl"; ns = $2; next }
+/^@netns$/ { sec = "netns"; next }
 /^@pkg$/ { sec = "pkg"; next }
 /^@sha$/ { sec = "sha"; next }
 /^@stat$/ { sec = "stat"; next }
@@ -148,6 +160,8 @@ sec == "net" && NF > 0 {
   emit("route " ns " " table " " dest " " type " " via " " dev); emit("route " ns " " table " " dest " " type " " via " *")
   next
 }
+sec == "sysctl" && $2 == "=" { v = ""; for (i = 3; i <= NF; i++) v = v (i > 3 ? " " : "") $i; emit("sysctl " ns " " $1 " " v); next }
+sec == "netns" && NF > 0 { emit("netns " $1); next }
 sec == "pkg" && NF == 2 && $2 == "ii" { emit("pkg " $1 " ii"); next }
 sec == "sha" && NF == 2 { sha[$2] = $1; next }
 sec == "stat" && NF == 5 && $1 ~ /^8[0-9a-f][0-9a-f][0-9a-f]$/ { mode[$5] = $2; own[$5] = $3; grp[$5] = $4; next }
@@ -205,11 +219,15 @@ export function planFacts(proofs: Proof[]): FactPlan | undefined {
   const ipt = new Map<string | undefined, Extract<FactNeed, { kind: 'iptables' }>[]>();
   const packages = new Set<string>();
   const files = new Set<string>();
+  const sysctls = new Map<string | undefined, Set<string>>();
+  let netnsList = false;
   for (const n of needs) {
     if (n.kind === 'net') nets.add(n.netns);
     else if (n.kind === 'iptables') ipt.set(n.netns, [...(ipt.get(n.netns) ?? []), n]);
     else if (n.kind === 'package') packages.add(n.name);
-    else files.add(n.path);
+    else if (n.kind === 'file') files.add(n.path);
+    else if (n.kind === 'sysctl') sysctls.set(n.netns, (sysctls.get(n.netns) ?? new Set()).add(n.key));
+    else netnsList = true;
   }
   const sections: Shell[] = [raw('echo @want'), sh`printf '%s\n' ${[...wanted.values()].map((w) => w.line)}`];
   sections.push(...[...nets].map(netSection));
@@ -218,6 +236,8 @@ export function planFacts(proofs: Proof[]): FactPlan | undefined {
     // plan never uses it there. nf_tables only looks.
     sections.push(raw('case $(iptables -V) in *nf_tables*)'), ...[...ipt].map(([n, rules]) => iptablesSection(n, rules)), raw(';; esac'));
   }
+  if (netnsList) sections.push(raw('echo @netns'), raw('ip netns list'));
+  for (const [n, keys] of sysctls) sections.push(sh`echo ${`@sysctl ${ns(n)}`}`, sh`${n ? sh`ip netns exec ${n} ` : raw('')}sysctl ${[...keys]}`);
   if (packages.size > 0) sections.push(raw('echo @pkg'), sh`dpkg-query -W -f='\${Package} \${db:Status-Abbrev}\n' ${[...packages]}`);
   if (files.size > 0) {
     sections.push(raw('echo @sha'), sh`sha256sum -- ${[...files]}`, raw('echo @stat'), sh`stat -c '%f %a %U %G %n' -- ${[...files]}`);

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { netnsName } from '../types/net.js';
 import { shellFunction } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 export const netnsSchema = z.strictObject({
@@ -47,6 +48,7 @@ export const netns = {
       module: 'netns',
       title: `network namespace ${a.name}`,
       check: Shell.join([s.present, raw('fleet_netns_present')]),
+      proof: proofs.netns(a.name),
       apply: s.add,
       revert: remove,
       undo: remove,

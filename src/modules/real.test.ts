@@ -379,7 +379,9 @@ describe.runIf(canRun)('modules on a real kernel (throwaway namespaces)', () => 
     expect(check(rp).code).toBe(0);
     // sysctl prints this one tab-separated
     const range = nsOut(`ip netns exec ${NS} sysctl -n net.ipv4.ip_local_port_range`).trim().split(/\s+/).join('    ');
-    expect(check(res('sysctl', { key: 'net.ipv4.ip_local_port_range', value: range, netns: NS })).code).toBe(0);
+    const ranged = res('sysctl', { key: 'net.ipv4.ip_local_port_range', value: range, netns: NS });
+    expect(check(ranged).code).toBe(0);
+    expect(proved(ranged), 'the facts compare the range without regard to whitespace too').toBe(true);
     // a key that does not exist yet (the veth of a later step) is absent, not an error
     const later = check(res('sysctl', { key: 'net.ipv4.conf.veth-later.forwarding', value: '1', netns: NS }));
     expect(later.code).toBe(1);

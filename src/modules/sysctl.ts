@@ -18,6 +18,7 @@
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { absentInCheck, inNetns, netnsArg, nsExec, scoped, shellFunction, whenNetns } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 const value = z
@@ -85,6 +86,7 @@ export const sysctl = {
       module: 'sysctl',
       title: `sysctl ${a.key} = ${a.value}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.holds, raw('fleet_sysctl_holds')]), absentInCheck(a.netns ?? '')),
+      proof: proofs.sysctl(a.netns, a.key, a.value),
       apply: Shell.join([sh`${s.sysctl} -n ${a.key} > "$FLEET_STATE/sysctl.prev" &&`, s.write(sh`${a.value}`)]),
       revert: whenNetns(
         a.netns,
