@@ -28,7 +28,8 @@ export type FactNeed =
   | { kind: 'package'; name: string }
   | { kind: 'file'; path: string }
   | { kind: 'netns' }
-  | { kind: 'sysctl'; netns?: string; key: string };
+  | { kind: 'sysctl'; netns?: string; key: string }
+  | { kind: 'wireguard' };
 
 export interface Proof {
   needs: FactNeed[];
@@ -88,6 +89,14 @@ export const proofs = {
   sysctl(netns: string | undefined, key: string, value: string): Proof {
     return { needs: [{ kind: 'sysctl', netns, key }], lines: [`sysctl ${ns(netns)} ${key} ${value.trim().split(/\s+/).join(' ')}`] };
   },
+  /**
+   * wireguard-interface.ts: the interface listens on PORT and `wg show NAME allowed-ips` is exactly
+   * these `KEY IP` pairs (each one present, and no other: the counts agree).
+   */
+  wireguard(name: string, port: number, pairs: string[]): Proof {
+    const lines = [`wgport ${name} ${port}`, `wgpairs ${name} ${pairs.length}`, ...pairs.map((p) => `wgip ${name} ${p}`)];
+    return { needs: [{ kind: 'wireguard' }], lines };
+  },
   /** package.ts: dpkg status `ii`. */
   package(name: string): Proof {
     return { needs: [{ kind: 'package', name }], lines: [`pkg ${name} ii`] };
@@ -129,6 +138,8 @@ function refers(i, j) {
 /^@ipt / { emit("iptables " $2 " ok"); sec = ""; next }
 /^@sysctl / { sec = "sysctl"; ns = $2; next }
 /^@netns$/ { sec = "netns"; next }
+/^@wg$/ { sec = "wg"; next }
+/^@wgips$/ { sec = "wgips"; next }
 /^@pkg$/ { sec = "pkg"; next }
 /^@sha$/ { sec = "sha"; next }
 /^@stat$/ { sec = "stat"; next }
@@ -162,11 +173,14 @@ sec == "net" && NF > 0 {
 }
 sec == "sysctl" && $2 == "=" { v = ""; for (i = 3; i <= NF; i++) v = v (i > 3 ? " " : "") $i; emit("sysctl " ns " " $1 " " v); next }
 sec == "netns" && NF > 0 { emit("netns " $1); next }
+sec == "wg" && NF == 2 { emit("wgport " $1 " " $2); wgn[$1] += 0; next }
+sec == "wgips" && NF >= 3 { for (i = 3; i <= NF; i++) { emit("wgip " $1 " " $2 " " $i); wgn[$1]++ } next }
 sec == "pkg" && NF == 2 && $2 == "ii" { emit("pkg " $1 " ii"); next }
 sec == "sha" && NF == 2 { sha[$2] = $1; next }
 sec == "stat" && NF == 5 && $1 ~ /^8[0-9a-f][0-9a-f][0-9a-f]$/ { mode[$5] = $2; own[$5] = $3; grp[$5] = $4; next }
 END {
   for (i = 1; i <= nv; i++) for (j = 1; j <= nv; j++) if (i != j && refers(i, j) && refers(j, i)) emit("veth " vns[i] " " vname[i] " " vns[j] " " vname[j])
+  for (d in wgn) emit("wgpairs " d " " wgn[d])
   for (p in mode) { if (p in sha) emit("file " p " " sha[p] " " mode[p]); emit("fileowner " p " " own[p]); emit("filegroup " p " " grp[p]) }
 }`;
 
@@ -221,13 +235,15 @@ export function planFacts(proofs: Proof[]): FactPlan | undefined {
   const files = new Set<string>();
   const sysctls = new Map<string | undefined, Set<string>>();
   let netnsList = false;
+  let wireguard = false;
   for (const n of needs) {
     if (n.kind === 'net') nets.add(n.netns);
     else if (n.kind === 'iptables') ipt.set(n.netns, [...(ipt.get(n.netns) ?? []), n]);
     else if (n.kind === 'package') packages.add(n.name);
     else if (n.kind === 'file') files.add(n.path);
     else if (n.kind === 'sysctl') sysctls.set(n.netns, (sysctls.get(n.netns) ?? new Set()).add(n.key));
-    else netnsList = true;
+    else if (n.kind === 'netns') netnsList = true;
+    else wireguard = true;
   }
   const sections: Shell[] = [raw('echo @want'), sh`printf '%s\n' ${[...wanted.values()].map((w) => w.line)}`];
   sections.push(...[...nets].map(netSection));
@@ -237,6 +253,8 @@ export function planFacts(proofs: Proof[]): FactPlan | undefined {
     sections.push(raw('case $(iptables -V) in *nf_tables*)'), ...[...ipt].map(([n, rules]) => iptablesSection(n, rules)), raw(';; esac'));
   }
   if (netnsList) sections.push(raw('echo @netns'), raw('ip netns list'));
+  // listen-port and allowed-ips only: `wg show` never prints a key here.
+  if (wireguard) sections.push(raw('echo @wg'), raw('wg show all listen-port'), raw('echo @wgips'), raw('wg show all allowed-ips'));
   for (const [n, keys] of sysctls) sections.push(sh`echo ${`@sysctl ${ns(n)}`}`, sh`${n ? sh`ip netns exec ${n} ` : raw('')}sysctl ${[...keys]}`);
   if (packages.size > 0) sections.push(raw('echo @pkg'), sh`dpkg-query -W -f='\${Package} \${db:Status-Abbrev}\n' ${[...packages]}`);
   if (files.size > 0) {

@@ -683,6 +683,10 @@ describe.runIf(canRun)('modules on a real kernel (throwaway namespaces)', () => 
     const a2 = run(wg2.apply, s2, via);
     expect(a2.code, a2.stderr).toBe(0);
     expect(check(wg2, via).code).toBe(0);
+    // the peers must be exactly these: a subset of them proves nothing
+    expect(proved(wg2, via)).toBe(true);
+    expect(proved(wg1, via)).toBe(false);
+    expect(check(wg1, via).code).toBe(1);
     expect(ifindex()).toBe(idx);
     expect(hasKey()).toBe(true);
     expect(existsSync(path.join(dir, 'leftover'))).toBe(false);

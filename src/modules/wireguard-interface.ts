@@ -30,6 +30,7 @@ import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { absPath, ifname, networkOf, parseCidr, port, wgKey } from '../types/net.js';
 import { devExists, shellFunction } from './common.js';
+import { proofs } from './facts.js';
 import type { Module, Resource } from './types.js';
 
 const allowedIp = z
@@ -179,6 +180,7 @@ export const wireguardInterface = {
       module: 'wireguard-interface',
       title: `wireguard ${a.name} up (port ${a.listenPort}, ${a.peers.length} peer${a.peers.length === 1 ? '' : 's'})`,
       check: s.check,
+      proof: proofs.wireguard(a.name, a.listenPort, allowedIpsLines(a.peers).split('\n').filter(Boolean)),
       apply: s.apply,
       revert: s.revert,
       undo: s.undo,
