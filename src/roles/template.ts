@@ -84,7 +84,10 @@ export function renderValue(env: nunjucks.Environment, value: unknown, ctx: Reco
     const m = SINGLE_EXPR.exec(value);
     if (m && !m[1]!.includes('{{') && !m[1]!.includes('}}')) {
       const json = renderString(env, `{{ (${m[1]}) | dump | safe }}`, ctx);
-      return json === '' ? undefined : JSON.parse(json);
+      // `dump` of undefined prints nothing: a misspelt variable, or a missing attribute. Left as
+      // undefined it would silently drop an optional argument (an MTU, a peer's endpoint).
+      if (json === '') throw new Error(`{{${m[1]}}} is undefined (a misspelt variable, or a missing attribute?)`);
+      return JSON.parse(json);
     }
     return value.includes('{{') || value.includes('{%') ? renderString(env, value, ctx) : value;
   }
