@@ -17,18 +17,34 @@ export class Secret {
 }
 
 export class Shell {
+  /** True when masking changes nothing: then `masked` is `text` itself, not a second copy. */
+  private readonly secretFree: boolean;
+  private readonly maskedText: string;
+
+  /**
+   * Without `masked` (or with the same string) the shell holds no secret and keeps one string:
+   * remote scripts run to hundreds of KB per host, and most hold no secret at all.
+   */
   constructor(
     readonly text: string,
-    readonly masked: string,
-  ) {}
+    masked?: string,
+  ) {
+    this.secretFree = masked === undefined || masked === text;
+    this.maskedText = this.secretFree ? '' : masked!;
+  }
+  get masked(): string {
+    return this.secretFree ? this.text : this.maskedText;
+  }
   toString(): string {
     return this.masked;
   }
   static join(parts: Shell[], sep = '\n'): Shell {
-    return new Shell(parts.map((p) => p.text).join(sep), parts.map((p) => p.masked).join(sep));
+    const text = parts.map((p) => p.text).join(sep);
+    if (parts.every((p) => p.secretFree)) return new Shell(text);
+    return new Shell(text, parts.map((p) => p.masked).join(sep));
   }
   static raw(text: string): Shell {
-    return new Shell(text, text);
+    return new Shell(text);
   }
   get isEmpty(): boolean {
     return this.text.trim() === '';
