@@ -189,14 +189,17 @@ function newRun(meta: RunMeta, kind: string): Shell {
 export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[], opts: { breakLock?: boolean; watchdog?: Shell } = {}): Shell {
   const body = steps.map(({ index: k, resource: r, injectFailure, pauseSeconds }) =>
     Shell.join([
-      raw(`S="$RUN/steps/${k}"; mkdir -p "$S/state" && chmod 700 "$S/state"`),
+      raw(`S="$RUN/steps/${k}"; mkdir -p -m 700 "$S/state"`),
       sh`printf '%s\n' ${r.id} > "$S/id"`,
-      sh`printf '%s' ${Buffer.from(r.revert.text).toString('base64')} | base64 -d > "$S/revert.sh"`,
+      // printf is a builtin: the revert goes to the journal without a process (revert holds no secret).
+      sh`printf '%s\n' ${r.revert.text} > "$S/revert.sh"`,
       raw(`echo "start ${k}" >> "$RUN/log"`),
       raw(`export FLEET_STATE="$S/state" FLEET_DEFER="$RUN/defer"`),
-      raw(`( `),
+      // The check runs twice (before and to verify): sent once, as a function.
+      raw(`fleet_step_check() {\n:`),
       r.check,
-      raw(` ) >/dev/null 2>"$S/check.err"; c=$?`),
+      raw(`}`),
+      raw(`( fleet_step_check ) >/dev/null 2>"$S/check.err"; c=$?`),
       raw(
         injectFailure
           ? `if [ $c -eq 0 ]; then echo 'fleet: injected failure (FLEET_TEST_FAIL_STEP)' > "$S/out"; fleet_fail ${k} apply 97 "$S/out"`
@@ -209,9 +212,7 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
       raw(`  ) >"$S/out" 2>&1; a=$?`),
       raw(injectFailure ? `  [ $a -eq 0 ] && { echo 'fleet: injected failure (FLEET_TEST_FAIL_STEP)' >> "$S/out"; a=97; }` : ':'),
       raw(`  if [ $a -ne 0 ]; then fleet_fail ${k} apply $a "$S/out"; fi`),
-      raw(`  ( `),
-      r.check,
-      raw(`  ) >"$S/verify.out" 2>&1; v=$?`),
+      raw(`  ( fleet_step_check ) >"$S/verify.out" 2>&1; v=$?`),
       raw(`  if [ $v -ne 0 ]; then fleet_fail ${k} verify $v "$S/verify.out"; fi`),
       raw(`  echo "ok ${k}" >> "$RUN/log"; fleet_mark step ${k} ok`),
       raw(`else fleet_fail ${k} probe $c "$S/check.err"; fi`),
