@@ -30,12 +30,13 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
   const bare = bareFor(n, args.lab);
   log(`${n} gateways: lab up (${bare ? 'bare' : 'full'}, fresh)`);
   const t0 = performance.now();
-  const lab: LabState = await labUp({ hosts: n, bare, fresh: true, log: (m) => log(`  lab: ${m}`) });
+  const skipped = [...new Set([...(bare ? ['openvpn'] : []), ...(args.skipRoles ?? [])])];
+  const wireguard = !skipped.includes('wireguard');
+  const lab: LabState = await labUp({ hosts: n, bare, fresh: true, wireguard, log: (m) => log(`  lab: ${m}`) });
   log(`${n} gateways: lab up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const targets = targetsOf(lab);
   const inv = lab.inventory;
   const forks = String(args.forks ?? n);
-  const skipped = [...new Set([...(bare ? ['openvpn'] : []), ...(args.skipRoles ?? [])])];
   const roleArgs = skipped.length ? ['--skip-roles', skipped.join(',')] : [];
   const conn = ['--forks', forks];
 
