@@ -43,7 +43,8 @@ describe('rollback', () => {
         for (let k = g + 1; k <= steps; k += GWS.length) {
           const r = await fleetCli(['deploy', inv, '--json', '--limit', gw], { env: { FLEET_TEST_FAIL_STEP: String(k) } });
           const h = r.json?.hosts?.[0];
-          if (r.code !== 2 || h?.label !== 'failed, rolled back' || h?.failure?.exitCode !== 97) failures.push(`${gw} step ${k}: exit ${r.code} ${h?.label} ${JSON.stringify(h?.failure)}`);
+          if (r.code !== 2 || h?.label !== 'failed, rolled back' || h?.failure?.exitCode !== 97)
+            failures.push(`${gw} step ${k}: exit ${r.code} ${h?.label} ${JSON.stringify(h?.failure)} reverts that failed: ${JSON.stringify(h?.revertFailures)}`);
           const now = await snapshotGateway(lab, gw);
           if (now !== bare[gw]) failures.push(`${gw} step ${k} (${h?.failure?.id}): state differs from the pre-deploy snapshot`);
         }
