@@ -7,6 +7,12 @@
  * undo, revert: `ip addr del ADDR dev DEV` while it is there. Removing a primary address also
  *   removes the secondaries of its subnet unless net.ipv4.conf.DEV.promote_secondaries is set;
  *   fleet's gateways hold one address per interface. Create-only: revert is undo.
+ *
+ * exclusive: ADDR is to be the interface's only IPv4 address (wg0's, whose address the inventory
+ *   may change). The check also wants no other; apply records the others in "$FLEET_STATE",
+ *   removes them first (removing an old primary would take a new secondary of its subnet with it),
+ *   then adds ours if it is missing; revert removes ours if apply added it and puts the others
+ *   back. Undo removes ours only.
  */
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
@@ -18,6 +24,7 @@ import type { Module, Resource } from './types.js';
 export const addressSchema = z.strictObject({
   address: ifaceAddress.describe('address with prefix length, e.g. 10.200.1.1/24'),
   dev: ifname.describe('interface to put it on'),
+  exclusive: z.boolean().default(false).describe('the only IPv4 address on dev: others are removed (and put back by revert)'),
   netns: netnsArg,
 });
 
@@ -35,11 +42,34 @@ function spec(a: AddressArgs) {
       sh`  printf '%s\\n' "$fleet_out" | awk -v want=${a.address} '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) == want) found = 1 } END { exit !found }'`,
     ]),
   )]);
+  // The other IPv4 addresses on DEV, one per line (exclusive only).
+  const others = shellFunction(
+    'fleet_addr_others',
+    Shell.join([
+      sh`  fleet_out=$(${ip} -o -4 addr show dev ${a.dev}) || return 2`,
+      sh`  printf '%s\\n' "$fleet_out" | awk -v want=${a.address} '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) != want) print $(i + 1) }'`,
+    ]),
+  );
   return {
     present,
+    others,
     add: sh`${ip} addr add ${a.address} dev ${a.dev}`,
     del: sh`${ip} addr del ${a.address} dev ${a.dev}`,
+    delOther: sh`${ip} addr del "$fleet_a" dev ${a.dev}`,
+    addOther: sh`${ip} addr add "$fleet_a" dev ${a.dev}`,
   };
+}
+
+/** exclusive: holds when ours is there and no other IPv4 address is; says which others are. */
+function exclusiveCheck(a: AddressArgs, s: ReturnType<typeof spec>): Shell {
+  return Shell.join([
+    s.present,
+    s.others,
+    raw('fleet_addr_present || return'),
+    raw('fleet_o=$(fleet_addr_others) || return 2'),
+    raw('[ -z "$fleet_o" ] && return 0'),
+    sh`echo ${`${a.dev} also has`} $fleet_o; return 1`,
+  ]);
 }
 
 const identity = (a: AddressArgs): string => scoped(a.netns, `${a.dev} ${a.address}`);
@@ -55,16 +85,63 @@ export const address = {
       Shell.join([s.present, raw('if fleet_addr_present >/dev/null; then'), s.del, raw('else [ $? -eq 1 ]; fi')]),
       raw('true'),
     );
-    return {
+    const base = {
       id: `address:${identity(a)}`,
       runtime: true,
       module: 'address',
-      title: `address ${a.address} on ${a.dev}${inNetns(a.netns)}`,
-      check: whenNetns(a.netns, Shell.join([s.present, raw('fleet_addr_present')]), absentInCheck(a.netns ?? '')),
-      proof: proofs.address(a.netns, a.dev, a.address),
-      apply: s.add,
-      revert: remove,
+      title: `address ${a.address} on ${a.dev}${a.exclusive ? ' (its only IPv4 address)' : ''}${inNetns(a.netns)}`,
+      proof: proofs.address(a.netns, a.dev, a.address, a.exclusive),
       undo: remove,
+    };
+    if (!a.exclusive) {
+      return {
+        ...base,
+        check: whenNetns(a.netns, Shell.join([s.present, raw('fleet_addr_present')]), absentInCheck(a.netns ?? '')),
+        apply: s.add,
+        revert: remove,
+      };
+    }
+    return {
+      ...base,
+      // A function, so the check can return early; called as the fragment's last command.
+      check: whenNetns(a.netns, Shell.join([shellFunction('fleet_addr_check', exclusiveCheck(a, s)), raw('fleet_addr_check')]), absentInCheck(a.netns ?? '')),
+      apply: Shell.join([
+        s.present,
+        s.others,
+        shellFunction(
+          'fleet_addr_apply',
+          Shell.join([
+            raw(`  fleet_o=$(fleet_addr_others) && printf '%s\\n' "$fleet_o" > "$FLEET_STATE/address.others" || return`),
+            raw('  if fleet_addr_present >/dev/null; then echo present; else echo absent; fi > "$FLEET_STATE/address.was"'),
+            raw('  for fleet_a in $fleet_o; do'),
+            Shell.join([raw('    '), s.delOther, raw(' || return')], ''),
+            raw('  done'),
+            raw('  fleet_addr_present >/dev/null && return 0'),
+            Shell.join([raw('  '), s.add], ''),
+          ]),
+        ),
+        raw('fleet_addr_apply'),
+      ]),
+      revert: whenNetns(
+        a.netns,
+        Shell.join([
+          s.present,
+          shellFunction(
+            'fleet_addr_revert',
+            Shell.join([
+              raw('  if [ -f "$FLEET_STATE/address.was" ] && [ "$(cat "$FLEET_STATE/address.was")" = absent ] && fleet_addr_present >/dev/null; then'),
+              Shell.join([raw('    '), s.del, raw(' || return')], ''),
+              raw('  fi'),
+              raw('  [ -f "$FLEET_STATE/address.others" ] || return 0'),
+              raw('  for fleet_a in $(cat "$FLEET_STATE/address.others"); do'),
+              Shell.join([raw('    '), sh`${ipCmd(a.netns)} -o -4 addr show dev ${a.dev} | grep -q " inet $fleet_a " || `, s.addOther, raw(' || return')], ''),
+              raw('  done'),
+            ]),
+          ),
+          raw('fleet_addr_revert'),
+        ]),
+        raw('true'),
+      ),
     };
   },
 } satisfies Module<AddressArgs>;

@@ -56,9 +56,9 @@ export const proofs = {
   link(netns: string | undefined, dev: string, mtu?: number): Proof {
     return net([netns], [`link ${ns(netns)} ${dev} up${mtu === undefined ? '' : ` ${mtu}`}`]);
   },
-  /** address.ts: `inet ADDR/PREFIX` on DEV. */
-  address(netns: string | undefined, dev: string, cidr: string): Proof {
-    return net([netns], [`addr ${ns(netns)} ${dev} ${cidr}`]);
+  /** address.ts: `inet ADDR/PREFIX` on DEV (exclusive: and no other IPv4 address there). */
+  address(netns: string | undefined, dev: string, cidr: string, exclusive = false): Proof {
+    return net([netns], [`addr ${ns(netns)} ${dev} ${cidr}`, ...(exclusive ? [`addrcount ${ns(netns)} ${dev} 1`] : [])]);
   },
   /** interface-ready.ts: DEV has some IPv4 address. */
   interfaceReady(netns: string | undefined, dev: string): Proof {
@@ -155,7 +155,7 @@ sec == "net" && $1 ~ /^[0-9]+:$/ && $2 ~ /:$/ {
 }
 sec == "net" && $1 ~ /^[0-9]+:$/ && $3 == "inet" {
   name = $2; at = index(name, "@"); if (at) name = substr(name, 1, at - 1)
-  emit("addr " ns " " name " " $4); emit("inet " ns " " name)
+  emit("addr " ns " " name " " $4); emit("inet " ns " " name); naddr[ns " " name]++
   next
 }
 sec == "net" && $1 ~ /^[0-9]+:$/ { $1 = $1; emit("rule " ns " " $0); next }
@@ -181,6 +181,7 @@ sec == "stat" && NF == 5 && $1 ~ /^8[0-9a-f][0-9a-f][0-9a-f]$/ { mode[$5] = $2; 
 END {
   for (i = 1; i <= nv; i++) for (j = 1; j <= nv; j++) if (i != j && refers(i, j) && refers(j, i)) emit("veth " vns[i] " " vname[i] " " vns[j] " " vname[j])
   for (d in wgn) emit("wgpairs " d " " wgn[d])
+  for (d in naddr) emit("addrcount " d " " naddr[d])
   for (p in mode) { if (p in sha) emit("file " p " " sha[p] " " mode[p]); emit("fileowner " p " " own[p]); emit("filegroup " p " " grp[p]) }
 }`;
 

@@ -321,6 +321,34 @@ describe.runIf(canRun)('modules on a real kernel (throwaway namespaces)', () => 
     expect(run(r2.undo).code).toBe(0);
   });
 
+  test('address, exclusive: the only IPv4 address on the interface; revert puts the old one back', () => {
+    host(`ip -n ${NS} link add t2 type veth peer name t3 && ip -n ${NS} link set t2 up && ip -n ${NS} addr add 10.201.0.1/24 dev t2`);
+    const addrs = () => nsOut(`ip -n ${NS} -o -4 addr show dev t2 | awk '{print $4}'`);
+    // the same subnet: removing the old primary would take a new secondary with it
+    const r = res('address', { address: '10.201.0.2/24', dev: 't2', exclusive: true, netns: NS });
+    const c = check(r);
+    expect(c.code).toBe(1);
+    lifecycle(r, addrs);
+    expect(addrs()).toBe('');
+    host(`ip -n ${NS} addr add 10.201.0.1/24 dev t2`);
+    expect(run(r.apply).code).toBe(0);
+    expect(addrs()).toBe('10.201.0.2/24\n');
+    // ours there, and another appears: reported, and a non-exclusive resource would not care
+    host(`ip -n ${NS} addr add 10.202.0.1/24 dev t2`);
+    const both = check(r);
+    expect(both.code).toBe(1);
+    expect(both.stdout).toBe('t2 also has 10.202.0.1/24\n');
+    expect(proved(r)).toBe(false);
+    expect(check(res('address', { address: '10.201.0.2/24', dev: 't2', netns: NS })).code).toBe(0);
+    const s = newState();
+    expect(run(r.apply, s).code).toBe(0);
+    expect(addrs()).toBe('10.201.0.2/24\n');
+    expect(proved(r)).toBe(true);
+    expect(run(r.revert, s).code).toBe(0);
+    expect(addrs()).toBe('10.201.0.2/24\n10.202.0.1/24\n');
+    host(`ip -n ${NS} link del t2`);
+  });
+
   test('link: revert restores the previous admin state and MTU', () => {
     const state = () => nsOut(`ip -n ${NS} -o link show dev t1 | awk '{print $3, $4, $5}'`);
     expect(state()).toBe('<BROADCAST,MULTICAST> mtu 1500\n');

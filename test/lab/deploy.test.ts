@@ -141,6 +141,19 @@ describe('fleet deploy on three bare lab gateways', () => {
     expect((await fleetCli(['deploy', inv, '--json', '--limit', 'gw1'])).json.hosts[0].changed).toBe(2);
   });
 
+  it('changing wg_address replaces the address on the live wg0; changing it back restores the DNS path', async () => {
+    const wg0 = async () => (await gatewayExec(lab, 'gw1', "ip -o -4 addr show dev wg0 | awk '{print $4}'")).stdout.trim();
+    const before = await wg0();
+    expect(before).toMatch(/^10\.4\.0\.1\/\d+$/);
+    const moved = await fleetCli(['deploy', inv, '--json', '--limit', 'gw1', '-e', 'wg_address=10.4.0.254/24']);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(await wg0()).toBe('10.4.0.254/24');
+    const back = await fleetCli(['deploy', inv, '--json', '--limit', 'gw1']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await wg0()).toBe(before);
+    expect(await resolveFrom(lab, 'c1-vpn', 'vault.raff.local', '10.4.0.1')).toBe('10.4.0.7');
+  });
+
   it('kill switch: with OpenVPN down the VPN half reaches nothing and leaks nothing; it comes back without a deploy', async () => {
     const stop = await gatewayExec(lab, 'gw1', 'kill "$(cat /run/fleet/openvpn.pid)"; for i in $(seq 50); do ip -n vpn link show tun0 >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1');
     expect(stop.code, stop.stderr).toBe(0);
