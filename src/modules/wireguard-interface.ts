@@ -113,6 +113,8 @@ function spec(a: WireguardInterfaceArgs) {
       sh`  ${exists} || { [ $? -eq 1 ] && return 0; return 2; }`,
       sh`  mkdir -p -m 0700 ${WG_RUN_DIR}`,
       sh`  FLEET_NO_BOOT_HOOKS=1 wg-quick down ${config} </dev/null >>${log} 2>&1 && return 0`,
+      // wg-quick may fail after the link went (wireguard-go exits as its tun goes): gone is done.
+      sh`  ${exists} || { [ $? -eq 1 ] && return 0; return 2; }`,
       sh`  ip link del dev ${a.name}`,
     ]),
   );
