@@ -65,7 +65,20 @@ describe('confirmed deploy', () => {
       else await sleep(250);
     }
     expect(back, 'gw2 answered SSH again within the timeout + 10 s').toBeGreaterThan(0);
-    // ...and equals its pre-deploy snapshot.
+    // ...and, once the watchdog has finished (routing comes back first, files are reverted
+    // after it), equals its pre-deploy snapshot.
+    let done = false;
+    for (const end = Date.now() + 20_000; !done && Date.now() < end; ) {
+      // rolled back, the lock released, and no watchdog process left ('[.]' keeps grep from matching itself)
+      const st = await gatewayExec(
+        lab,
+        'gw2',
+        `r=$(ls -1 /var/lib/fleet/runs | tail -n 1); cat "/var/lib/fleet/runs/$r/status"; [ ! -d /var/lib/fleet/lock ] && ! grep -qs 'watchdog[.]sh' /proc/[0-9]*/cmdline`,
+      );
+      done = st.code === 0 && /^rolled-back$/m.test(st.stdout);
+      if (!done) await sleep(100);
+    }
+    expect(done, 'the watchdog finished its revert').toBe(true);
     expect(await snapshotGateway(lab, 'gw2')).toBe(before);
     const r = await deploy;
     expect(r.code).toBe(2);
