@@ -102,6 +102,7 @@ describe('wireguard-interface rendering', () => {
         fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
         mkdir -p -m 0700 /run/fleet
         FLEET_NO_BOOT_HOOKS=1 wg-quick down /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 && return 0
+        fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
         ip link del dev wg0
       }
         fleet_wg_down
@@ -117,6 +118,7 @@ describe('wireguard-interface rendering', () => {
         fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
         mkdir -p -m 0700 /run/fleet
         FLEET_NO_BOOT_HOOKS=1 wg-quick down /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 && return 0
+        fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
         ip link del dev wg0
       }
       fleet_wg_down"
