@@ -44,7 +44,8 @@ export interface HostStatusReport {
 
 /**
  * Read-only health probes; each prints one marker line. Secrets never read (no `wg show dump`).
- * Kept to a few processes: the four per-peer tables travel as one field, pids are read with builtins.
+ * Kept to a few processes: wg's listen port and four per-peer tables travel as one field (no field:
+ * wg is down), pids are read with builtins.
  */
 export function healthProbe(v: HostVars): Shell {
   const wg = v.wg_interface;
@@ -52,7 +53,7 @@ export function healthProbe(v: HostVars): Shell {
   return Shell.join([
     sh`if ip link show dev ${wg} >/dev/null 2>&1; then`,
     sh`  fleet_mark wgshow "$(for what in listen-port allowed-ips endpoints latest-handshakes transfer; do echo "@$what"; wg show ${wg} "$what" 2>/dev/null; done | fleet_field)"`,
-    sh`else fleet_mark wg down; fi`,
+    raw('fi'),
     raw(`fleet_pid() { p=; c=; { read -r p < "$1"; } 2>/dev/null; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && { read -r c < "/proc/$p/comm"; } 2>/dev/null && [ "$c" = "$2" ] && echo "$p"; }`),
     sh`tun=$(ip -n ${v.vpn_namespace} -4 -o addr show dev ${v.openvpn_tun} 2>/dev/null); set -f; set -- $tun; set +f`,
     raw(`fleet_mark openvpn "$(fleet_pid /run/fleet/openvpn.pid openvpn || echo -)" "$(printf '%s' "\${4:-}" | fleet_field)"`),

@@ -4,8 +4,10 @@
  * A converged plan used to start ~140 short-lived processes on the gateway (an `ip` or `iptables`
  * per check, plus the awk and sed that parse them). Now the plan first gathers a few facts in one
  * pass: per namespace one `ip link` and one `ip -batch` (addresses, rules, routes), one
- * `iptables-restore --noflush` of every rule's `-C` per namespace, one `dpkg-query`, one
- * `sha256sum` and one `stat` over the managed files. One awk turns them into canonical lines. A
+ * `iptables-restore --noflush` of every rule's `-C` and one `sysctl` of the wanted keys; once per
+ * host `ip netns list`, `wg show all` (listen ports and allowed IPs, never a key), `dpkg-query`, and
+ * `sha256sum` and `stat` over the managed files. Only what some proof needs is read. One awk turns
+ * it all into canonical lines. A
  * resource that can be read from them carries a `Proof`: the lines that must all be present for it
  * to hold. The awk is given every line some proof wants and sets a shell flag `fleet_ok_N=1` for
  * each one it finds, so a proved check is a few `[ ]` builtins and starts no process at all.
