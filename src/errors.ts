@@ -62,6 +62,20 @@ export function formatIssue(i: InventoryIssue): string {
   return `${where}: ${who ? `${who}: ` : ''}${i.message}`;
 }
 
+/** A file the operator named cannot be used: missing, unreadable, not a regular file, too large. */
+export class InputFileError extends FleetError {
+  override readonly code = 'INPUT_FILE_UNUSABLE';
+  override readonly title = 'cannot use an input file';
+  constructor(
+    readonly what: string,
+    readonly path: string,
+    why: string,
+    opts: { hint?: string; cause?: unknown } = {},
+  ) {
+    super(`${what} ${path}: ${why}`, { hint: opts.hint ?? `give ${what} the path of a regular file`, cause: opts.cause });
+  }
+}
+
 /** Arguments a module rejected (a role's task rendered to something invalid). */
 export class ModuleArgsError extends FleetError {
   override readonly code = 'MODULE_ARGS_INVALID';

@@ -1,6 +1,6 @@
 /** The only place errors become exit codes (documented in `fleet --help`). */
 import type { HostResult } from '../engine/fleet.js';
-import { FleetError, InventoryError, ModuleArgsError } from '../errors.js';
+import { FleetError, InputFileError, InventoryError, ModuleArgsError } from '../errors.js';
 
 export const EXIT = {
   OK: 0,
@@ -26,7 +26,7 @@ export function exitCodeForResults(results: HostResult[]): number {
 }
 
 export function exitCodeForError(err: unknown): number {
-  if (err instanceof InventoryError || err instanceof ModuleArgsError || err instanceof UsageError) return EXIT.BAD_INPUT;
+  if (err instanceof InventoryError || err instanceof ModuleArgsError || err instanceof InputFileError || err instanceof UsageError) return EXIT.BAD_INPUT;
   if (err instanceof FleetError && err.code !== 'INTERNAL') return EXIT.HOSTS_FAILED;
   return EXIT.INTERNAL;
 }
