@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findKnownKeys, hostPatternFor } from './known-hosts.js';
+import { findKnownKeys, hostPatternFor, lookupHostKeys } from './known-hosts.js';
 
 const KEY = 'AAAAC3NzaC1lZDI1NTE5AAAAIBnaqE7wUF9e3Rt7lPg0lvm1IVcOqKaRqszVYNAVbT0q';
 
@@ -28,6 +28,28 @@ describe('known_hosts lookup', () => {
     expect(findKnownKeys(text, 'bad.lab', 22)).toHaveLength(0);
     expect(findKnownKeys(text, 'gw9', 22)[0]?.revoked).toBe(true);
   });
+
+  it('compares names as OpenSSH does: lowercased, without a trailing dot, patterns too', () => {
+    const text = `GW1.Example.ORG ssh-ed25519 ${KEY}\n[Gw2]:2222 ssh-ed25519 ${KEY}\n`;
+    expect(findKnownKeys(text, 'gw1.example.org', 22)).toHaveLength(1);
+    expect(findKnownKeys(text, 'GW1.EXAMPLE.ORG.', 22)).toHaveLength(1);
+    expect(findKnownKeys(text, 'GW2', 2222)).toHaveLength(1);
+    expect(hostPatternFor('GW2.', 2222)).toBe('[gw2]:2222');
+    const salt = Buffer.from('0123456789abcdefghij');
+    const mac = createHmac('sha1', salt).update('gw3.example').digest('base64');
+    expect(findKnownKeys(`|1|${salt.toString('base64')}|${mac} ssh-ed25519 ${KEY}\n`, 'GW3.Example.', 22)).toHaveLength(1);
+  });
+
+  it('sorts what it finds: plain keys, revoked keys, CA lines, each with its line number', () => {
+    const text = `# keys\n@cert-authority *.lab ssh-ed25519 ${KEY}\n@revoked * ssh-ed25519 AAAA\ngw1.lab ssh-rsa BBBB\n@bogus gw1.lab ssh-rsa CCCC\n`;
+    expect(lookupHostKeys(text, 'gw1.lab', 22)).toEqual({
+      keys: [{ type: 'ssh-rsa', key: 'BBBB', revoked: false, line: 4 }],
+      revoked: [{ type: 'ssh-ed25519', key: 'AAAA', revoked: true, line: 3 }],
+      certAuthorities: [{ type: 'ssh-ed25519', key: KEY, revoked: false, line: 2 }],
+    });
+    // The CA line is not a key of the host, and an unknown marker's line is ignored, as ssh does.
+    expect(findKnownKeys(text, 'gw1.lab', 22).map((k) => k.key)).toEqual(['AAAA', 'BBBB']);
+  });
 });
 
 /** The lookup as it was before parsed files were kept: every line parsed and matched per call. */
@@ -42,7 +64,7 @@ function referenceFind(text: string, host: string, port: number) {
     let matched = false;
     for (const pat of field.split(',')) {
       const negated = pat.startsWith('!');
-      const p = negated ? pat.slice(1) : pat;
+      const p = (negated ? pat.slice(1) : pat).toLowerCase();
       const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
       if (re.test(name)) {
         if (negated) return false;
@@ -59,7 +81,7 @@ function referenceFind(text: string, host: string, port: number) {
     let revoked = false;
     if (fields[0]?.startsWith('@')) {
       if (fields[0] === '@revoked') revoked = true;
-      else if (fields[0] === '@cert-authority') continue;
+      else continue; // @cert-authority lines are not keys of the host; unknown markers are ignored
       fields.shift();
     }
     const [names, type, key] = fields;
