@@ -11,6 +11,10 @@ export interface Connection {
   knownHostsFile?: string;
   become: boolean;
   connectTimeout: number;
+  /** OpenSSH ProxyJump hops, in order, each `[user@]host[:port]` (from proxy_jump, or -J / -o ProxyJump= in ansible_ssh_common_args / ansible_ssh_extra_args). */
+  proxyJump?: string[];
+  /** The host name as written in the inventory, for ~/.ssh/config `Host` matching (before ansible_host/HostName). */
+  alias?: string;
 }
 
 export interface Host {
