@@ -9,7 +9,7 @@ import { recap } from '../report/recap.js';
 import { changes } from '../engine/plan.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
 import { EXIT_HELP, exitCodeForResults } from './exit-codes.js';
-import { addConnectionOptions, addRoleOptions, percent, positiveInt, selectedRoles } from './options.js';
+import { addConnectionOptions, addRoleOptions, CONFIRM_TIMEOUT_RANGE, confirmTimeoutArg, percent, selectedRoles, sshOptions } from './options.js';
 import { DEFAULT_CONFIRM_TIMEOUT_S } from '../engine/watchdog.js';
 
 /**
@@ -31,7 +31,7 @@ export function registerDeployCommand(program: Command): void {
     .option('--fail-fast', 'stop starting new hosts after the first failure')
     .option('--max-fail-percent <pct>', 'stop starting new hosts when more than this share of hosts failed', percent)
     .option('--break-lock', 'remove a stale lock left by a dead run before deploying')
-    .option('--confirm-timeout <seconds>', 'commit-confirmed: a host whose routing, firewall, namespace or wireguard changes reverts itself unless fleet reaches it again over a new connection within this time', (v) => positiveInt(v, '--confirm-timeout'), DEFAULT_CONFIRM_TIMEOUT_S)
+    .option('--confirm-timeout <seconds>', `commit-confirmed: a host whose routing, firewall, namespace or wireguard changes reverts itself unless fleet reaches it again over a new connection within this time (${CONFIRM_TIMEOUT_RANGE.min}-${CONFIRM_TIMEOUT_RANGE.max} s)`, confirmTimeoutArg, DEFAULT_CONFIRM_TIMEOUT_S)
     .option('--no-confirm', 'no watchdog: do not arm the on-host revert or confirm over a new connection');
   addInventoryOptions(cmd);
   addRoleOptions(cmd);
@@ -68,7 +68,7 @@ ${EXIT_HELP}`,
       forks: opts.forks,
       failFast: !!opts.failFast,
       maxFailPercent: opts.maxFailPercent,
-      ssh: { acceptNewHostKeys: !!opts.acceptNewHostKeys, connectTimeout: opts.connectTimeout },
+      ssh: sshOptions(opts),
       onEvent: (e) => progress.onEvent(e),
     });
     await progress.finish();

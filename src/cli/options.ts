@@ -2,13 +2,48 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from './exit-codes.js';
 import { ROLE_ORDER, type RoleName } from '../roles/order.js';
+import type { SshOptions } from '../transport/ssh.js';
+
+/** Seconds SSH may take to connect: the range of the inventory's connect_timeout. */
+export const CONNECT_TIMEOUT_RANGE = { min: 1, max: 300 } as const;
+/**
+ * Seconds the on-host watchdog waits for the confirm: long enough for a new connection and one
+ * round trip over a slow link, short enough that a locked-out host comes back within the hour
+ * (and far below what a timer can hold).
+ */
+export const CONFIRM_TIMEOUT_RANGE = { min: 5, max: 3600 } as const;
+
+export const ASK_KEY_PASSPHRASE_HELP = 'ask on the terminal for the passphrase of a protected SSH key (otherwise ssh-agent must hold a usable key)';
 
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
     .option('-f, --forks <n>', 'hosts worked on in parallel (default: all, up to 50)', (v) => positiveInt(v, '--forks'))
     .option('--accept-new-host-keys', 'record the host key of a host not yet in known_hosts (first contact); a changed key still fails')
-    .option('-T, --connect-timeout <seconds>', 'SSH connect timeout (default: the inventory connect_timeout, 10)', (v) => positiveInt(v, '--connect-timeout'))
+    .option('-T, --connect-timeout <seconds>', `SSH connect timeout, ${CONNECT_TIMEOUT_RANGE.min}-${CONNECT_TIMEOUT_RANGE.max} (default: the inventory connect_timeout, 10)`, connectTimeoutArg)
+    .option('--ask-key-passphrase', ASK_KEY_PASSPHRASE_HELP)
     .option('--json', 'print one JSON document instead of the live view');
+}
+
+/** The SSH flags of addConnectionOptions (or peer's own), as the transport takes them. */
+export function sshOptions(opts: { acceptNewHostKeys?: boolean; connectTimeout?: number; askKeyPassphrase?: boolean }): SshOptions {
+  return { acceptNewHostKeys: !!opts.acceptNewHostKeys, connectTimeout: opts.connectTimeout, askKeyPassphrase: !!opts.askKeyPassphrase };
+}
+
+export function connectTimeoutArg(v: string): number {
+  return boundedInt(v, '--connect-timeout', CONNECT_TIMEOUT_RANGE);
+}
+
+export function confirmTimeoutArg(v: string): number {
+  return boundedInt(v, '--confirm-timeout', CONFIRM_TIMEOUT_RANGE);
+}
+
+/** A whole number of seconds within `range`; the message says the range. */
+export function boundedInt(v: string, flag: string, range: { min: number; max: number }): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    throw new UsageError(`${flag}: expected a whole number of seconds from ${range.min} to ${range.max}, got '${v}'`);
+  }
+  return n;
 }
 
 export function addRoleOptions(cmd: Command): Command {

@@ -8,7 +8,7 @@ import { qrCode } from '../peers/config.js';
 import { table } from '../report/format.js';
 import { DEFAULT_INVENTORY } from './inventory.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { positiveInt } from './options.js';
+import { ASK_KEY_PASSPHRASE_HELP, CONNECT_TIMEOUT_RANGE, connectTimeoutArg, positiveInt, sshOptions } from './options.js';
 
 function halfArg(v: string): Half {
   if (v !== 'direct' && v !== 'vpn') throw new InvalidArgumentError("expected 'direct' or 'vpn'");
@@ -94,7 +94,8 @@ Examples:
     cmd
       .addOption(new Option('-i, --inventory <file>', 'inventory file (edited in place by add and remove)').default(DEFAULT_INVENTORY))
       .option('--accept-new-host-keys', 'record the host key of a host not yet in known_hosts (first contact)')
-      .option('-T, --connect-timeout <seconds>', 'SSH connect timeout', (v) => positiveInt(v, '--connect-timeout'))
+      .option('-T, --connect-timeout <seconds>', `SSH connect timeout, ${CONNECT_TIMEOUT_RANGE.min}-${CONNECT_TIMEOUT_RANGE.max}`, connectTimeoutArg)
+      .option('--ask-key-passphrase', ASK_KEY_PASSPHRASE_HELP)
       .option('--json', 'print JSON');
 
   common(
@@ -142,7 +143,7 @@ Examples:
           publicKey: opts.publicKey,
           allowedIps: opts.allowedIps,
           endpoint: opts.endpoint,
-          ssh: { acceptNewHostKeys: !!opts.acceptNewHostKeys, connectTimeout: opts.connectTimeout },
+          ssh: sshOptions(opts),
         }),
       );
       if (opts.out) writeSecretFile(opts.out, r.config);
@@ -174,7 +175,7 @@ Examples:
     .addHelpText('after', '\nExit code: 0, or 3 when a gateway is unreachable.\n\nExamples:\n  fleet peer list -i prod.yaml\n  fleet peer list gw1 -i prod.yaml --json')
     .action(async (gateway: string | undefined, opts) => {
       const results = await asUsage(() =>
-        listPeers({ inventory: opts.inventory, gateway, forks: opts.forks, ssh: { acceptNewHostKeys: !!opts.acceptNewHostKeys, connectTimeout: opts.connectTimeout } }),
+        listPeers({ inventory: opts.inventory, gateway, forks: opts.forks, ssh: sshOptions(opts) }),
       );
       process.stdout.write(opts.json ? `${JSON.stringify({ command: 'peer list', gateways: results }, null, 2)}\n` : `${listTable(results)}\n`);
       if (results.some((r) => !r.reachable)) process.exitCode = EXIT.HOSTS_UNREACHABLE;
@@ -189,7 +190,7 @@ Examples:
   )
     .addHelpText('after', '\nExamples:\n  fleet peer remove gw1 laptop -i prod.yaml')
     .action(async (gateway: string, name: string, opts) => {
-      const r = await asUsage(() => removePeer({ inventory: opts.inventory, gateway, name, ssh: { acceptNewHostKeys: !!opts.acceptNewHostKeys, connectTimeout: opts.connectTimeout } }));
+      const r = await asUsage(() => removePeer({ inventory: opts.inventory, gateway, name, ssh: sshOptions(opts) }));
       if (opts.json) process.stdout.write(`${JSON.stringify({ gateway, removed: r.peer, changed: r.deploy.status === 'changed' }, null, 2)}\n`);
       else process.stdout.write(`${gateway}: peer ${name} (${r.peer.allowed_ips.join(', ')}) removed from the gateway and from ${opts.inventory}\n`);
     });

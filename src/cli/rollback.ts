@@ -10,7 +10,7 @@ import { ROLE_ORDER } from '../roles/order.js';
 import { renderDesired } from './deploy.js';
 import { EXIT_HELP, UsageError, exitCodeForResults } from './exit-codes.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
-import { addConnectionOptions } from './options.js';
+import { addConnectionOptions, sshOptions } from './options.js';
 
 export function registerRollbackCommand(program: Command): void {
   const cmd = program
@@ -60,7 +60,7 @@ ${EXIT_HELP}`,
     const meta = runMeta([...ROLE_ORDER]);
     const outcomes = new Map<string, RevertOutcome>();
     const progress = createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), 'rolling back');
-    const results = await forEachHost(hosts, { forks: opts.forks, ssh: { acceptNewHostKeys: !!opts.acceptNewHostKeys, connectTimeout: opts.connectTimeout }, onEvent: (e) => progress.onEvent(e) }, async (host, t, t0): Promise<HostResult> => {
+    const results = await forEachHost(hosts, { forks: opts.forks, ssh: sshOptions(opts), onEvent: (e) => progress.onEvent(e) }, async (host, t, t0): Promise<HostResult> => {
       const out =
         kind === 'teardown'
           ? await teardown(t, desired.get(host.name) ?? [], meta, {}, { breakLock: !!opts.breakLock })

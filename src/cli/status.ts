@@ -7,7 +7,7 @@ import { ROLE_ORDER } from '../roles/order.js';
 import { renderDesired } from './deploy.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
-import { addConnectionOptions, addRoleOptions, positiveInt, selectedRoles } from './options.js';
+import { addConnectionOptions, addRoleOptions, positiveInt, selectedRoles, sshOptions } from './options.js';
 
 export function registerStatusCommand(program: Command): void {
   const cmd = program
@@ -36,7 +36,7 @@ ${EXIT_HELP}`,
     const once = async (): Promise<HostStatusReport[]> =>
       withEachHost<HostStatusReport>(
         inv.hosts,
-        { forks: opts.forks, ssh: { acceptNewHostKeys: !!opts.acceptNewHostKeys, connectTimeout: opts.connectTimeout } },
+        { forks: opts.forks, ssh: sshOptions(opts) },
         async (host, t, started) => ({ ...(await statusHost(host, t, desired.get(host.name) ?? [])), roundTrips: t.roundTrips, seconds: (performance.now() - started) / 1000 }),
         (host, err, t, started) => {
           if (t && !(err instanceof TransportError)) throw err;
