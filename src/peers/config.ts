@@ -2,6 +2,7 @@
  * The client's wg-quick config, and its QR code for the WireGuard mobile apps.
  */
 import { renderUnicodeCompact } from 'uqr';
+import { PeerError } from './allocate.js';
 
 export interface ClientConfig {
   /** Absent when the operator gave the client's own public key: the client keeps its key. */
@@ -19,7 +20,16 @@ export interface ClientConfig {
   comment?: string;
 }
 
+/** Every value is one line: a newline would start a section of its own (`[Interface]`, `PreUp = ...`). */
+function oneLine(c: ClientConfig): void {
+  const values = [c.privateKey, c.address, c.dns, c.serverPublicKey, c.endpoint, ...c.allowedIps];
+  if (values.some((v) => v !== undefined && /[\u0000-\u001f\u007f]/.test(v))) {
+    throw new PeerError('a client config value holds a control character: refusing to write the config');
+  }
+}
+
 export function renderClientConfig(c: ClientConfig): string {
+  oneLine(c);
   return [
     ...(c.comment ? [`# ${c.comment.replace(/[\r\n]+/g, ' ')}`] : []),
     '[Interface]',

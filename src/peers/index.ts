@@ -22,6 +22,7 @@ import type { Transport } from '../transport/types.js';
 import { parseCidr } from '../types/net.js';
 import { allocateAddress, findPeer, halfOf, PeerError, type Half } from './allocate.js';
 import { renderClientConfig } from './config.js';
+import { checkEndpoint } from './endpoint.js';
 import { addPeerText, readInventoryText, removePeerText, writeInventory } from './inventory-edit.js';
 import { generateKeys, isWgKey } from './keys.js';
 
@@ -112,6 +113,7 @@ function writeUnlessChanged(file: string, before: string, text: string, done: st
 }
 
 export async function addPeer(req: AddPeerRequest): Promise<AddPeerResult> {
+  if (req.endpoint !== undefined) checkEndpoint(req.endpoint);
   const host = hostOf(req.inventory, req.gateway);
   const v = host.vars;
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(req.name)) throw new PeerError(`'${req.name}' is not a peer name (letters, digits, _ . -; up to 64)`);
