@@ -9,7 +9,7 @@ import type { ServerHostKeyAlgorithm } from 'ssh2';
 import { TransportError } from '../errors.js';
 import { credentialsFor, type AuthOptions } from './auth.js';
 import { checkHostKey, type HostKeyVerdict } from './host-key-check.js';
-import { appendKnownHost, keyTypeOfBlob, lookupHostKeys, readKnownHosts } from './known-hosts.js';
+import { appendKnownHost, keyTypeOfBlob, lookupHostKeys, readKnownHosts, type HostKeyLookup } from './known-hosts.js';
 import { hostPort, type SshEndpoint } from './route.js';
 
 export interface EndpointConnectOptions extends AuthOptions {
@@ -36,18 +36,25 @@ function target(ep: SshEndpoint): string {
  * Logs in to `ep`, over `sock` when a bastion forwarded one.
  * @throws TransportError (host: ep.label) with the reason: host-key-*, auth, refused, unreachable, timeout, closed.
  */
-export async function connectEndpoint(ep: SshEndpoint, opts: EndpointConnectOptions, sock?: Duplex): Promise<NodeSSH> {
-  const creds = await credentialsFor(ep, opts);
-  const known = lookupHostKeys(readKnownHosts(ep.knownHostsFile), ep.host, ep.port);
+type Refusal = Extract<HostKeyVerdict, { verdict: 'refuse' }>;
+
+/** ssh2's hostVerifier for `ep`: records a first-contact key, keeps the reason of a refusal. */
+function hostKeyVerifier(ep: SshEndpoint, known: HostKeyLookup, acceptNew: boolean, onRefuse: (r: Refusal) => void) {
   const subject = { label: hostPort(ep.host, ep.port), host: ep.host, port: ep.port, knownHostsFile: ep.knownHostsFile };
-  let refused: Extract<HostKeyVerdict, { verdict: 'refuse' }> | undefined;
-  const hostVerifier = (blob: Buffer): boolean => {
+  return (blob: Buffer): boolean => {
     const presented = { type: keyTypeOfBlob(blob), key: blob.toString('base64') };
-    const v = checkHostKey(known, presented, subject, !!opts.acceptNewHostKeys);
-    if (v.verdict === 'refuse') refused = v;
+    const v = checkHostKey(known, presented, subject, acceptNew);
+    if (v.verdict === 'refuse') onRefuse(v);
     else if (v.verdict === 'record') appendKnownHost(ep.knownHostsFile, ep.host, ep.port, presented.type, presented.key);
     return v.verdict !== 'refuse';
   };
+}
+
+export async function connectEndpoint(ep: SshEndpoint, opts: EndpointConnectOptions, sock?: Duplex): Promise<NodeSSH> {
+  const creds = await credentialsFor(ep, opts);
+  const known = lookupHostKeys(readKnownHosts(ep.knownHostsFile), ep.host, ep.port);
+  let refused: Refusal | undefined;
+  const hostVerifier = hostKeyVerifier(ep, known, !!opts.acceptNewHostKeys, (r) => (refused = r));
   const ssh = new NodeSSH();
   try {
     const connecting = ssh.connect({
