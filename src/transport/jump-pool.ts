@@ -156,13 +156,16 @@ export class JumpPool {
   private forward(via: Hop, ssh: NodeSSH, to: SshEndpoint, timeoutS: number): Promise<ClientChannel> {
     const bastion = via.endpoint;
     return new Promise((resolve, reject) => {
+      let timedOut = false;
       const timer = setTimeout(() => {
+        timedOut = true;
         reject(new TransportError(bastion.label, 'timeout', `${hostPort(to.host, to.port)} did not answer through it within ${timeoutS}s`, { hint: 'check that the host is up and that the bastion can reach it' }));
       }, timeoutS * 1000);
       try {
         ssh.connection!.forwardOut('127.0.0.1', 0, to.host, to.port, (err, channel) => {
           clearTimeout(timer);
-          if (err) {
+          if (timedOut) channel?.close(); // too late: the host was already reported
+          else if (err) {
             reject(new TransportError(bastion.label, 'unreachable', `could not open a connection to ${hostPort(to.host, to.port)} (${err.message.replace(/:\s*$/, '')})`, { hint: 'check that the host is up, that the bastion can reach it and allows TCP forwarding (AllowTcpForwarding)' }));
           } else resolve(channel);
         });
