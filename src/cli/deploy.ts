@@ -11,6 +11,7 @@ import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
 import { EXIT_HELP, exitCodeForResults } from './exit-codes.js';
 import { addConnectionOptions, addRoleOptions, CONFIRM_TIMEOUT_RANGE, confirmTimeoutArg, percent, selectedRoles, sshOptions } from './options.js';
 import { DEFAULT_CONFIRM_TIMEOUT_S } from '../engine/watchdog.js';
+import { addShardOptions, SHARD_HELP, shardFromOptions, shardHosts } from './shard.js';
 
 /**
  * Renders every host's desired state before any host is contacted: bad input runs nothing. A
@@ -36,6 +37,7 @@ export function registerDeployCommand(program: Command): void {
   addInventoryOptions(cmd);
   addRoleOptions(cmd);
   addConnectionOptions(cmd);
+  addShardOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -45,22 +47,32 @@ Examples:
   fleet deploy -i prod.yaml --roles dnsmasq -e dns_upstreams='[9.9.9.9]'
   fleet deploy -i prod.yaml --json > run.json     machine-readable result
   fleet deploy -i prod.yaml --confirm-timeout 120 a slow link: give the confirm longer
+  fleet deploy -i prod.yaml --shard 2/3 --json > shard-2.json
+                                                  one CI job of three; then: fleet report merge shard-*.json
 
 A deploy that changes routing, firewall, namespace or wireguard arms an on-host watchdog first (in
 the apply's own round trip); fleet then reconnects over a NEW connection and confirms (connect + 1
 round trip). If it cannot, the recap says 'lost access: reverting': the watchdog reverts the run
 from its journal after --confirm-timeout, and fleet reports whether the host came back as before.
 
+${SHARD_HELP}
+Two runs that select the same host by mistake do not both change it: the second stops at that
+host's on-host lock (HOST_LOCKED). An interrupted run is finished from any controller with
+'fleet rollback <host> --last' (the journal is on the host).
+
 ${EXIT_HELP}`,
   );
   cmd.action(async (file: string | undefined, opts) => {
     const started = performance.now();
+    const shard = shardFromOptions(opts);
     const inv = inventoryFromOptions({ ...opts, inventory: file ?? opts.inventory });
+    const { hosts, record } = shardHosts(inv.hosts, shard, !!opts.json);
     const roles = selectedRoles(opts);
-    const desired = renderDesired(inv.hosts, roles);
-    const progress = createProgress(progressMode(!!opts.json), inv.hosts.map((h) => h.name), opts.check ? 'checking' : 'applying', !!opts.check);
+    const desired = renderDesired(hosts, roles);
+    // Before the live view starts: a line written under its frame would be painted over.
     for (const w of inv.warnings) if (!opts.json) process.stderr.write(`warning: ${w}\n`);
-    const results = await deployFleet(inv.hosts, desired, {
+    const progress = createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), opts.check ? 'checking' : 'applying', !!opts.check);
+    const results = await deployFleet(hosts, desired, {
       roles,
       check: !!opts.check,
       breakLock: !!opts.breakLock,
@@ -74,7 +86,7 @@ ${EXIT_HELP}`,
     await progress.finish();
     const secondsTaken = (performance.now() - started) / 1000;
     if (opts.json) {
-      process.stdout.write(`${fleetJson('deploy', results, { check: !!opts.check, seconds: secondsTaken })}\n`);
+      process.stdout.write(`${fleetJson('deploy', results, { check: !!opts.check, seconds: secondsTaken, shard: record })}\n`);
     } else {
       if (opts.check || opts.diff) {
         for (const r of results) {

@@ -11,6 +11,7 @@ import { renderDesired } from './deploy.js';
 import { EXIT_HELP, UsageError, exitCodeForResults } from './exit-codes.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
 import { addConnectionOptions, sshOptions } from './options.js';
+import { addShardOptions, SHARD_HELP, shardFromOptions, shardHosts } from './shard.js';
 
 export function registerRollbackCommand(program: Command): void {
   const cmd = program
@@ -23,6 +24,7 @@ export function registerRollbackCommand(program: Command): void {
     .option('--break-lock', 'remove a stale lock left by a dead run first');
   addInventoryOptions(cmd);
   addConnectionOptions(cmd);
+  addShardOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -35,17 +37,21 @@ Examples:
   fleet rollback gw2 -i inventory/lab.yaml --yes      tear gw2 down
   fleet rollback gw1 --last                           finish an interrupted deploy's rollback
   fleet rollback eu --previous                        revert the last deploy on group eu
+  fleet rollback all --last --shard 2/3 --yes         finish interrupted runs in one shard
+
+${SHARD_HELP}
 
 ${EXIT_HELP}`,
   );
   cmd.action(async (patterns: string[], opts) => {
     if (opts.last && opts.previous) throw new UsageError('--last and --previous cannot be combined');
     const started = performance.now();
-    const inv = inventoryFromOptions(opts);
-    const hosts = patterns.length ? selectHosts(inv, patterns.join(',')) : inv.hosts;
+    const shard = shardFromOptions(opts);
     if (!patterns.length && !opts.limit) throw new UsageError('name the hosts to roll back (or --limit all)', { hint: 'e.g. fleet rollback gw2' });
+    const inv = inventoryFromOptions(opts);
+    const { hosts, record } = shardHosts(patterns.length ? selectHosts(inv, patterns.join(',')) : inv.hosts, shard, !!opts.json);
     const kind: RevertOutcome['kind'] = opts.last ? 'last' : opts.previous ? 'previous' : 'teardown';
-    if (!opts.yes) {
+    if (!opts.yes && hosts.length) {
       if (!process.stdin.isTTY) throw new UsageError('rollback changes hosts: confirm with --yes when not on a terminal');
       const rl = createInterface({ input: process.stdin, output: process.stdout });
       const what = kind === 'teardown' ? 'tear down' : kind === 'last' ? 'finish undoing the unfinished run on' : 'undo the last deploy on';
@@ -61,6 +67,7 @@ ${EXIT_HELP}`,
     const outcomes = new Map<string, RevertOutcome>();
     const progress = createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), 'rolling back');
     const results = await forEachHost(hosts, { forks: opts.forks, ssh: sshOptions(opts), onEvent: (e) => progress.onEvent(e) }, async (host, t, t0): Promise<HostResult> => {
+      progress.onEvent({ kind: 'phase', host: host.name, phase: 'applying' });
       const out =
         kind === 'teardown'
           ? await teardown(t, desired.get(host.name) ?? [], meta, {}, { breakLock: !!opts.breakLock })
@@ -78,6 +85,7 @@ ${EXIT_HELP}`,
             kind,
             seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
             hosts: results.map((r) => ({ host: r.host, status: r.status, roundTrips: r.roundTrips, seconds: r.seconds, error: r.error?.toJSON(), ...outcomes.get(r.host) })),
+            ...(record ? { shard: record } : {}),
           },
           null,
           2,

@@ -2,12 +2,19 @@ import type { Command } from 'commander';
 import { withEachHost } from '../engine/fleet.js';
 import { statusHost, type HostStatusReport } from '../engine/status.js';
 import { FleetError, TransportError } from '../errors.js';
-import { statusTable, stateOf } from '../report/status.js';
-import { ROLE_ORDER } from '../roles/order.js';
+import { statusDocument, statusTable } from '../report/status.js';
 import { renderDesired } from './deploy.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
 import { addConnectionOptions, addRoleOptions, positiveInt, selectedRoles, sshOptions } from './options.js';
+import { addShardOptions, SHARD_HELP, shardFromOptions, shardHosts } from './shard.js';
+
+/** status's exit code: 2 when a reachable host drifted or is unhealthy, 3 when any is down (and none of those), else 0. */
+export function exitCodeForStatus(reports: readonly Pick<HostStatusReport, 'reachable' | 'healthy' | 'inSync'>[]): number {
+  if (reports.some((r) => r.reachable && (!r.healthy || !r.inSync))) return EXIT.HOSTS_FAILED;
+  if (reports.some((r) => !r.reachable)) return EXIT.HOSTS_UNREACHABLE;
+  return EXIT.OK;
+}
 
 export function registerStatusCommand(program: Command): void {
   const cmd = program
@@ -18,6 +25,7 @@ export function registerStatusCommand(program: Command): void {
   addInventoryOptions(cmd);
   addRoleOptions(cmd);
   addConnectionOptions(cmd);
+  addShardOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -25,17 +33,24 @@ Examples:
   fleet status -i inventory/lab.yaml
   fleet status -i prod.yaml --limit eu --verbose
   fleet status -i prod.yaml --json | jq '.hosts[] | select(.healthy | not)'
+  fleet status -i prod.yaml --shard 1/4 --json > status-1.json
+                                       one CI job of four; then: fleet report merge status-*.json
 
 Exit code: 0 when every gateway is healthy and in sync, 2 when any drifted or is unhealthy,
 3 when any is unreachable (and none drifted), 4 on bad input.
+
+${SHARD_HELP}
+
 ${EXIT_HELP}`,
   );
   cmd.action(async (opts) => {
+    const shard = shardFromOptions(opts);
     const inv = inventoryFromOptions(opts);
-    const desired = renderDesired(inv.hosts, selectedRoles(opts));
+    const { hosts, record } = shardHosts(inv.hosts, shard, !!opts.json);
+    const desired = renderDesired(hosts, selectedRoles(opts));
     const once = async (): Promise<HostStatusReport[]> =>
       withEachHost<HostStatusReport>(
-        inv.hosts,
+        hosts,
         { forks: opts.forks, ssh: sshOptions(opts) },
         async (host, t, started) => ({ ...(await statusHost(host, t, desired.get(host.name) ?? [])), roundTrips: t.roundTrips, seconds: (performance.now() - started) / 1000 }),
         (host, err, t, started) => {
@@ -46,7 +61,7 @@ ${EXIT_HELP}`,
       );
     const render = (reports: HostStatusReport[]) => {
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ command: 'status', at: new Date().toISOString(), summary: summary(reports), hosts: reports.map((r) => ({ ...r, state: stateOf(r) })) }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(statusDocument(reports, { at: new Date().toISOString(), shard: record }), null, 2)}\n`);
       } else {
         process.stdout.write(`${statusTable(reports, { verbose: !!opts.verbose })}\n`);
       }
@@ -63,11 +78,6 @@ ${EXIT_HELP}`,
     }
     const reports = await once();
     render(reports);
-    process.exitCode = reports.some((r) => r.reachable && (!r.healthy || !r.inSync)) ? EXIT.HOSTS_FAILED : reports.some((r) => !r.reachable) ? EXIT.HOSTS_UNREACHABLE : EXIT.OK;
+    process.exitCode = exitCodeForStatus(reports);
   });
-}
-
-function summary(reports: HostStatusReport[]): Record<string, number> {
-  const n = (s: string) => reports.filter((r) => stateOf(r) === s).length;
-  return { hosts: reports.length, healthy: n('healthy'), drifted: n('drifted'), unhealthy: n('unhealthy'), down: n('down') };
 }

@@ -1,6 +1,7 @@
 /** The status table and its summary line. */
 import type { HostStatusReport } from '../engine/status.js';
 import { describeLock } from '../engine/journal.js';
+import type { ShardRecord } from './json.js';
 import { color, table } from './format.js';
 
 export function stateOf(r: HostStatusReport): 'healthy' | 'drifted' | 'unhealthy' | 'down' {
@@ -8,6 +9,40 @@ export function stateOf(r: HostStatusReport): 'healthy' | 'drifted' | 'unhealthy
   if (!r.healthy) return 'unhealthy';
   if (!r.inSync) return 'drifted';
   return 'healthy';
+}
+
+export type StatusState = ReturnType<typeof stateOf>;
+
+export interface StatusSummary {
+  hosts: number;
+  healthy: number;
+  drifted: number;
+  unhealthy: number;
+  down: number;
+}
+
+/** One host of status --json: the report and its state. */
+export type StatusHostJson = HostStatusReport & { state: StatusState };
+
+export interface StatusDocument {
+  command: 'status';
+  at: string;
+  summary: StatusSummary;
+  hosts: StatusHostJson[];
+  /** Only in a sharded run's output (--shard). */
+  shard?: ShardRecord;
+}
+
+export function statusSummary(reports: readonly HostStatusReport[]): StatusSummary {
+  const n = (s: StatusState) => reports.filter((r) => stateOf(r) === s).length;
+  return { hosts: reports.length, healthy: n('healthy'), drifted: n('drifted'), unhealthy: n('unhealthy'), down: n('down') };
+}
+
+/** status --json; `fleet report merge` builds the same document from the shards' hosts. */
+export function statusDocument(reports: readonly HostStatusReport[], opts: { at: string; shard?: ShardRecord }): StatusDocument {
+  const doc: StatusDocument = { command: 'status', at: opts.at, summary: statusSummary(reports), hosts: reports.map((r) => ({ ...r, state: stateOf(r) })) };
+  if (opts.shard) doc.shard = opts.shard;
+  return doc;
 }
 
 const stateColor = { healthy: 'green', drifted: 'yellow', unhealthy: 'red', down: 'magenta' } as const;
