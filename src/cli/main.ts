@@ -5,6 +5,7 @@ import { EXIT, EXIT_HELP, exitCodeForError } from './exit-codes.js';
 import { registerInventoryCommand } from './inventory.js';
 import { registerLabCommand } from './lab.js';
 import { registerPeerCommand } from './peer.js';
+import { registerReportCommand } from './report.js';
 import { registerRollbackCommand } from './rollback.js';
 import { registerStatusCommand } from './status.js';
 
@@ -32,6 +33,7 @@ ${EXIT_HELP}`,
   registerInventoryCommand(program);
   registerLabCommand(program);
   registerPeerCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

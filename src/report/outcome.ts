@@ -18,3 +18,8 @@ export function statusLabel(r: HostResult, check: boolean): string {
   if (check && r.status === 'changed') return 'would change';
   return r.status;
 }
+
+/** A host's error without its leading `host: ` (TransportError and most engine errors start so), for lines that name the host already. */
+export function withoutHost(host: string, text: string): string {
+  return text.startsWith(`${host}: `) ? text.slice(host.length + 2) : text;
+}

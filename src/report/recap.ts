@@ -3,7 +3,7 @@ import type { HostResult } from '../engine/fleet.js';
 import { formatLocation } from '../errors.js';
 import { color, seconds, table } from './format.js';
 import { hostJson, type ErrorJson, type HostJson } from './json.js';
-import { statusColor } from './outcome.js';
+import { statusColor, withoutHost } from './outcome.js';
 
 export { hostCounts, statusLabel } from './outcome.js';
 
@@ -27,7 +27,7 @@ export function recapOf(hosts: readonly HostJson[], opts: { check?: boolean } = 
       if (f.output.trim()) out.push(f.output.trim().split('\n').slice(-8).map((l) => `    ${l}`).join('\n'));
       out.push(r.rollback === 'ok' ? `  rolled back: ${r.host} is back in its pre-deploy state` : `  ROLLBACK INCOMPLETE: ${(r.revertFailures ?? []).map((x) => x.step).join(', ')}; run 'fleet rollback ${r.host} --last'`);
     } else if (r.error) {
-      out.push(`\n${color(statusColor[r.status], `${r.host}: ${errorLine(r.error)}`)}`);
+      out.push(`\n${color(statusColor[r.status], `${r.host}: ${withoutHost(r.host, errorLine(r.error))}`)}`);
       if (r.error.hint) out.push(`  hint: ${r.error.hint}`);
     }
   }
