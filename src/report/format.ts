@@ -24,3 +24,12 @@ export function table(header: string[], rows: string[][]): string {
 export function seconds(s: number): string {
   return `${s.toFixed(s < 10 ? 2 : 1)}s`;
 }
+
+/**
+ * Text from an inventory or a host made safe for a terminal: control characters (ESC among them,
+ * so no escape sequence from a host name or a remote error reaches the screen) become '?'.
+ */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
+}

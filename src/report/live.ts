@@ -1,27 +1,39 @@
 /**
- * Live progress: listr2 on a terminal (one line per host, its current role and step), plain
- * timestamped lines otherwise (CI logs stay readable), nothing with --json.
+ * Live progress. On a terminal: a frame repainted in place (terminal.ts), one line per host with
+ * its step (`gw1  applying 23/47 firewall: mark VPN-half client traffic`) while the hosts fit on
+ * the screen, past that a summary (counts per state, a bar over all hosts and over the current
+ * batch, the longest-running hosts) with each failure printed above it as it happens. Off a
+ * terminal (CI, pipes): plain timestamped lines. Nothing with --json.
  */
-import { Listr, type ListrTaskWrapper } from 'listr2';
-import type { FleetEvent, HostResult } from '../engine/fleet.js';
+import type { FleetEvent } from '../engine/fleet.js';
 import { changes } from '../engine/plan.js';
-import { statusLabel } from './recap.js';
+import { printable } from './format.js';
+import { failureLine, renderFrame } from './live-frame.js';
+import { LiveState, type LiveEvent } from './live-state.js';
+import { statusLabel } from './outcome.js';
+import { FramePainter, RESTORE_CURSOR, type TerminalStream } from './terminal.js';
+
+export type { LiveEvent, BatchEvent } from './live-state.js';
 
 export interface Progress {
-  onEvent(e: FleetEvent): void;
+  onEvent(e: LiveEvent): void;
   finish(): Promise<void>;
 }
+
+/** How often the frame is repainted (events in between only update the state). */
+export const REPAINT_MS = 100;
 
 export function createProgress(mode: 'tty' | 'plain' | 'silent', hosts: string[], verb: string, check = false): Progress {
   if (mode === 'silent') return { onEvent: () => undefined, finish: async () => undefined };
   if (mode === 'plain') return plainProgress(check);
-  return listrProgress(hosts, verb, check);
+  return terminalProgress(process.stdout, hosts, verb, check);
 }
 
 function plainProgress(check: boolean): Progress {
-  const log = (host: string, msg: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${host}: ${msg}\n`);
+  const log = (host: string, msg: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${printable(host)}: ${printable(msg)}\n`);
   return {
     onEvent(e) {
+      if (e.kind === 'batch') process.stdout.write(`${new Date().toISOString().slice(11, 19)} batch ${e.index}/${e.count}: ${e.hosts.length} host(s)\n`);
       if (e.kind === 'phase' && e.phase !== 'done') log(e.host, `${e.phase}`);
       if (e.kind === 'planned') {
         const n = changes(e.plan).length;
@@ -37,52 +49,31 @@ function plainProgress(check: boolean): Progress {
   };
 }
 
-function listrProgress(hosts: string[], verb: string, check: boolean): Progress {
-  type Wrapper = ListrTaskWrapper<unknown, never, never>;
-  const wrappers = new Map<string, Wrapper>();
-  const done = new Map<string, (r: HostResult) => void>();
-  const results = new Map<string, Promise<HostResult>>();
-  const pending = new Map<string, string>();
-  const todo = new Map<string, number>();
-  const applied = new Map<string, number>();
-  for (const h of hosts) results.set(h, new Promise((resolve) => done.set(h, resolve)));
-  const set = (host: string, title: string) => {
-    const w = wrappers.get(host);
-    if (w) w.title = title;
-    else pending.set(host, title);
+/** The frame on `out`, repainted every REPAINT_MS and on resize; exported for tests. */
+export function terminalProgress(out: TerminalStream, hosts: string[], verb: string, check = false): Progress {
+  const state = new LiveState(hosts, verb, check);
+  const painter = new FramePainter(out);
+  let listed = 0;
+  const paint = () => {
+    const frame = renderFrame(state, { cols: painter.cols, rows: painter.rows, now: performance.now() });
+    // Failures stay on screen above the summary; with a line per host, the host's line says it.
+    const above = frame.layout === 'summary' ? state.failures.slice(listed).map(failureLine) : [];
+    if (frame.layout === 'summary') listed = state.failures.length;
+    painter.paint(frame.lines, above);
   };
-  const list = new Listr(
-    hosts.map((host) => ({
-      title: `${host}: waiting`,
-      task: async (_ctx: unknown, task: Wrapper) => {
-        wrappers.set(host, task);
-        const early = pending.get(host);
-        if (early) task.title = early;
-        const r = await results.get(host)!;
-        task.title = `${host}: ${statusLabel(r, check)}${r.error ? ` — ${r.error.short()}` : r.apply?.failure ? ` — ${r.apply.failure.id}` : ''}`;
-        if (r.status === 'failed' || r.status === 'unreachable') throw new Error(task.title);
-        if (r.status === 'skipped') task.skip(`${host}: skipped`);
-      },
-    })),
-    { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: true, showErrorMessage: false } as never },
-  );
-  const running = list.run().catch(() => undefined);
+  const restore = () => out.write(RESTORE_CURSOR);
+  process.once('exit', restore);
+  painter.onResize(paint);
+  paint();
+  const timer = setInterval(paint, REPAINT_MS);
+  timer.unref();
   return {
-    onEvent(e) {
-      if (e.kind === 'phase' && e.phase !== 'done') set(e.host, `${e.host}: ${e.phase}…`);
-      if (e.kind === 'planned') {
-        todo.set(e.host, changes(e.plan).length);
-        set(e.host, `${e.host}: ${e.plan.items.length} resources, ${changes(e.plan).length} to change`);
-      }
-      if (e.kind === 'step') {
-        const n = (applied.get(e.host) ?? 0) + 1;
-        applied.set(e.host, n);
-        set(e.host, `${e.host}: ${verb} ${n}/${todo.get(e.host) ?? '?'} [${e.step.item.desired.role}] ${e.step.item.desired.resource.id}`);
-      }
-      if (e.kind === 'result') done.get(e.host)?.(e.result);
-    },
+    onEvent: (e: LiveEvent | FleetEvent) => state.onEvent(e),
     async finish() {
-      await running;
+      clearInterval(timer);
+      paint();
+      painter.stop();
+      process.off('exit', restore);
     },
   };
 }

@@ -1,0 +1,88 @@
+/**
+ * Repaints a frame of lines at the bottom of a terminal, in place: no flicker (each paint is one
+ * write that overwrites line by line, wrapped in synchronized-output mode, and clears only what is
+ * left below), no scrolling garbage (a line never wraps: it is cut to the width; the frame never
+ * grows past the screen), and correct after a resize. Lines printed `above` the frame stay in the
+ * terminal's scrollback like ordinary output.
+ */
+import cliTruncate from 'cli-truncate';
+import stringWidth from 'string-width';
+
+const CSI = '\x1b[';
+const SYNC_START = `${CSI}?2026h`;
+const SYNC_END = `${CSI}?2026l`;
+const HIDE_CURSOR = `${CSI}?25l`;
+const SHOW_CURSOR = `${CSI}?25h`;
+
+export interface TerminalStream {
+  columns?: number;
+  rows?: number;
+  write(s: string): boolean;
+  on(event: 'resize', listener: () => void): unknown;
+  off(event: 'resize', listener: () => void): unknown;
+}
+
+/**
+ * Screen rows the lines take at `cols` columns. After a terminal narrows, a reflowing terminal
+ * (tmux, VTE, kitty, iTerm2, Windows Terminal) has wrapped each line that no longer fits, so the
+ * cursor is that many rows below the frame's top. (A terminal that cuts lines instead, like xterm,
+ * loses a few lines of earlier output above the frame to the repaint; a shrink that leaves fewer
+ * rows than the wrapped frame needs has pushed its top into the scrollback, out of any program's
+ * reach. The summary layout is a few lines, so neither happens short of a drastic shrink.)
+ */
+export function rowsTaken(widths: readonly number[], cols: number): number {
+  return widths.reduce((n, w) => n + Math.max(1, Math.ceil(w / Math.max(1, cols))), 0);
+}
+
+export class FramePainter {
+  /** The visible width of each line of the frame on screen now. */
+  private drawn: number[] = [];
+  private started = false;
+  private resized?: () => void;
+
+  constructor(private readonly out: TerminalStream) {}
+
+  get cols(): number {
+    return this.out.columns || 80;
+  }
+
+  get rows(): number {
+    return this.out.rows || 24;
+  }
+
+  /** Calls `repaint` whenever the terminal changes size (until `stop`). */
+  onResize(repaint: () => void): void {
+    this.resized = repaint;
+    this.out.on('resize', repaint);
+  }
+
+  /** Replaces the frame on screen with `frame`, first printing `above` (once, to stay). */
+  paint(frame: readonly string[], above: readonly string[] = []): void {
+    const cols = this.cols;
+    const max = cols - 1;
+    const up = Math.min(rowsTaken(this.drawn, cols), this.rows - 1);
+    let s = `${SYNC_START}${this.started ? '' : HIDE_CURSOR}\r${up ? `${CSI}${up}A` : ''}`;
+    for (const line of above) s += `${line}${CSI}0m${CSI}K\n`;
+    const widths: number[] = [];
+    // Never more lines than the screen minus the cursor's row: cursor-up cannot reach higher.
+    for (const line of frame.slice(0, Math.max(1, this.rows - 1))) {
+      const cut = stringWidth(line) > max ? cliTruncate(line, max, { position: 'end', truncationCharacter: '…' }) : line;
+      widths.push(stringWidth(cut));
+      s += `${cut}${CSI}0m${CSI}K\n`;
+    }
+    s += `${CSI}J${SYNC_END}`;
+    this.out.write(s);
+    this.drawn = widths;
+    this.started = true;
+  }
+
+  /** Leaves the last frame on screen and the cursor below it, visible. */
+  stop(): void {
+    if (this.resized) this.out.off('resize', this.resized);
+    this.resized = undefined;
+    if (this.started) this.out.write(SHOW_CURSOR);
+  }
+}
+
+/** For an exit in the middle of a paint (Ctrl-C): the cursor must come back. */
+export const RESTORE_CURSOR = SHOW_CURSOR;
