@@ -150,15 +150,19 @@ class FakeTty extends EventEmitter {
 }
 
 describe('frame painter', () => {
-  it('repaints in place: one write, back up over the last frame, each line cleared to its end, the rest below cleared', () => {
+  it('repaints in place: one write, back up over the last frame, each row erased and rewritten, the rest below cleared', () => {
     const out = new FakeTty(40, 20);
     const p = new FramePainter(out);
     p.paint(['one', 'two']);
     p.paint(['three'], ['above: stays']);
-    expect(out.writes).toHaveLength(2);
-    expect(out.writes[0]).toBe('\x1b[?2026h\x1b[?25l\rone\x1b[0m\x1b[K\ntwo\x1b[0m\x1b[K\n\x1b[J\x1b[?2026l');
-    expect(out.writes[1]).toBe('\x1b[?2026h\r\x1b[2Aabove: stays\x1b[0m\x1b[K\nthree\x1b[0m\x1b[K\n\x1b[J\x1b[?2026l');
+    expect(out.writes[0]).toBe('\x1b[?2026h\x1b[?25l\r\x1b[2Kone\x1b[0m\n\x1b[2Ktwo\x1b[0m\n\x1b[J\x1b[?2026l');
+    // lines above may wrap: the old frame goes first
+    expect(out.writes[1]).toBe('\x1b[?2026h\r\x1b[2A\x1b[2K\x1b[B\x1b[2K\x1b[1Aabove: stays\x1b[0m\n\x1b[2Kthree\x1b[0m\n\x1b[J\x1b[?2026l');
+    p.paint(['four']);
+    expect(out.writes[2]).toBe('\x1b[?2026h\r\x1b[1A\x1b[2Kfour\x1b[0m\n\x1b[J\x1b[?2026l');
+    // never a whole-screen erase: tmux would scroll the screen into the scrollback
     expect(out.writes.join('')).not.toContain('\x1b[2J');
+    expect(out.writes.join('')).not.toMatch(/\x1b\[\d+A\x1b\[J/);
   });
 
   it('never lets a line wrap, never grows past the screen, and after a resize backs up over the wrapped rows', () => {
@@ -169,10 +173,11 @@ describe('frame painter', () => {
     expect(lines).toHaveLength(5); // rows - 1
     expect(lines[0]).toBe(`${'x'.repeat(38)}…`);
     for (const l of lines) expect(stringWidth(l)).toBeLessThan(40);
+    p.onResize(() => p.paint(['short']));
     out.resize(20, 6);
-    p.paint(['short']);
-    // the 39-wide first line now takes 2 rows at 20 columns: 2 + 4 = 6, but never above the top (rows - 1)
-    expect(out.writes[1]).toMatch(/^\x1b\[\?2026h\r\x1b\[5A/);
+    // the 39-wide first line now takes 2 rows at 20 columns: 2 + 4 = 6, but never above the top
+    // (rows - 1); and the rewrapped rows are erased before the repaint
+    expect(out.writes[1]).toMatch(/^\x1b\[\?2026h\r\x1b\[5A\x1b\[2K(\x1b\[B\x1b\[2K){4}\x1b\[4A\x1b\[2Kshort/);
     expect(rowsTaken([39, 6, 6, 6, 6], 20)).toBe(6);
     expect(rowsTaken([39, 6], 80)).toBe(2);
   });

@@ -1,9 +1,16 @@
 /**
  * Repaints a frame of lines at the bottom of a terminal, in place: no flicker (each paint is one
- * write that overwrites line by line, wrapped in synchronized-output mode, and clears only what is
+ * write, in synchronized-output mode, that rewrites the frame row by row and clears only what is
  * left below), no scrolling garbage (a line never wraps: it is cut to the width; the frame never
  * grows past the screen), and correct after a resize. Lines printed `above` the frame stay in the
  * terminal's scrollback like ordinary output.
+ *
+ * Each row is erased whole (EL 2) before it is written, not just to its end: a reflowing terminal
+ * marks the rows it rewrapped at a resize as continuations, and only a whole-row erase clears that
+ * mark; left, the next resize would join the frame's lines into one and rewrap them. Before lines
+ * `above` (which may wrap onto rows below) and after a resize, the old frame's rows are erased
+ * first, row by row: an erase-below (ED) from the top-left corner would make tmux, and terminals
+ * with the same habit, scroll the whole screen into the scrollback first.
  */
 import cliTruncate from 'cli-truncate';
 import stringWidth from 'string-width';
@@ -34,10 +41,17 @@ export function rowsTaken(widths: readonly number[], cols: number): number {
   return widths.reduce((n, w) => n + Math.max(1, Math.ceil(w / Math.max(1, cols))), 0);
 }
 
+/** Erases `n` rows whole, from the cursor's row down, and comes back (no scrolling, no ED). */
+function eraseRows(n: number): string {
+  if (n <= 0) return '';
+  return `${CSI}2K${`${CSI}B${CSI}2K`.repeat(n - 1)}${n > 1 ? `${CSI}${n - 1}A` : ''}`;
+}
+
 export class FramePainter {
   /** The visible width of each line of the frame on screen now. */
   private drawn: number[] = [];
   private started = false;
+  private resizedSincePaint = false;
   private resized?: () => void;
 
   constructor(private readonly out: TerminalStream) {}
@@ -52,8 +66,11 @@ export class FramePainter {
 
   /** Calls `repaint` whenever the terminal changes size (until `stop`). */
   onResize(repaint: () => void): void {
-    this.resized = repaint;
-    this.out.on('resize', repaint);
+    this.resized = () => {
+      this.resizedSincePaint = true;
+      repaint();
+    };
+    this.out.on('resize', this.resized);
   }
 
   /** Replaces the frame on screen with `frame`, first printing `above` (once, to stay). */
@@ -62,18 +79,20 @@ export class FramePainter {
     const max = cols - 1;
     const up = Math.min(rowsTaken(this.drawn, cols), this.rows - 1);
     let s = `${SYNC_START}${this.started ? '' : HIDE_CURSOR}\r${up ? `${CSI}${up}A` : ''}`;
-    for (const line of above) s += `${line}${CSI}0m${CSI}K\n`;
+    if (above.length || this.resizedSincePaint) s += eraseRows(up);
+    for (const line of above) s += `${line}${CSI}0m\n`;
     const widths: number[] = [];
     // Never more lines than the screen minus the cursor's row: cursor-up cannot reach higher.
     for (const line of frame.slice(0, Math.max(1, this.rows - 1))) {
       const cut = stringWidth(line) > max ? cliTruncate(line, max, { position: 'end', truncationCharacter: '…' }) : line;
       widths.push(stringWidth(cut));
-      s += `${cut}${CSI}0m${CSI}K\n`;
+      s += `${CSI}2K${cut}${CSI}0m\n`;
     }
     s += `${CSI}J${SYNC_END}`;
     this.out.write(s);
     this.drawn = widths;
     this.started = true;
+    this.resizedSincePaint = false;
   }
 
   /** Leaves the last frame on screen and the cursor below it, visible. */
