@@ -9,8 +9,9 @@ set -eu
 
 # ansible: the inventory tests check fleet's inventory against ansible-inventory.
 # iputils-ping, nftables, tcpdump, dnsutils, curl: what the lab tests run inside lab namespaces.
+# tmux: the live-view test watches fleet deploy on a terminal of a fixed size.
 PKGS="openssh-server openssh-client wireguard-tools wireguard-go iptables iproute2 openvpn dnsmasq
-openssl procps tcpdump dnsutils curl sudo ansible util-linux iputils-ping nftables"
+openssl procps tcpdump dnsutils curl sudo ansible util-linux iputils-ping nftables tmux"
 
 missing=""
 for p in $PKGS; do

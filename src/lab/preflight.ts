@@ -37,6 +37,7 @@ const PROGRAMS: { bin: string; pkg: string; for: 'lab' | 'test' }[] = [
   { bin: 'tcpdump', pkg: 'tcpdump', for: 'test' },
   { bin: 'ping', pkg: 'iputils-ping', for: 'test' },
   { bin: 'nft', pkg: 'nftables', for: 'test' },
+  { bin: 'tmux', pkg: 'tmux', for: 'test' },
 ];
 
 const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
