@@ -6,6 +6,7 @@
  */
 import { LabError } from './errors.js';
 import { enter, type RunResult } from './run.js';
+import { shellAsset } from '../shell/asset.js';
 import type { LabClient, LabGateway, LabState } from './state.js';
 
 export type { RunResult } from './run.js';
@@ -47,39 +48,7 @@ export function clientExec(state: LabState, client: string | LabClient, script: 
 /** Directories of managed files whose content, mode and owner the snapshot records. */
 export const SNAPSHOT_DIRS = ['/etc/wireguard', '/etc/dnsmasq.d', '/etc/openvpn', '/etc/netns'];
 
-const SNAPSHOT_SCRIPT = `
-export LC_ALL=C
-echo "@@self $$"
-for t in filter nat mangle raw security; do
-  echo "@@iptables $t"
-  iptables-save -t "$t" 2>&1
-done
-echo "@@sysctl"
-sysctl net.ipv4.ip_forward 2>&1
-echo "@@rule"
-ip -4 rule show 2>&1
-echo "@@route"
-ip -4 route show table all 2>&1
-echo "@@link"
-ip -d -o link show 2>&1
-echo "@@addr"
-ip -4 -o addr show 2>&1
-echo "@@netns"
-ip netns list 2>&1
-echo "@@files"
-for d in ${SNAPSHOT_DIRS.join(' ')}; do
-  [ -e "$d" ] || continue
-  find "$d" | sort | while IFS= read -r f; do
-    if [ -L "$f" ]; then echo "$f link $(stat -c '%a %U:%G' "$f") -> $(readlink "$f")"
-    elif [ -d "$f" ]; then echo "$f dir $(stat -c '%a %U:%G' "$f")"
-    elif [ -f "$f" ]; then echo "$f file $(stat -c '%a %U:%G' "$f") $(sha256sum <"$f" | cut -d' ' -f1)"
-    else echo "$f other $(stat -c '%a %U:%G %F' "$f")"
-    fi
-  done
-done
-echo "@@ps"
-ps -e -ww -o pid=,ppid=,comm=,args=
-`;
+const SNAPSHOT_SCRIPT = shellAsset(import.meta.url, 'snapshot.sh');
 
 function sections(out: string): Map<string, string[]> {
   const m = new Map<string, string[]>();
@@ -158,7 +127,8 @@ export function normalizeProcesses(lines: string[], selfPid: number): string[] {
 
 /** A deterministic text snapshot of what a deploy may change on the gateway. */
 export async function snapshotGateway(state: LabState, gw: string | LabGateway): Promise<string> {
-  const r = await gatewayExec(state, gw, SNAPSHOT_SCRIPT);
+  const g = findGateway(state, gw);
+  const r = await enter(g.initPid, SNAPSHOT_SCRIPT, { args: SNAPSHOT_DIRS, timeoutMs: 60_000 });
   if (r.code !== 0) throw new LabError(`snapshot of ${typeof gw === 'string' ? gw : gw.name} failed (exit ${r.code}): ${r.stderr.trim()}`);
   const s = sections(r.stdout);
   const self = Number((r.stdout.match(/^@@self (\d+)$/m) ?? [])[1] ?? -1);

@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CLIENT_GW, DNS_DOMAIN, DNS_PORT, ECHO_PORT, INET_IP, INET_NS, LAB_PREFIX_LEN } from './names.js';
 import { LabError } from './errors.js';
 import { processStartTime, runOk, spawnDaemon, waitFor } from './run.js';
@@ -42,16 +43,8 @@ export interface StartedInternet {
 }
 
 export async function startInternet(dir: string, opts: { logsDir: string; dnsQueryLog: string; timeoutMs?: number }): Promise<StartedInternet> {
-  const net = [
-    'set -e',
-    'ip link set lo up',
-    `ip addr replace ${INET_IP}/${LAB_PREFIX_LEN} dev eth0`,
-    `ip addr replace ${CLIENT_GW}/${LAB_PREFIX_LEN} dev eth0`,
-    'ip link set eth0 up',
-    // Routing between the lab's two ranges happens on one interface: no ICMP redirects.
-    'sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0',
-  ].join('\n');
-  await runOk(['ip', 'netns', 'exec', INET_NS, '/bin/sh', '-c', net], { what: 'internet host network setup' });
+  const net = fileURLToPath(new URL('internet-net.sh', import.meta.url));
+  await runOk(['ip', 'netns', 'exec', INET_NS, '/bin/sh', net, `${INET_IP}/${LAB_PREFIX_LEN}`, `${CLIENT_GW}/${LAB_PREFIX_LEN}`], { what: 'internet host network setup' });
 
   const conf = path.join(dir, 'dnsmasq.conf');
   writeFileSync(conf, dnsmasqConfig({ logFile: opts.dnsQueryLog, pidFile: path.join(dir, 'dnsmasq.pid') }), { mode: 0o644 });

@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { INET_IP, LAB_PREFIX_LEN, OPENVPN_MASK, OPENVPN_NET, OPENVPN_PORT, PROVIDER_IP, PROVIDER_NS } from './names.js';
 import { LabError } from './errors.js';
 import { runOk, spawnDaemon, processStartTime, waitFor } from './run.js';
@@ -67,17 +68,8 @@ export interface StartedProvider {
 
 /** Network inside fl-prov (address, default route, NAT, forwarding), then the server. */
 export async function startProvider(p: Pki, opts: { logPath: string; timeoutMs?: number }): Promise<StartedProvider> {
-  const net = [
-    'set -e',
-    'ip link set lo up',
-    `ip addr replace ${PROVIDER_IP}/${LAB_PREFIX_LEN} dev eth0`,
-    'ip link set eth0 up',
-    `ip route replace default via ${INET_IP}`,
-    // This namespace's own sysctl and iptables: the root namespace's stay untouched.
-    'sysctl -q -w net.ipv4.ip_forward=1',
-    `iptables -t nat -C POSTROUTING -s ${OPENVPN_NET}/${LAB_PREFIX_LEN} -o eth0 -j MASQUERADE 2>/dev/null || iptables -t nat -A POSTROUTING -s ${OPENVPN_NET}/${LAB_PREFIX_LEN} -o eth0 -j MASQUERADE`,
-  ].join('\n');
-  await runOk(['ip', 'netns', 'exec', PROVIDER_NS, '/bin/sh', '-c', net], { what: 'provider network setup' });
+  const net = fileURLToPath(new URL('provider-net.sh', import.meta.url));
+  await runOk(['ip', 'netns', 'exec', PROVIDER_NS, '/bin/sh', net, `${PROVIDER_IP}/${LAB_PREFIX_LEN}`, INET_IP, `${OPENVPN_NET}/${LAB_PREFIX_LEN}`], { what: 'provider network setup' });
   const conf = path.join(p.dir, 'server.conf');
   writeFileSync(conf, serverConfig(p), { mode: 0o600 });
   const pid = spawnDaemon(['ip', 'netns', 'exec', PROVIDER_NS, 'openvpn', '--cd', p.dir, '--config', path.basename(conf)], opts.logPath);

@@ -13,14 +13,15 @@
  * Other units (dnsmasq) have no service of their own here: on a host without systemd fleet runs
  * them as pidfile daemons, which the up script starts.
  */
-import { LabError } from './errors.js';
-import { SWITCH_NS, gatewayPlan } from './names.js';
-import { isAlive, run, runOk, sleep } from './run.js';
-import { labPaths, readRecord, writeRecord, type LabGateway, type LabState } from './state.js';
-import { plugBatch, portLine, gatewayPort } from './switch.js';
-import { startGateway } from './gateway.js';
-import { findGateway, gatewayExec } from './exec.js';
 import path from 'node:path';
+import { LabError } from './errors.js';
+import { gatewayPlan } from './names.js';
+import { enter, isAlive, sleep } from './run.js';
+import { labPaths, readRecord, writeRecord, type LabGateway, type LabState } from './state.js';
+import { renewGatewayNetns } from './switch.js';
+import { startGateway } from './gateway.js';
+import { findGateway } from './exec.js';
+import { shellAsset } from '../shell/asset.js';
 
 export const ENABLED_DIR = '/etc/fleet/enabled';
 
@@ -34,36 +35,12 @@ export interface BootResult {
   ok: boolean;
 }
 
-const BOOT_SCRIPT = `
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-d=${ENABLED_DIR}
-[ -d "$d" ] || exit 0
-rc=0
-for f in "$d"/*; do
-  [ -f "$f" ] || continue
-  u=\${f##*/}
-  echo "@@unit $u"
-  case $u in
-    wg-quick@*)
-      i=\${u#wg-quick@}
-      mkdir -p -m 0700 /run/fleet
-      log=/run/fleet/boot-wg-quick-$i.log
-      if wg-quick up "$i" </dev/null >"$log" 2>&1; then
-        echo "$u: wg-quick up $i: ok"
-        if grep -v '^\\[#\\]' "$log" | grep -E 'fleet:|: step [0-9]+ ' | sed "s|^|$u: |" | grep .; then rc=1; fi
-      else
-        rc=1; echo "$u: wg-quick up $i failed:"; tail -n 20 "$log"
-      fi ;;
-    *) echo "$u: no unit of its own without systemd (fleet's up script runs it)" ;;
-  esac
-done
-exit $rc
-`;
+const BOOT_SCRIPT = shellAsset(import.meta.url, 'boot-units.sh');
 
 /** Runs what a boot runs for the units the gateway has enabled (see the header). */
 export async function bootGateway(state: LabState, gw: string | LabGateway): Promise<BootResult> {
   const g = findGateway(state, gw);
-  const r = await gatewayExec(state, g, BOOT_SCRIPT, { timeoutMs: 120_000 });
+  const r = await enter(g.initPid, BOOT_SCRIPT, { args: [ENABLED_DIR], timeoutMs: 120_000 });
   const enabled: string[] = [];
   const lines: string[] = [];
   for (const l of r.stdout.split('\n')) {
@@ -102,11 +79,7 @@ export async function rebootGateway(
     if (Date.now() > deadline) throw new LabError(`${g.name} did not stop`);
     await sleep(20);
   }
-  // Deleting the switch end deletes the pair at once; the namespace itself is freed lazily.
-  await run(['ip', '-n', SWITCH_NS, 'link', 'del', plan.switchPort]);
-  await runOk(['ip', 'netns', 'del', plan.netns], { what: `ip netns del ${plan.netns}` });
-  await runOk(['ip', '-batch', '-'], { input: `netns add ${plan.netns}\n${portLine(gatewayPort(plan))}\n`, what: `recreating ${plan.netns}` });
-  await runOk(['ip', '-n', SWITCH_NS, '-batch', '-'], { input: `${plugBatch([plan.switchPort]).join('\n')}\n`, what: `plugging ${plan.switchPort}` });
+  await renewGatewayNetns(plan);
 
   const P = labPaths(state.stateDir);
   const s = await startGateway(plan, P.gateway(g.name), { initScript: P.gatewayInit, labDir: state.stateDir, logPath: path.join(P.logs, `${g.name}.log`) });

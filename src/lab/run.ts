@@ -124,10 +124,12 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T
 }
 
 /**
- * Runs `sh -c script` inside every namespace of process `pid` (network, mount, uts, pid, ipc,
- * cgroup; nsenter -a skips the user namespace when it is our own), with a small fixed environment.
+ * Runs `sh -c script sh args...` inside every namespace of process `pid` (network, mount, uts,
+ * pid, ipc, cgroup; nsenter -a skips the user namespace when it is our own), with a small fixed
+ * environment.
  * Resolves with the script's exit code; rejects only when nsenter itself cannot start.
  */
-export function enter(pid: number, script: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return run(['nsenter', '-t', String(pid), '-a', '/bin/sh', '-c', script], { env: LAB_ENV, input: opts.input, timeoutMs: opts.timeoutMs });
+export function enter(pid: number, script: string, opts: { input?: string; timeoutMs?: number; args?: readonly string[] } = {}): Promise<RunResult> {
+  const args = opts.args ? ['sh', ...opts.args] : [];
+  return run(['nsenter', '-t', String(pid), '-a', '/bin/sh', '-c', script, ...args], { env: LAB_ENV, input: opts.input, timeoutMs: opts.timeoutMs });
 }

@@ -6,7 +6,7 @@
  * adds with it). Whole topologies are built with `ip -batch`: one process, not one per link.
  */
 import { BRIDGE, CONTROLLER_IP, CTL_VETH, LAB_PREFIX_LEN, SWITCH_NS, WAN_IFACE, labMac, type GatewayPlan } from './names.js';
-import { runOk } from './run.js';
+import { run, runOk } from './run.js';
 
 export interface SwitchPort {
   /** The veth end on the bridge (inside the switch namespace). */
@@ -58,4 +58,17 @@ export async function buildTopology(namespaces: string[], ports: SwitchPort[], s
   await runOk(['ip', '-n', SWITCH_NS, '-batch', '-'], { input: switchBatch(ports), what: 'wiring the lab switch (ip -batch)' });
   // Last: only now can packets from the root namespace reach the lab.
   await runOk(['ip', 'link', 'set', CTL_VETH, 'up'], { what: `ip link set ${CTL_VETH} up` });
+}
+
+/**
+ * Deletes a gateway's network namespace and makes it anew with its switch port (same MAC, so no
+ * neighbour cache goes stale): links, addresses, routes, rules, iptables, sysctls and nested
+ * namespaces are gone, as after a reboot.
+ */
+export async function renewGatewayNetns(g: GatewayPlan): Promise<void> {
+  // Deleting the switch end deletes the pair at once; the namespace itself is freed lazily.
+  await run(['ip', '-n', SWITCH_NS, 'link', 'del', g.switchPort]);
+  await runOk(['ip', 'netns', 'del', g.netns], { what: `ip netns del ${g.netns}` });
+  await runOk(['ip', '-batch', '-'], { input: `netns add ${g.netns}\n${portLine(gatewayPort(g))}\n`, what: `recreating ${g.netns}` });
+  await runOk(['ip', '-n', SWITCH_NS, '-batch', '-'], { input: `${plugBatch([g.switchPort]).join('\n')}\n`, what: `plugging ${g.switchPort}` });
 }

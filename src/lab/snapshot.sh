@@ -1,0 +1,35 @@
+#!/bin/sh
+# Everything a deploy may change on a lab gateway, in sections (src/lab/exec.ts parses them):
+#   sh -c "$(cat snapshot.sh)" sh <dir>...
+# The dirs are those whose files' content, mode and owner are recorded.
+export LC_ALL=C
+echo "@@self $$"
+for t in filter nat mangle raw security; do
+  echo "@@iptables $t"
+  iptables-save -t "$t" 2>&1
+done
+echo "@@sysctl"
+sysctl net.ipv4.ip_forward 2>&1
+echo "@@rule"
+ip -4 rule show 2>&1
+echo "@@route"
+ip -4 route show table all 2>&1
+echo "@@link"
+ip -d -o link show 2>&1
+echo "@@addr"
+ip -4 -o addr show 2>&1
+echo "@@netns"
+ip netns list 2>&1
+echo "@@files"
+for d in "$@"; do
+  [ -e "$d" ] || continue
+  find "$d" | sort | while IFS= read -r f; do
+    if [ -L "$f" ]; then echo "$f link $(stat -c '%a %U:%G' "$f") -> $(readlink "$f")"
+    elif [ -d "$f" ]; then echo "$f dir $(stat -c '%a %U:%G' "$f")"
+    elif [ -f "$f" ]; then echo "$f file $(stat -c '%a %U:%G' "$f") $(sha256sum <"$f" | cut -d' ' -f1)"
+    else echo "$f other $(stat -c '%a %U:%G %F' "$f")"
+    fi
+  done
+done
+echo "@@ps"
+ps -e -ww -o pid=,ppid=,comm=,args=
