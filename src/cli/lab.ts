@@ -11,11 +11,17 @@ import { connectClients } from '../lab/clients.js';
 import { LabError } from '../lab/errors.js';
 import { rebootGateway, type BootResult } from '../lab/reboot.js';
 import { DEFAULT_HOSTS, MAX_HOSTS } from '../lab/names.js';
+import { SYSTEMD_VARIANTS, isSystemdVariant, type SystemdVariant } from '../lab/image.js';
 
 function hostsArg(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < 1 || n > MAX_HOSTS) throw new InvalidArgumentError(`expected a number of gateways from 1 to ${MAX_HOSTS}`);
   return n;
+}
+
+function variantArg(v: string): SystemdVariant {
+  if (!isSystemdVariant(v)) throw new InvalidArgumentError(`expected one of ${SYSTEMD_VARIANTS.join(', ')}`);
+  return v;
 }
 
 const progress = (quiet: boolean) => (msg: string) => {
@@ -46,6 +52,8 @@ Examples:
     .option('-n, --hosts <n>', `number of gateways (1-${MAX_HOSTS}; above 122 needs --bare)`, hostsArg, DEFAULT_HOSTS)
     .option('--bare', 'only the switch and the gateways with sshd: no clients, provider or internet services (for benchmarks)')
     .option('--fresh', 'tear down and rebuild even when the same lab is already up')
+    .option('--systemd', 'gateways boot Debian 12 with systemd under systemd-nspawn (as real gateways run)')
+    .option('--systemd-variant <variant>', `the systemd gateways' image: ${SYSTEMD_VARIANTS.join(', ')} (implies --systemd)`, variantArg)
     .option('--json', 'print the lab status as JSON when done')
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
@@ -56,14 +64,32 @@ network, mount, uts and pid namespace and sshd), an OpenVPN provider at 198.51.1
 host at 198.51.100.3 (HTTP echo and DNS), and two WireGuard clients per gateway (10.4.0.10 and
 10.4.0.200). Checks first for root, /dev/net/tun and the packages it needs.
 
+With --systemd each gateway is a booted Debian 12 (systemd as PID 1, journald, ssh.service, the
+distribution's units) under systemd-nspawn, in the same network namespace with the same address
+and inventory. Its image is built once with mmdebstrap from this machine's Debian mirror and
+cached in /var/cache/fleet-lab ($FLEET_LAB_IMAGE_CACHE). Variants:
+  default       Debian 12 as a cloud image boots it
+  resolved      systemd-resolved runs and holds 127.0.0.53:53
+  default-deny  a hardened image: INPUT policy DROP, SSH allowed
+  ufw           ufw enabled, SSH allowed
+
 Examples:
   sudo fleet lab up                 # 3 gateways with clients
   sudo fleet lab up --hosts 50 --bare
-  sudo fleet lab up --fresh --json`,
+  sudo fleet lab up --fresh --json
+  sudo fleet lab up --systemd
+  sudo fleet lab up --systemd-variant ufw --hosts 1`,
     )
-    .action(async (opts: { hosts: number; bare?: boolean; fresh?: boolean; json?: boolean; quiet?: boolean }) => {
+    .action(async (opts: { hosts: number; bare?: boolean; fresh?: boolean; systemd?: boolean; systemdVariant?: SystemdVariant; json?: boolean; quiet?: boolean }) => {
       const started = Date.now();
-      const state = await labUp({ hosts: opts.hosts, bare: !!opts.bare, fresh: !!opts.fresh, log: progress(!!opts.quiet || !!opts.json) });
+      const state = await labUp({
+        hosts: opts.hosts,
+        bare: !!opts.bare,
+        fresh: !!opts.fresh,
+        systemd: !!opts.systemd,
+        variant: opts.systemdVariant,
+        log: progress(!!opts.quiet || !!opts.json),
+      });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(state, null, 2)}\n`);
         return;
@@ -129,8 +155,8 @@ Examples:
   lab
     .command('reboot')
     .argument('<gateway>', 'the lab gateway, e.g. gw1')
-    .description("simulate a reboot: wipe the gateway's runtime state, keep its disk, then run what boot runs")
-    .option('--no-boot', 'only wipe: leave the gateway as a machine that came up with nothing enabled')
+    .description("reboot a gateway: its runtime state is wiped, its disk kept, and it boots again (systemd gateways: a real systemctl reboot)")
+    .option('--no-boot', 'namespace gateways: only wipe, leave the gateway as a machine that came up with nothing enabled')
     .option('--json', 'print what the boot did as JSON')
     .addHelpText(
       'after',
@@ -141,14 +167,21 @@ start empty, /etc and /var/lib are kept. Then the boot: lab gateways have no sys
 fleet enabled is a marker file /etc/fleet/enabled/<unit> on the gateway; for wg-quick@wg0 the boot
 runs \`wg-quick up wg0\`, whose PostUp runs fleet's generated /etc/wireguard/wg0-up.sh.
 
-Exit code: 0 when everything enabled came up, 2 otherwise.
+A systemd gateway (lab up --systemd) reboots for real: \`systemctl reboot\` over SSH; while it is
+down its network namespace is made anew (as a reboot wipes the kernel's state); it comes back by
+its own enabled units. This waits for \`systemctl is-system-running\` to say running or degraded
+and names the failed units. A powered-off systemd gateway is powered on.
+
+Exit code: 0 when everything enabled came up (systemd: running), 2 otherwise.
 
 Examples:
-  sudo fleet lab reboot gw1 && sudo fleet status -i inventory/lab.yaml --limit gw1`,
+  sudo fleet lab reboot gw1 && sudo fleet status -i inventory/lab.yaml --limit gw1
+  sudo fleet lab reboot gw2 --json | jq '.boot.failedUnits'`,
     )
     .action(async (gateway: string, opts: { boot: boolean; json?: boolean }) => {
       const s = labStatus();
-      if (!s.up) throw new LabError('the lab is not up', { hint: 'fleet lab up' });
+      // A systemd lab with a powered-off gateway is not "up", and reboot is how it powers on.
+      if (!s.up && !(s.systemd && s.gateways.length)) throw new LabError('the lab is not up', { hint: 'fleet lab up' });
       let booted: BootResult | undefined;
       const started = Date.now();
       await rebootGateway(s, gateway, { boot: opts.boot, onBoot: (r) => (booted = r) });

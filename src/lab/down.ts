@@ -2,8 +2,10 @@
  * `lab down`: removes every namespace, veth, process and file the lab made, from its record and,
  * for crash recovery, from `ip netns list` (names starting `fl-`). Processes are ended by pid only:
  * the ones the record names (checked against their start time, so a reused pid is never hit) and
- * the ones inside the lab's own network namespaces. A gateway's pid namespace dies with its init,
- * taking along whatever the gateway started in namespaces of its own.
+ * the ones inside the lab's own network namespaces, and (systemd gateways) the ones in the lab's
+ * own cgroups (src/lab/cgroups.ts), whose directories go too. A gateway's pid namespace dies with
+ * its init, taking along whatever the gateway started in namespaces of its own; a systemd
+ * gateway's disk was mounted only in its supervisor's private mount namespace, so it goes with it.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +14,8 @@ import { LabError } from './errors.js';
 import { isAlive, run, sleep } from './run.js';
 import { inventoryPath, readRecord, STATE_ENTRIES, stateDir, type LabRecord } from './state.js';
 import { isLabInventory } from './inventory.js';
+import { labCgroupRoots, pidsInCgroupTree, removeCgroupTree } from './cgroups.js';
+import { refreshSystemdRecord } from './systemd-record.js';
 
 export interface DownReport {
   namespaces: string[];
@@ -81,27 +85,45 @@ export function processesIn(namespaces: string[]): number[] {
   return pids.filter((p) => p !== process.pid);
 }
 
+function killPids(pids: Iterable<number>): number {
+  let killed = 0;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed++;
+    } catch {
+      /* already gone */
+    }
+  }
+  return killed;
+}
+
 async function killAll(rec: LabRecord | undefined, namespaces: string[]): Promise<number> {
   let killed = 0;
+  const cgroups = labCgroupRoots();
   for (let round = 0; round < 6; round++) {
-    const targets = new Set<number>(processesIn(namespaces));
+    // Supervisors first: one that outlives its gateway would boot it again.
+    const supervisors = new Set<number>(cgroups.flatMap((r) => pidsInCgroupTree(path.join(r, 'supervisors'))));
+    for (const p of rec?.processes ?? []) if (p.role.endsWith(':supervisor') && isAlive(p.pid, p.start)) supervisors.add(p.pid);
+    killed += killPids(supervisors);
+    const targets = new Set<number>([...processesIn(namespaces), ...cgroups.flatMap(pidsInCgroupTree)].filter((p) => p !== process.pid));
     for (const p of rec?.processes ?? []) if (isAlive(p.pid, p.start)) targets.add(p.pid);
+    for (const p of supervisors) targets.add(p);
     if (targets.size === 0) return killed;
-    for (const pid of targets) {
-      try {
-        process.kill(pid, 'SIGKILL');
-        killed++;
-      } catch {
-        /* already gone */
-      }
-    }
+    killed += killPids([...targets].filter((p) => !supervisors.has(p)));
     // Wait for them to go (a pid-namespace init takes its namespace down with it).
     const deadline = Date.now() + 3000;
     while (Date.now() < deadline && [...targets].some((pid) => isAlive(pid))) await sleep(20);
   }
-  const left = processesIn(namespaces);
-  if (left.length) throw new LabError(`processes still running in lab namespaces after SIGKILL: ${left.join(' ')}`);
+  const left = [...processesIn(namespaces), ...cgroups.flatMap(pidsInCgroupTree)];
+  if (left.length) throw new LabError(`processes still running in lab namespaces or cgroups after SIGKILL: ${left.join(' ')}`);
   return killed;
+}
+
+/** The lab's cgroup directories (empty once its processes are gone). */
+function removeLabCgroups(): void {
+  const left = labCgroupRoots().flatMap(removeCgroupTree);
+  if (left.length) throw new LabError(`cannot remove the lab's cgroups: ${left.join(' ')}`);
 }
 
 /** Mount points at or below `dir` in our mount namespace (there should never be any). */
@@ -118,6 +140,7 @@ export async function labDown(opts: { log?: (msg: string) => void } = {}): Promi
   const log = opts.log ?? (() => undefined);
   const dir = stateDir();
   const rec = readRecord(dir);
+  if (rec) refreshSystemdRecord(rec);
   const report: DownReport = { namespaces: [], killed: 0, removedCtl: false, files: [] };
 
   const foreign = await foreignOwner(dir);
@@ -128,6 +151,7 @@ export async function labDown(opts: { log?: (msg: string) => void } = {}): Promi
   } else {
     const namespaces = [...new Set([...(await labNamespaces())])].sort();
     report.killed = await killAll(rec, namespaces);
+    removeLabCgroups();
     const ctl = await ctlOwner();
     if (ctl.exists) {
       // Deleting one end of a veth deletes both, synchronously (the switch may linger a moment).

@@ -39,13 +39,26 @@ export function inotifyBudget(): InotifyBudget | undefined {
   return { limit, inUse };
 }
 
-/** wireguard-go processes a lab needs once deployed: one per gateway, plus two clients each. */
-export function wireguardGoNeeded(hosts: number, bare: boolean): number {
-  return bare ? hosts : hosts * 3;
+/**
+ * Inotify instances one booted systemd gateway holds beside WireGuard (systemd, journald, logind,
+ * D-Bus and the packaged daemons, counted on a booted Debian 12 gateway), with a little margin.
+ */
+export const SYSTEMD_GATEWAY_INOTIFY = 8;
+
+/**
+ * Inotify instances a lab needs once deployed: one wireguard-go per gateway plus two clients each,
+ * and on systemd gateways what their own system holds.
+ */
+export function wireguardGoNeeded(hosts: number, bare: boolean, systemd = false): number {
+  return hosts * perGateway(bare, systemd);
+}
+
+function perGateway(bare: boolean, systemd: boolean): number {
+  return (bare ? 1 : 3) + (systemd ? SYSTEMD_GATEWAY_INOTIFY : 0);
 }
 
 /** The largest lab that fits, or undefined when the limit cannot be read. */
-export function maxHostsForInotify(budget: InotifyBudget, bare: boolean): number {
+export function maxHostsForInotify(budget: InotifyBudget, bare: boolean, systemd = false): number {
   const free = Math.max(0, budget.limit - budget.inUse);
-  return bare ? free : Math.floor(free / 3);
+  return Math.floor(free / perGateway(bare, systemd));
 }

@@ -9,9 +9,13 @@ set -eu
 
 # ansible: the inventory tests check fleet's inventory against ansible-inventory.
 # iputils-ping, nftables, tcpdump, dnsutils, curl: what the lab tests run inside lab namespaces.
+# systemd-container, mmdebstrap: the systemd lab (`fleet lab up --systemd`) builds its Debian image
+# with mmdebstrap and boots its gateways with systemd-nspawn.
 # tmux: the live-view test watches fleet deploy on a terminal of a fixed size.
+# The tests check every shell program in the source tree with shellcheck.
 PKGS="openssh-server openssh-client wireguard-tools wireguard-go iptables iproute2 openvpn dnsmasq
-openssl procps tcpdump dnsutils curl sudo ansible util-linux iputils-ping nftables tmux"
+openssl procps tcpdump dnsutils curl sudo ansible util-linux iputils-ping nftables
+systemd-container mmdebstrap shellcheck tmux"
 
 missing=""
 for p in $PKGS; do

@@ -10,8 +10,11 @@ import { LabPrereqError } from './errors.js';
 import { run } from './run.js';
 import { repoRoot } from './state.js';
 
-/** program → Debian package. `lab` = needed by `up`; `test` = needed by the lab tests. */
-const PROGRAMS: { bin: string; pkg: string; for: 'lab' | 'test' }[] = [
+/**
+ * program → Debian package. `lab` = needed by `up`; `test` = needed by the lab tests; `systemd` =
+ * needed by `up --systemd` (the gateways' image is built with mmdebstrap, booted with nspawn).
+ */
+const PROGRAMS: { bin: string; pkg: string; for: 'lab' | 'test' | 'systemd' }[] = [
   { bin: 'ip', pkg: 'iproute2', for: 'lab' },
   { bin: 'iptables', pkg: 'iptables', for: 'lab' },
   { bin: 'iptables-save', pkg: 'iptables', for: 'lab' },
@@ -38,6 +41,10 @@ const PROGRAMS: { bin: string; pkg: string; for: 'lab' | 'test' }[] = [
   { bin: 'ping', pkg: 'iputils-ping', for: 'test' },
   { bin: 'nft', pkg: 'nftables', for: 'test' },
   { bin: 'tmux', pkg: 'tmux', for: 'test' },
+  { bin: 'systemd-nspawn', pkg: 'systemd-container', for: 'systemd' },
+  { bin: 'mmdebstrap', pkg: 'mmdebstrap', for: 'systemd' },
+  { bin: 'flock', pkg: 'util-linux', for: 'systemd' },
+  { bin: 'tar', pkg: 'tar', for: 'systemd' },
 ];
 
 const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -74,8 +81,11 @@ export interface PreflightResult {
   packages: string[];
 }
 
-/** Collects every problem (not just the first). `withTests` also checks the test tools. */
-export async function preflight(opts: { stateDir: string; withTests?: boolean }): Promise<PreflightResult> {
+/**
+ * Collects every problem (not just the first). `withTests` also checks the test tools, `systemd`
+ * what systemd gateways need.
+ */
+export async function preflight(opts: { stateDir: string; withTests?: boolean; systemd?: boolean }): Promise<PreflightResult> {
   const missing: string[] = [];
   const packages = new Set<string>();
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
@@ -89,6 +99,7 @@ export async function preflight(opts: { stateDir: string; withTests?: boolean })
   }
   for (const p of PROGRAMS) {
     if (p.for === 'test' && !opts.withTests) continue;
+    if (p.for === 'systemd' && !opts.systemd) continue;
     if (!findProgram(p.bin)) {
       missing.push(`${p.bin} (Debian package ${p.pkg})`);
       packages.add(p.pkg);
@@ -109,7 +120,7 @@ export async function preflight(opts: { stateDir: string; withTests?: boolean })
 }
 
 /** Throws LabPrereqError listing everything missing, with the install command as the hint. */
-export async function assertPreflight(opts: { stateDir: string; withTests?: boolean }): Promise<void> {
+export async function assertPreflight(opts: { stateDir: string; withTests?: boolean; systemd?: boolean }): Promise<void> {
   const r = await preflight(opts);
   if (r.missing.length === 0) return;
   const hint = r.packages.length

@@ -12,6 +12,8 @@
  * IF-up.sh (every runtime resource: namespaces, routes, rules, iptables, dnsmasq, OpenVPN).
  * Other units (dnsmasq) have no service of their own here: on a host without systemd fleet runs
  * them as pidfile daemons, which the up script starts.
+ *
+ * A systemd lab gateway reboots for real instead (src/lab/systemd-reboot.ts).
  */
 import path from 'node:path';
 import { LabError } from './errors.js';
@@ -22,6 +24,7 @@ import { renewGatewayNetns } from './switch.js';
 import { startGateway } from './gateway.js';
 import { findGateway } from './exec.js';
 import { shellAsset } from '../shell/asset.js';
+import { rebootSystemdGateway } from './systemd-reboot.js';
 
 export const ENABLED_DIR = '/etc/fleet/enabled';
 
@@ -33,6 +36,10 @@ export interface BootResult {
   lines: string[];
   /** False when a unit failed to start (its log is in lines). */
   ok: boolean;
+  /** systemd gateways: `systemctl is-system-running` once booted (running, degraded). */
+  systemState?: string;
+  /** systemd gateways: the units that failed this boot. */
+  failedUnits?: string[];
 }
 
 const BOOT_SCRIPT = shellAsset(import.meta.url, 'boot-units.sh');
@@ -60,6 +67,10 @@ export async function rebootGateway(
   gw: string | LabGateway,
   opts: { boot?: boolean; onBoot?: (r: BootResult) => void } = {},
 ): Promise<LabState> {
+  if (state.systemd) {
+    if (opts.boot === false) throw new LabError('--no-boot is for namespace gateways: a systemd gateway boots by its own units', { hint: 'fleet lab reboot <gw>' });
+    return rebootSystemdGateway(state, gw, opts);
+  }
   const g = findGateway(state, gw);
   const plan = gatewayPlan(Number(g.name.replace(/^gw/, '')));
   const rec = readRecord(state.stateDir);

@@ -14,7 +14,7 @@ const scripts = readdirSync(dir).filter((f) => f.endsWith('.sh')).sort();
 
 describe('the lab shell programs', () => {
   it('are there', () => {
-    expect(scripts).toEqual(expect.arrayContaining(['gateway-init.sh', 'client-init.sh', 'boot-units.sh', 'snapshot.sh']));
+    expect(scripts).toEqual(expect.arrayContaining(['gateway-init.sh', 'client-init.sh', 'nspawn-supervise.sh', 'nspawn-boot.sh', 'image-build.sh', 'image-customize.sh', 'snapshot.sh']));
   });
 
   it.each(scripts)('%s parses with sh -n', (f) => {

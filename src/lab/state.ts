@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Half } from './names.js';
+import type { SystemdVariant } from './image.js';
 
 /** The package root (holds package.json), from src/lab (vitest) or dist/src/lab (built). */
 export function repoRoot(): string {
@@ -43,7 +44,10 @@ export interface LabGateway {
   netns: string;
   wanIp: string;
   sshPort: number;
-  /** PID (root pid namespace) of the gateway's init: PID 1 of its pid namespace (sshd). */
+  /**
+   * PID (root pid namespace) of the gateway's init: PID 1 of its pid namespace (sshd; on a
+   * systemd gateway, systemd, and a new one after each reboot).
+   */
   initPid: number;
 }
 
@@ -88,6 +92,8 @@ export interface LabState {
   inventory: string;
   hosts: number;
   bare: boolean;
+  /** Set when the gateways boot Debian with systemd under systemd-nspawn (`lab up --systemd`). */
+  systemd?: LabSystemd;
   controllerIp: string;
   ssh: { user: string; keyPath: string; knownHostsPath: string; becomeUser?: string };
   gateways: LabGateway[];
@@ -97,6 +103,13 @@ export interface LabState {
   internet: LabInternet | null;
   /** Empty in a bare lab. */
   clients: LabClient[];
+}
+
+export interface LabSystemd {
+  variant: SystemdVariant;
+  /** The image's cache key and directory (src/lab/image.ts). */
+  image: string;
+  imageDir: string;
 }
 
 // ---- The private record (state.json) ----
@@ -111,7 +124,7 @@ export interface ProcRecord {
 export interface LabRecord {
   version: 1;
   stateDir: string;
-  options: { hosts: number; bare: boolean };
+  options: { hosts: number; bare: boolean; systemd?: SystemdVariant };
   phase: 'building' | 'up';
   startedAt: string;
   /** Every namespace the lab made (recorded before `ip netns add`). */

@@ -6,9 +6,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { CONTROLLER_IP, isLabName } from './names.js';
 import { isAlive } from './run.js';
-import { inventoryPath, labPaths, readRecord, stateDir, type LabRecord, type LabState } from './state.js';
+import { inventoryPath, labPaths, readRecord, stateDir, writeRecord, type LabRecord, type LabState } from './state.js';
+import { refreshSystemdRecord } from './systemd-record.js';
 
+/** Every recorded process alive, every namespace there (a systemd lab's pids brought up to date first). */
 export function labHealthy(rec: LabRecord): boolean {
+  refreshSystemdRecord(rec);
   return (
     rec.phase === 'up' &&
     rec.processes.length > 0 &&
@@ -21,6 +24,13 @@ export function labHealthy(rec: LabRecord): boolean {
 export function labStatus(): LabState {
   const dir = stateDir();
   const rec = readRecord(dir);
+  if (rec && refreshSystemdRecord(rec)) {
+    try {
+      writeRecord(rec);
+    } catch {
+      /* read-only here (not root): the answer is still current */
+    }
+  }
   if (rec?.status) return { ...rec.status, up: labHealthy(rec) };
   const P = labPaths(dir);
   return {
@@ -41,6 +51,7 @@ export function labStatus(): LabState {
 /** What is wrong with the lab here: empty when it is healthy or was never built. */
 export function labProblems(): string[] {
   const rec = readRecord();
+  if (rec) refreshSystemdRecord(rec);
   const out: string[] = [];
   if (!rec) {
     const stray = existsSync('/run/netns') ? readdirSync('/run/netns').filter(isLabName) : [];
@@ -56,7 +67,7 @@ export function labProblems(): string[] {
 export function formatStatus(s: LabState): string {
   if (!s.up && s.gateways.length === 0) return `lab: down (state dir ${s.stateDir})`;
   const lines = [
-    `lab: ${s.up ? 'up' : 'DEGRADED'}${s.bare ? ' (bare)' : ''}, ${s.gateways.length} gateway(s); state dir ${s.stateDir}`,
+    `lab: ${s.up ? 'up' : 'DEGRADED'}${s.bare ? ' (bare)' : ''}, ${s.gateways.length} ${s.systemd ? `systemd gateway(s) (Debian 12 under systemd-nspawn, variant ${s.systemd.variant})` : 'gateway(s)'}; state dir ${s.stateDir}`,
     `inventory: ${s.inventory}`,
     `ssh: ${s.ssh.user}@<wanIp> -i ${s.ssh.keyPath} -o UserKnownHostsFile=${s.ssh.knownHostsPath}${s.ssh.becomeUser ? ` (or ${s.ssh.becomeUser} with sudo)` : ''}`,
   ];

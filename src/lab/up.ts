@@ -5,6 +5,10 @@
  * (bounded); last the known_hosts, the inventory and the finished record. A failure tears the
  * half-built lab down again (set FLEET_LAB_KEEP_FAILED=1 to keep it for a look).
  *
+ * With `systemd`, each gateway is Debian 12 booted under systemd-nspawn instead (src/lab/
+ * systemd-gateway.ts), from the cached image (built first when missing); everything else is the
+ * same: addresses, keys, inventory, provider, internet and clients.
+ *
  * Running `up` on a healthy lab with the same options changes nothing and returns its status.
  */
 import { cpus } from 'node:os';
@@ -22,7 +26,9 @@ import { run } from './run.js';
 import { inventoryPath, labPaths, readRecord, stateDir, writeRecord, type LabRecord, type LabState, type ProcRecord } from './state.js';
 import { ensureSshKey, knownHostsLine, wgKeyPair } from './keys.js';
 import { buildTopology, gatewayPort, type SwitchPort } from './switch.js';
-import { GATEWAY_INIT, becomeAccount, prepareGateway, startGateway } from './gateway.js';
+import { GATEWAY_INIT, becomeAccount, prepareGateway, startGateway, type GatewayFiles } from './gateway.js';
+import { ensureImage, type LabImage, type SystemdVariant } from './image.js';
+import { prepareSystemdGateway, startSystemdGateway, failedUnits } from './systemd-gateway.js';
 import { CLIENT_INIT, prepareClient, startClient } from './clients.js';
 import { ensurePki } from './pki.js';
 import { startProvider, writeClientConfig } from './provider.js';
@@ -45,19 +51,30 @@ export interface UpOptions {
    * wireguard role): the inotify cap on wireguard-go processes then does not limit its size.
    */
   wireguard?: boolean;
+  /** Gateways boot Debian 12 with systemd under systemd-nspawn (implied by `variant`). */
+  systemd?: boolean;
+  /** The systemd image variant (default 'default'). */
+  variant?: SystemdVariant;
+}
+
+/** What kind of gateways a lab has: namespace gateways, or systemd ones of a variant. */
+interface LabKind {
+  hosts: number;
+  bare: boolean;
+  systemd?: SystemdVariant;
 }
 
 /** Refuses a lab whose wireguard-go processes would not all fit under the inotify cap. */
-function checkInotifyBudget(hosts: number, bare: boolean): void {
+function checkInotifyBudget(hosts: number, bare: boolean, systemd: boolean): void {
   const budget = inotifyBudget();
   if (!budget) return;
   // A lab being replaced still holds its own instances: count only what others hold.
   const ours = readRecord(stateDir())?.options;
-  const held = ours ? wireguardGoNeeded(ours.hosts, ours.bare) : 0;
-  const fits = maxHostsForInotify({ limit: budget.limit, inUse: Math.max(0, budget.inUse - held) }, bare);
+  const held = ours ? wireguardGoNeeded(ours.hosts, ours.bare, !!ours.systemd) : 0;
+  const fits = maxHostsForInotify({ limit: budget.limit, inUse: Math.max(0, budget.inUse - held) }, bare, systemd);
   if (hosts > fits) {
     throw new LabError(
-      `a lab of ${hosts} gateway(s)${bare ? '' : ' with clients'} needs ${wireguardGoNeeded(hosts, bare)} wireguard-go processes, each holding an inotify instance; this machine allows ${budget.limit} per user (fs.inotify.max_user_instances) and ${budget.inUse} are in use, so at most ${fits} gateway(s) fit`,
+      `a lab of ${hosts} ${systemd ? 'systemd ' : ''}gateway(s)${bare ? '' : ' with clients'} needs ${wireguardGoNeeded(hosts, bare, systemd)} inotify instances (one per wireguard-go process${systemd ? ', and what systemd, journald, logind and D-Bus hold in each gateway' : ''}); this machine allows ${budget.limit} per user (fs.inotify.max_user_instances) and ${budget.inUse} are in use, so at most ${fits} gateway(s) fit`,
       { hint: `use --hosts ${fits}${bare ? '' : ' (or --bare for more)'}, or raise fs.inotify.max_user_instances yourself: fleet does not change machine-wide settings` },
     );
   }
@@ -66,14 +83,15 @@ function checkInotifyBudget(hosts: number, bare: boolean): void {
 export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   const hosts = opts.hosts ?? DEFAULT_HOSTS;
   const bare = opts.bare ?? false;
+  const systemd = opts.systemd || opts.variant !== undefined ? (opts.variant ?? 'default') : undefined;
   const log = opts.log ?? (() => undefined);
   const maxHosts = bare ? MAX_HOSTS : MAX_HOSTS_WITH_CLIENTS;
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > maxHosts) {
     throw new LabError(`--hosts must be 1..${maxHosts}${bare ? '' : ' (more with --bare: 203.0.113.0/24 holds two clients per gateway up to 122)'}, got ${hosts}`);
   }
   const dir = stateDir();
-  await assertPreflight({ stateDir: dir });
-  if (!(bare && opts.wireguard === false)) checkInotifyBudget(hosts, bare);
+  await assertPreflight({ stateDir: dir, systemd: !!systemd });
+  if (!(bare && opts.wireguard === false)) checkInotifyBudget(hosts, bare, !!systemd);
 
   const foreign = await foreignOwner(dir);
   if (foreign) {
@@ -83,7 +101,8 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 
   const existing = readRecord(dir);
-  if (!opts.fresh && existing?.phase === 'up' && existing.status && existing.options.hosts === hosts && existing.options.bare === bare && labHealthy(existing)) {
+  const same = existing?.options.hosts === hosts && existing.options.bare === bare && existing.options.systemd === systemd;
+  if (!opts.fresh && existing?.phase === 'up' && existing.status && same && labHealthy(existing)) {
     log('lab already up');
     return { ...existing.status, up: true };
   }
@@ -93,7 +112,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 
   try {
-    return await build(dir, hosts, bare, log, opts.concurrency);
+    return await build(dir, { hosts, bare, systemd }, log, opts.concurrency);
   } catch (err) {
     if (process.env.FLEET_LAB_KEEP_FAILED !== '1') {
       log('lab up failed: removing the half-built lab');
@@ -107,11 +126,13 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 }
 
-async function build(dir: string, hosts: number, bare: boolean, log: (m: string) => void, concurrency?: number): Promise<LabState> {
+async function build(dir: string, kind: LabKind, log: (m: string) => void, concurrency?: number): Promise<LabState> {
   const t0 = Date.now();
+  const { hosts, bare, systemd } = kind;
   const P = labPaths(dir);
   for (const d of [dir, P.logs, P.gateways, P.clients, P.provider, P.internet]) mkdirSync(d, { recursive: true, mode: 0o700 });
   await probeOverlay(dir);
+  const image = systemd ? await ensureImage({ log }) : undefined;
 
   const gateways: GatewayPlan[] = Array.from({ length: hosts }, (_, i) => gatewayPlan(i + 1));
   const clients: ClientPlan[] = bare ? [] : gateways.flatMap((g) => [clientPlan(g.index, 'direct'), clientPlan(g.index, 'vpn')]);
@@ -126,7 +147,7 @@ async function build(dir: string, hosts: number, bare: boolean, log: (m: string)
   const rec: LabRecord = {
     version: 1,
     stateDir: dir,
-    options: { hosts, bare },
+    options: { hosts, bare, ...(systemd ? { systemd } : {}) },
     phase: 'building',
     startedAt: new Date().toISOString(),
     namespaces,
@@ -145,18 +166,13 @@ async function build(dir: string, hosts: number, bare: boolean, log: (m: string)
   const limit = pLimit(concurrency ?? Math.max(16, cpus().length * 8));
   const labPub = await ensureSshKey(P.sshKey, 'fleet-lab');
   writeFileSync(P.authorizedKeys, `${labPub}\n`, { mode: 0o600 });
-  const perSourcePenalties = await sshdHasPerSourcePenalties();
-  const become = becomeAccount();
-  const [gwFiles, pki] = await Promise.all([
-    Promise.all(gateways.map((g) => limit(() => prepareGateway(g, P.gateways, `${labPub}\n`, { perSourcePenalties, become })))),
-    ensurePki(P.provider),
-  ]);
+  const [gwFiles, pki] = await Promise.all([prepareGateways(gateways, P.gateways, `${labPub}\n`, { image, systemd, limit }), ensurePki(P.provider)]);
   writeClientConfig(pki, P.clientConfig);
   // Every gateway gets its two peers in the inventory, also in a bare lab (no client runs there,
   // but a deploy renders the same config): the keys cost microseconds, made in-process.
   const peerKeys = new Map(gateways.flatMap((g) => HALVES.map((h) => [peerName(g.index, h), wgKeyPair()] as const)));
   const prepared = clients.map((c) => prepareClient(c, P.clients, peerKeys.get(c.name)));
-  writeFileSync(P.gatewayInit, GATEWAY_INIT, { mode: 0o755 });
+  if (!systemd) writeFileSync(P.gatewayInit, GATEWAY_INIT, { mode: 0o755 });
   writeFileSync(P.clientInit, CLIENT_INIT, { mode: 0o755 });
   log(`keys ready (${Date.now() - t0} ms)`);
 
@@ -172,16 +188,7 @@ async function build(dir: string, hosts: number, bare: boolean, log: (m: string)
         }),
         startProvider(pki, { logPath: path.join(P.logs, 'openvpn-server.log') }).then((s) => addProc({ role: 'openvpn', pid: s.pid, start: s.start })),
       ]);
-  const gwStarted = Promise.all(
-    gateways.map((g, i) =>
-      limit(async () => {
-        const s = await startGateway(g, gwFiles[i]!.dir, { initScript: P.gatewayInit, labDir: dir, logPath: path.join(P.logs, `${g.name}.log`) });
-        addProc({ role: `${g.name}:unshare`, pid: s.unsharePid, start: s.unshareStart });
-        addProc({ role: `${g.name}:init`, pid: s.initPid, start: s.initStart });
-        return s;
-      }),
-    ),
-  );
+  const gwStarted = startGateways(gateways, gwFiles, { dir, image, systemd, limit, addProc, log });
   const clStarted = Promise.all(
     prepared.map((p) =>
       limit(async () => {
@@ -197,9 +204,9 @@ async function build(dir: string, hosts: number, bare: boolean, log: (m: string)
   writeRecord(rec);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
-  const gwResults = (settled[1] as PromiseFulfilledResult<Awaited<typeof gwStarted>>).value;
+  const gwInit = (settled[1] as PromiseFulfilledResult<number[]>).value;
   const clResults = (settled[2] as PromiseFulfilledResult<Awaited<typeof clStarted>>).value;
-  log(`${gateways.length} gateways${bare ? '' : `, ${clients.length} clients, provider and internet`} running (${Date.now() - t0} ms)`);
+  log(`${gateways.length} ${systemd ? 'systemd ' : ''}gateways${bare ? '' : `, ${clients.length} clients, provider and internet`} running (${Date.now() - t0} ms)`);
 
   writeFileSync(P.knownHosts, gateways.map((g, i) => `${knownHostsLine(g.wanIp, SSH_PORT, gwFiles[i]!.hostPublicKey)}\n`).join(''), { mode: 0o644 });
   const peers = new Map(
@@ -214,9 +221,10 @@ async function build(dir: string, hosts: number, bare: boolean, log: (m: string)
     inventory,
     hosts,
     bare,
+    ...(systemd && image ? { systemd: { variant: systemd, image: image.key, imageDir: image.dir } } : {}),
     controllerIp: CONTROLLER_IP,
     ssh: { user: 'root', keyPath: P.sshKey, knownHostsPath: P.knownHosts, becomeUser: BECOME_USER },
-    gateways: gateways.map((g, i) => ({ name: g.name, netns: g.netns, wanIp: g.wanIp, sshPort: SSH_PORT, initPid: gwResults[i]!.initPid })),
+    gateways: gateways.map((g, i) => ({ name: g.name, netns: g.netns, wanIp: g.wanIp, sshPort: SSH_PORT, initPid: gwInit[i]! })),
     provider: bare ? null : { netns: PROVIDER_NS, ip: PROVIDER_IP, port: OPENVPN_PORT, clientConfig: P.clientConfig },
     internet: bare ? null : { netns: INET_NS, ip: INET_IP, echoUrl: echoUrl(), dnsIp: INET_IP, echoName: ECHO_NAME, dnsQueryLog: P.dnsQueryLog },
     clients: prepared.map((p, i) => ({
@@ -235,6 +243,58 @@ async function build(dir: string, hosts: number, bare: boolean, log: (m: string)
   writeRecord(rec);
   log(`lab up: ${hosts} gateways in ${Date.now() - t0} ms`);
   return status;
+}
+
+interface GatewayKind {
+  image?: LabImage;
+  systemd?: SystemdVariant;
+  limit: ReturnType<typeof pLimit>;
+}
+
+/** Each gateway's state dir and first files; its host public key for known_hosts. */
+async function prepareGateways(gateways: GatewayPlan[], gatewaysDir: string, authorizedKeys: string, k: GatewayKind): Promise<GatewayFiles[]> {
+  if (k.systemd && k.image) {
+    const image = k.image;
+    const variant = k.systemd;
+    return Promise.all(gateways.map((g) => k.limit(() => prepareSystemdGateway(g, gatewaysDir, authorizedKeys, { image, variant }))));
+  }
+  const perSourcePenalties = await sshdHasPerSourcePenalties();
+  const become = becomeAccount();
+  return Promise.all(gateways.map((g) => k.limit(() => prepareGateway(g, gatewaysDir, authorizedKeys, { perSourcePenalties, become }))));
+}
+
+/** Starts every gateway (recording each pid as it appears); resolves with their init pids. */
+function startGateways(
+  gateways: GatewayPlan[],
+  files: GatewayFiles[],
+  k: GatewayKind & { dir: string; addProc: (p: ProcRecord) => void; log: (m: string) => void },
+): Promise<number[]> {
+  const P = labPaths(k.dir);
+  // A booting systemd is busy: a few at a time boot faster than all at once on a small machine.
+  const bootLimit = pLimit(Math.max(2, cpus().length * 2));
+  return Promise.all(
+    gateways.map((g, i) => {
+      const logPath = path.join(P.logs, `${g.name}.log`);
+      if (k.systemd && k.image) {
+        const image = k.image;
+        const variant = k.systemd;
+        return bootLimit(async () => {
+          const s = await startSystemdGateway(g, files[i]!.dir, { image, variant, logPath });
+          k.addProc({ role: `${g.name}:supervisor`, pid: s.supervisorPid, start: s.supervisorStart });
+          k.addProc({ role: `${g.name}:nspawn`, pid: s.nspawnPid, start: s.nspawnStart });
+          k.addProc({ role: `${g.name}:init`, pid: s.initPid, start: s.initStart });
+          if (s.systemState !== 'running') k.log(`${g.name} booted ${s.systemState}: failed units ${(await failedUnits(s.initPid)).join(' ') || 'none'}`);
+          return s.initPid;
+        });
+      }
+      return k.limit(async () => {
+        const s = await startGateway(g, files[i]!.dir, { initScript: P.gatewayInit, labDir: k.dir, logPath });
+        k.addProc({ role: `${g.name}:unshare`, pid: s.unsharePid, start: s.unshareStart });
+        k.addProc({ role: `${g.name}:init`, pid: s.initPid, start: s.initStart });
+        return s.initPid;
+      });
+    }),
+  );
 }
 
 /** The state dir must be able to hold an overlay upper dir (ext4, xfs, tmpfs do; overlay, NFS do not). */

@@ -7,15 +7,24 @@
  *   let lab: LabState;
  *   beforeAll(async ({}, suite) => { lab = await useLab({ hosts: 3 }, suite); });  // vitest wants a destructuring pattern first
  *   afterAll(() => teardownLab());
+ *
+ * `useLab({ systemd: true, variant: 'ufw' })` brings up systemd gateways (Debian 12 booted under
+ * systemd-nspawn) instead. FLEET_LAB_SYSTEMD=1 (or a variant name) makes that the default for
+ * every test file that does not say, so the existing lab tests run on systemd gateways too:
+ *
+ *   FLEET_LAB_SYSTEMD=1 npx vitest run test/lab/deploy.test.ts
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { run, type RunResult } from '../../src/lab/run.js';
 import { labUp } from '../../src/lab/up.js';
 import { labDown } from '../../src/lab/down.js';
 import { labStatus } from '../../src/lab/status.js';
 import { preflight, installCommand } from '../../src/lab/preflight.js';
-import { findGateway } from '../../src/lab/exec.js';
-import { LabPrereqError } from '../../src/lab/errors.js';
+import { LabError, LabPrereqError } from '../../src/lab/errors.js';
 import { stateDir, type LabGateway, type LabState } from '../../src/lab/state.js';
+import { isSystemdVariant, type SystemdVariant } from '../../src/lab/image.js';
+import { cgroupDirs, cgroupHierarchies } from '../../src/lab/cgroups.js';
+import { labSsh, labSshArgv } from '../../src/lab/ssh.js';
 
 export type { LabState, LabGateway, LabClient, LabProvider, LabInternet } from '../../src/lab/state.js';
 export type { RunResult } from '../../src/lab/run.js';
@@ -30,6 +39,25 @@ export interface UseLabOptions {
   bare?: boolean;
   /** Tear down whatever is up and build anew (default: reuse a healthy lab with the same options). */
   fresh?: boolean;
+  /**
+   * Gateways boot Debian 12 with systemd under systemd-nspawn (default: $FLEET_LAB_SYSTEMD, unset =
+   * namespace gateways). `variant` implies it.
+   */
+  systemd?: boolean;
+  /** The systemd image variant: default, resolved, default-deny, ufw. */
+  variant?: SystemdVariant;
+}
+
+/** The systemd variant `opts` (or $FLEET_LAB_SYSTEMD) asks for, or undefined for namespace gateways. */
+export function systemdVariantOf(opts: UseLabOptions): SystemdVariant | undefined {
+  if (opts.variant) return opts.variant;
+  if (opts.systemd === true) return 'default';
+  if (opts.systemd === false) return undefined;
+  const env = process.env.FLEET_LAB_SYSTEMD?.trim();
+  if (!env || env === '0') return undefined;
+  if (env === '1' || env === 'true') return 'default';
+  if (isSystemdVariant(env)) return env;
+  throw new LabError(`FLEET_LAB_SYSTEMD must be 1 or a variant name (default, resolved, default-deny, ufw), got ${JSON.stringify(env)}`);
 }
 
 /** A vitest suite (beforeAll's second argument) or test context (has skip()). */
@@ -62,7 +90,8 @@ export async function labUnavailableReason(): Promise<string | undefined> {
  * `skip`, throws a LabPrereqError whose message says why).
  */
 export async function useLab(opts: UseLabOptions = {}, skip?: SkipTarget): Promise<LabState> {
-  const pre = await preflight({ stateDir: stateDir(), withTests: true });
+  const variant = systemdVariantOf(opts);
+  const pre = await preflight({ stateDir: stateDir(), withTests: true, systemd: !!variant });
   if (pre.missing.length) {
     const reason = `the lab cannot start here: ${pre.missing.join('; ')}`;
     const hint = pre.packages.length ? `install the missing packages with: ${installCommand()}` : undefined;
@@ -75,7 +104,7 @@ export async function useLab(opts: UseLabOptions = {}, skip?: SkipTarget): Promi
     skip.skip(reason);
     return labStatus();
   }
-  return labUp({ hosts: opts.hosts, bare: opts.bare, fresh: opts.fresh });
+  return labUp({ hosts: opts.hosts, bare: opts.bare, fresh: opts.fresh, systemd: !!variant, variant });
 }
 
 /** Takes the lab down (a no-op where the lab cannot run, e.g. not root). */
@@ -84,7 +113,11 @@ export async function teardownLab(): Promise<void> {
   await labDown();
 }
 
-/** The root namespace's network state the lab must never change (compare before up, after down). */
+/**
+ * The root namespace's state the lab must never change (compare before up, after down): routes,
+ * rules, iptables, forwarding sysctls, and what a systemd lab could leave behind: mounts, the
+ * cgroups of the hierarchies nspawn uses, nspawn processes, nspawn's runtime dir in /run.
+ */
 export async function rootNetSnapshot(): Promise<string> {
   const parts: string[] = [];
   for (const argv of [['ip', '-4', 'route', 'show', 'table', 'all'], ['ip', '-6', 'route', 'show', 'table', 'all'], ['ip', '-4', 'rule'], ['ip', '-6', 'rule'], ['iptables-save'], ['ip6tables-save']]) {
@@ -104,31 +137,55 @@ export async function rootNetSnapshot(): Promise<string> {
     const r = await run(['cat', f]);
     parts.push(`== ${f}\n${r.stdout.trim()}`);
   }
+  parts.push(`== mounts\n${rootMounts().join('\n')}`);
+  parts.push(`== cgroups\n${cgroupHierarchies().flatMap((h) => cgroupDirs(h)).sort().join('\n')}`);
+  parts.push(`== nspawn processes\n${nspawnProcesses().join('\n')}`);
+  parts.push(`== /run/systemd/nspawn\n${safeList('/run/systemd/nspawn').join('\n')}`);
   return parts.join('\n');
+}
+
+/** Mount points and types of this mount namespace, without other projects' throwaway netns mounts. */
+function rootMounts(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [pre, post] = l.split(' - ');
+      return `${pre?.split(' ')[4]} ${post?.split(' ')[0]}`;
+    })
+    .filter((m) => !/^\/run\/netns\/(?!fl-)\S+ /.test(m))
+    .sort();
+}
+
+function nspawnProcesses(): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      // A zombie (killed, its parent not reaping yet) is dead: it holds nothing but its pid.
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
+      if (readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'systemd-nspawn') out.push(`${e} ${readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()}`);
+    } catch {
+      /* gone */
+    }
+  }
+  return out.sort();
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return ['(none)'];
+  }
 }
 
 /** argv for the real ssh binary to a gateway: the lab key, strict host key checking, no prompts. */
 export function sshArgv(lab: LabState, gw: string | LabGateway, command: string, opts: { user?: string; knownHosts?: string } = {}): string[] {
-  const g = findGateway(lab, gw);
-  return [
-    'ssh',
-    '-i', lab.ssh.keyPath,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${opts.knownHosts ?? lab.ssh.knownHostsPath}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=10',
-    '-o', 'LogLevel=ERROR',
-    '-p', String(g.sshPort),
-    `${opts.user ?? lab.ssh.user}@${g.wanIp}`,
-    command,
-  ];
+  return labSshArgv(lab, gw, command, opts);
 }
 
 /** Runs `command` on a gateway over real SSH (see sshArgv). */
 export function sshRun(lab: LabState, gw: string | LabGateway, command: string, opts: { user?: string; knownHosts?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  // No HOME dotfiles or agent of this machine's user: only what the options say.
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C', HOME: process.env.HOME ?? '/root' };
-  return run(sshArgv(lab, gw, command, opts), { env, timeoutMs: opts.timeoutMs ?? 30_000 });
+  return labSsh(lab, gw, command, opts);
 }
