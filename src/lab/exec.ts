@@ -105,9 +105,11 @@ interface PsLine {
 
 /**
  * Daemons only: not sshd (the listener's title counts sessions), not any SSH session's processes,
- * not the snapshot's own shell or anything else entered from outside (nsenter: parent pid 0).
+ * not the snapshot's own shell or anything else entered from outside (nsenter: parent pid 0), not
+ * `sessionPids` (on a systemd gateway, what lives in user.slice: a login's session scope and the
+ * user manager that lingers a few seconds after it).
  */
-export function normalizeProcesses(lines: string[], selfPid: number): string[] {
+export function normalizeProcesses(lines: string[], selfPid: number, sessionPids: ReadonlySet<number> = new Set()): string[] {
   const ps: PsLine[] = [];
   for (const l of lines) {
     const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(l);
@@ -118,14 +120,27 @@ export function normalizeProcesses(lines: string[], selfPid: number): string[] {
   // sshd session, the snapshot's shell, or another process entered from outside is not a daemon.
   const excluded = (p: PsLine): boolean => {
     for (let cur: PsLine | undefined = p, hops = 0; cur && cur.pid !== 1 && hops < 64; cur = byPid.get(cur.ppid), hops++) {
-      if (cur.pid === selfPid || cur.comm === 'sshd' || cur.ppid === 0) return true;
+      if (cur.pid === selfPid || cur.comm === 'sshd' || cur.ppid === 0 || sessionPids.has(cur.pid)) return true;
     }
     return p.pid === 1;
   };
   return ps.filter((p) => !excluded(p)).map((p) => `${p.comm} ${p.args}`).sort();
 }
 
-/** A deterministic text snapshot of what a deploy may change on the gateway. */
+/**
+ * `systemctl list-units --all --type=service` as `UNIT ACTIVE SUB`: the services that run, ran
+ * (exited) or failed. Not those inactive (systemd loads and forgets those as they are referred
+ * to), nor the units a login makes and removes (the user manager and its runtime dir).
+ */
+export function normalizeUnits(lines: string[]): string[] {
+  return lines
+    .map((l) => l.trim().replace(/^●\s*/, '').split(/\s+/))
+    .filter((f) => f.length >= 4 && !(f[2] === 'inactive' && f[3] === 'dead') && !/^(user|user-runtime-dir)@/.test(f[0]!))
+    .map((f) => `${f[0]} ${f[2]} ${f[3]}`)
+    .sort();
+}
+
+/** A deterministic text snapshot of what a deploy may change on the gateway (systemd gateways: and their units). */
 export async function snapshotGateway(state: LabState, gw: string | LabGateway): Promise<string> {
   const g = findGateway(state, gw);
   const r = await enter(g.initPid, SNAPSHOT_SCRIPT, { args: SNAPSHOT_DIRS, timeoutMs: 60_000 });
@@ -143,6 +158,9 @@ export async function snapshotGateway(state: LabState, gw: string | LabGateway):
   out.push('== ip addr', ...normalizeAddrs(s.get('addr') ?? []));
   out.push('== ip netns', ...(s.get('netns') ?? []).filter((l) => l.trim()).map((l) => l.replace(/ \(id: \d+\)$/, '')).sort());
   out.push('== files', ...(s.get('files') ?? []).filter((l) => l.trim()));
-  out.push('== processes', ...normalizeProcesses(s.get('ps') ?? [], self));
+  const sessions = new Set((s.get('usercg') ?? []).filter((l) => /^\d+$/.test(l)).map(Number));
+  out.push('== processes', ...normalizeProcesses(s.get('ps') ?? [], self, sessions));
+  if (s.has('units')) out.push('== units', ...normalizeUnits(s.get('units') ?? []));
+  if (s.has('enabled')) out.push('== enabled units', ...(s.get('enabled') ?? []).filter((l) => l.trim()));
   return `${out.join('\n')}\n`;
 }

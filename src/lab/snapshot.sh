@@ -1,7 +1,9 @@
 #!/bin/sh
 # Everything a deploy may change on a lab gateway, in sections (src/lab/exec.ts parses them):
 #   sh -c "$(cat snapshot.sh)" sh <dir>...
-# The dirs are those whose files' content, mode and owner are recorded.
+# The dirs are those whose files' content, mode and owner are recorded. Where systemd is PID 1
+# (systemd lab gateways) it also records the services' states, the enabled units, and which
+# processes belong to login sessions (user.slice: not daemons).
 export LC_ALL=C
 echo "@@self $$"
 for t in filter nat mangle raw security; do
@@ -33,3 +35,12 @@ for d in "$@"; do
 done
 echo "@@ps"
 ps -e -ww -o pid=,ppid=,comm=,args=
+[ -d /run/systemd/system ] || exit 0
+echo "@@units"
+systemctl list-units --all --type=service --no-legend --plain --no-pager 2>&1
+echo "@@enabled"
+for f in /etc/systemd/system/*.wants/*; do [ -e "$f" ] && echo "${f##*/}"; done | sort -u
+echo "@@usercg"
+for p in /proc/[0-9]*; do
+  if grep -q ':/user.slice' "$p/cgroup" 2>/dev/null; then echo "${p#/proc/}"; fi
+done

@@ -13,6 +13,7 @@ import { IMAGE_PACKAGES, imageKey, isSystemdVariant, lowerDirs, type LabImage } 
 import { interfacesFile, SSHD_DROP_IN } from './systemd-gateway.js';
 import { gatewayPlan } from './names.js';
 import { SYSTEMD_GATEWAY_INOTIFY, maxHostsForInotify, wireguardGoNeeded } from './inotify.js';
+import { normalizeProcesses, normalizeUnits } from './exec.js';
 
 // A Debian 12 machine's /etc/apt/sources.list.d/debian.sources, mirror names replaced.
 const DEB822 = `Types: deb
@@ -113,5 +114,26 @@ describe('cgroup hierarchies', () => {
       ].join('\n'),
     );
     expect(cgroupHierarchies(file)).toEqual(['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified']);
+  });
+});
+
+describe('snapshots of a systemd gateway', () => {
+  it('record the services that run, ran or failed, not the ones systemd loads and forgets', () => {
+    // systemctl list-units --all --type=service --no-legend --plain on a deployed Debian 12 gateway
+    const units = [
+      'dbus.service                  loaded    active   running DBus System Message Bus',
+      'dnsmasq.service               loaded    active   running dnsmasq - A lightweight DHCP and caching DNS server',
+      'systemd-oomd.service          not-found inactive dead    systemd-oomd.service',
+      '● wg-quick@wg0.service          loaded    failed   failed  WireGuard via wg-quick(8) for wg0',
+      'networking.service            loaded    active   exited  Raise network interfaces',
+      'user@0.service                loaded    active   running User Manager for UID 0',
+      'user-runtime-dir@0.service    loaded    active   exited  User Runtime Directory /run/user/0',
+    ];
+    expect(normalizeUnits(units)).toEqual(['dbus.service active running', 'dnsmasq.service active running', 'networking.service active exited', 'wg-quick@wg0.service failed failed']);
+  });
+
+  it("leave out a login's processes (user.slice): the user manager outlives the session by seconds", () => {
+    const ps = ['    1     0 systemd         /usr/lib/systemd/systemd', '   75     1 sshd            sshd: /usr/sbin/sshd -D [listener] 0 of 500-1000 startups', '   77     1 dnsmasq         /usr/sbin/dnsmasq -x /run/dnsmasq/dnsmasq.pid', '   89     1 systemd         /lib/systemd/systemd --user', '   90    89 (sd-pam)        (sd-pam)'];
+    expect(normalizeProcesses(ps, 999, new Set([89, 90]))).toEqual(['dnsmasq /usr/sbin/dnsmasq -x /run/dnsmasq/dnsmasq.pid']);
   });
 });

@@ -7,10 +7,10 @@
  * Everything a gateway can or cannot do is asked over SSH, as an operator (and fleet) meets it:
  * nsenter runs with this machine's full capabilities and would hide a missing one.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetCli } from './cli.js';
-import { labStatus, rootNetSnapshot, sshRun, teardownLab, useLab, type LabState } from './harness.js';
+import { labStatus, rootNetSnapshot, snapshotGateway, sshRun, teardownLab, useLab, type LabState } from './harness.js';
 import { tcpOpen } from '../../src/lab/gateway.js';
 import { isAlive } from '../../src/lab/run.js';
 import { labCgroupRoots } from '../../src/lab/cgroups.js';
@@ -104,6 +104,14 @@ describe('lab up --systemd (default image), two gateways', () => {
     expect(out.split('\n')).toEqual(['lo-up', '1', '1', 'tun', '51999', '10.77.0.1/24', '']);
   });
 
+  it('snapshots are deterministic across logins and record the units', async () => {
+    const a = await snapshotGateway(lab, 'gw2');
+    await on(lab, 'gw2', 'true');
+    expect(await snapshotGateway(lab, 'gw2')).toBe(a);
+    expect(a).toMatch(/^== units\n(.+\n)*dnsmasq\.service active running\n(.+\n)*ssh\.service active running\n/m);
+    expect(a).toMatch(/^== enabled units\n(.+\n)*networking\.service\n/m);
+  });
+
   it('the non-root sudo user exists and logs in with the lab key', async () => {
     const r = await sshRun(lab, 'gw2', 'id -un; sudo -n id -u', { user: lab.ssh.becomeUser });
     expect(r.stdout.split('\n').slice(0, 2)).toEqual(['fleetop', '0']);
@@ -177,8 +185,11 @@ describe('systemd image variants (one bare gateway each)', () => {
     expect(await tcpOpen(lab.gateways[0]!.wanIp, 53, 1500)).toBe(true);
   });
 
-  it('down after the variants leaves the root namespace as it was', async () => {
+  it('down after a crash (the record lost) still leaves the root namespace as it was', async () => {
     const lab = labStatus();
+    expect(lab.up).toBe(true);
+    // The lab's cgroups name every supervisor, nspawn and container process without the record.
+    rmSync(`${lab.stateDir}/state.json`);
     await teardownLab();
     expect(leftovers(lab)).toEqual([]);
     expect(await rootNetSnapshot()).toBe(rootBefore);
