@@ -25,13 +25,14 @@ to_layer() {
   (cd "$root" && tar -cf - "$@") | tar -C "$layers/$layer" -xf -
 }
 
-# systemd-resolved: the package enables itself and takes /etc/resolv.conf on install. The base
-# keeps neither (Debian's default); the resolved layer gets exactly what the package did.
+# systemd-resolved: the package enables itself, takes /etc/resolv.conf and provides resolvconf
+# (which dnsmasq's unit calls to make itself the gateway's own resolver). The base keeps none of
+# it (Debian's default, without resolved); the resolved layer gets exactly what the package did.
 resolved_links=$(cd "$root" && find etc/systemd/system -lname '*/systemd-resolved.service')
 # shellcheck disable=SC2086 # the list is find's output: paths without spaces
-to_layer resolved etc/resolv.conf $resolved_links
+to_layer resolved etc/resolv.conf usr/sbin/resolvconf $resolved_links
 systemctl --root="$root" --quiet disable systemd-resolved.service
-rm -f "$root/etc/resolv.conf"
+rm -f "$root/etc/resolv.conf" "$root/usr/sbin/resolvconf"
 printf '# the lab writes each gateway its own resolver\n' >"$root/etc/resolv.conf"
 
 # ufw: installed and inactive, as Ubuntu ships it; its unit disabled, as on a Debian without ufw.
@@ -39,7 +40,9 @@ printf '# the lab writes each gateway its own resolver\n' >"$root/etc/resolv.con
 ufw_links=$(cd "$root" && find etc/systemd/system -lname '*/ufw.service')
 saved=$(mktemp -d)
 cp -a "$root/etc/ufw/." "$saved/"
-chroot "$root" ufw allow 22/tcp >/dev/null
+# ufw only writes its rules files while it is inactive; in a network namespace of its own it
+# could not touch this machine's firewall even if it tried.
+unshare --net chroot "$root" ufw allow 22/tcp >/dev/null
 sed -i 's/^ENABLED=.*/ENABLED=yes/' "$root/etc/ufw/ufw.conf"
 # shellcheck disable=SC2086
 to_layer ufw etc/ufw/ufw.conf etc/ufw/user.rules etc/ufw/user6.rules $ufw_links

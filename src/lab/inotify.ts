@@ -40,10 +40,11 @@ export function inotifyBudget(): InotifyBudget | undefined {
 }
 
 /**
- * Inotify instances one booted systemd gateway holds beside WireGuard (systemd, journald, logind,
- * D-Bus and the packaged daemons, counted on a booted Debian 12 gateway), with a little margin.
+ * Inotify instances one systemd gateway holds beside WireGuard: systemd, journald, logind, D-Bus
+ * and the packaged daemons. Counted on Debian 12 gateways: 8 once booted, 10 once deployed
+ * (dnsmasq, root's systemd --user) without wireguard-go; with a little margin.
  */
-export const SYSTEMD_GATEWAY_INOTIFY = 8;
+export const SYSTEMD_GATEWAY_INOTIFY = 12;
 
 /**
  * Inotify instances a lab needs once deployed: one wireguard-go per gateway plus two clients each,
