@@ -2,6 +2,9 @@
  * `npm run demo`: the whole system on one machine. Installs what is missing, brings up a lab of
  * three bare gateways, deploys them with the live view, shows `fleet status`, then proves each
  * client's path with real traffic. Exits non-zero when any proof fails.
+ *
+ * `npm run demo -- --systemd [--systemd-variant V]` does the same on gateways that boot Debian 12
+ * with systemd under systemd-nspawn (the image is built first when it is not cached).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -9,12 +12,28 @@ import { connectClients } from './clients.js';
 import { labUp } from './up.js';
 import { proofTable, provePaths } from './proof.js';
 import { repoRoot } from './state.js';
+import { SYSTEMD_VARIANTS, isSystemdVariant, type SystemdVariant } from './image.js';
 
 const root = repoRoot();
 const fleet = (args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'fleet.js'), ...args], { stdio: 'inherit' });
 const say = (s: string) => process.stdout.write(`\n\x1b[1m== ${s}\x1b[0m\n`);
 
+/** `--systemd` and `--systemd-variant V` from the command line (npm run demo -- --systemd). */
+function systemdOption(argv: string[]): SystemdVariant | undefined | Error {
+  const i = argv.indexOf('--systemd-variant');
+  if (i >= 0) {
+    const v = argv[i + 1] ?? '';
+    return isSystemdVariant(v) ? v : new Error(`--systemd-variant: expected one of ${SYSTEMD_VARIANTS.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return argv.includes('--systemd') ? 'default' : undefined;
+}
+
 async function main(): Promise<number> {
+  const variant = systemdOption(process.argv.slice(2));
+  if (variant instanceof Error) {
+    process.stderr.write(`${variant.message}\n`);
+    return 4;
+  }
   if (process.getuid?.() !== 0) {
     process.stderr.write('the demo builds network namespaces: run it as root (sudo npm run demo)\n');
     return 4;
@@ -23,8 +42,9 @@ async function main(): Promise<number> {
   const deps = spawnSync('sh', [path.join(root, 'src', 'lab', 'install-deps.sh')], { stdio: 'inherit' });
   if (deps.status !== 0) return 4;
 
-  say('bringing up the lab: 3 bare gateways, an OpenVPN provider, an internet, 6 WireGuard clients');
-  const lab = await labUp({ hosts: 3, fresh: true, log: (m) => process.stdout.write(`  ${m}\n`) });
+  const kind = variant ? `3 gateways booting Debian 12 with systemd (systemd-nspawn, image ${variant})` : '3 bare gateways';
+  say(`bringing up the lab: ${kind}, an OpenVPN provider, an internet, 6 WireGuard clients`);
+  const lab = await labUp({ hosts: 3, fresh: true, systemd: !!variant, variant, log: (m) => process.stdout.write(`  ${m}\n`) });
 
   say(`fleet deploy ${path.relative(process.cwd(), lab.inventory)}`);
   const deploy = fleet(['deploy', lab.inventory]);
@@ -50,7 +70,7 @@ Look around:
   ip netns exec fl-c1v curl -s ${lab.internet!.echoUrl}        (a VPN-half client)
   ssh -i ${lab.ssh.keyPath} -o UserKnownHostsFile=${lab.ssh.knownHostsPath} root@${lab.gateways[0]!.wanIp}
   node bin/fleet.js rollback gw2 -i inventory/lab.yaml --yes   (tear one gateway down)
-Take the lab down:
+${variant ? '  node bin/fleet.js lab reboot gw1                              (a real systemctl reboot)\n' : ''}Take the lab down:
   node bin/fleet.js lab down
 `,
   );
