@@ -4,7 +4,7 @@
  * cgroup2 tree and, on a hybrid machine, the named `systemd` v1 tree). `lab down` finds what to
  * end there even without its record, and removes the directories afterwards.
  */
-import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 
 export const LAB_CGROUP = 'fleet-lab';
@@ -38,7 +38,7 @@ export function cgroupDirs(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   const walk = (d: string) => {
-    let entries: import('node:fs').Dirent[] = [];
+    let entries: Dirent[] = [];
     try {
       entries = readdirSync(d, { withFileTypes: true });
     } catch {

@@ -215,19 +215,40 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   const inventory = inventoryPath();
   writeInventory(inventory, { gateways, peers, keyFile: P.sshKey, knownHostsFile: P.knownHosts, openvpnConfigFile: P.clientConfig });
 
-  const status: LabState = {
+  const status = describeLab({ dir, kind, image, gateways, gwInit, prepared, clInit: clResults.map((c) => c.initPid), inventory });
+  rec.phase = 'up';
+  rec.status = status;
+  writeRecord(rec);
+  log(`lab up: ${hosts} gateways in ${Date.now() - t0} ms`);
+  return status;
+}
+
+/** The lab's public description (`fleet lab status --json`), once everything runs. */
+function describeLab(a: {
+  dir: string;
+  kind: LabKind;
+  image?: LabImage;
+  gateways: GatewayPlan[];
+  gwInit: number[];
+  prepared: ReturnType<typeof prepareClient>[];
+  clInit: number[];
+  inventory: string;
+}): LabState {
+  const P = labPaths(a.dir);
+  const { hosts, bare, systemd } = a.kind;
+  return {
     up: true,
-    stateDir: dir,
-    inventory,
+    stateDir: a.dir,
+    inventory: a.inventory,
     hosts,
     bare,
-    ...(systemd && image ? { systemd: { variant: systemd, image: image.key, imageDir: image.dir } } : {}),
+    ...(systemd && a.image ? { systemd: { variant: systemd, image: a.image.key, imageDir: a.image.dir } } : {}),
     controllerIp: CONTROLLER_IP,
     ssh: { user: 'root', keyPath: P.sshKey, knownHostsPath: P.knownHosts, becomeUser: BECOME_USER },
-    gateways: gateways.map((g, i) => ({ name: g.name, netns: g.netns, wanIp: g.wanIp, sshPort: SSH_PORT, initPid: gwInit[i]! })),
+    gateways: a.gateways.map((g, i) => ({ name: g.name, netns: g.netns, wanIp: g.wanIp, sshPort: SSH_PORT, initPid: a.gwInit[i]! })),
     provider: bare ? null : { netns: PROVIDER_NS, ip: PROVIDER_IP, port: OPENVPN_PORT, clientConfig: P.clientConfig },
     internet: bare ? null : { netns: INET_NS, ip: INET_IP, echoUrl: echoUrl(), dnsIp: INET_IP, echoName: ECHO_NAME, dnsQueryLog: P.dnsQueryLog },
-    clients: prepared.map((p, i) => ({
+    clients: a.prepared.map((p, i) => ({
       name: p.plan.name,
       netns: p.plan.netns,
       gateway: p.plan.gateway,
@@ -235,14 +256,9 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
       underlayIp: p.plan.underlayIp,
       half: p.plan.half,
       publicKey: p.keys.publicKey,
-      initPid: clResults[i]!.initPid,
+      initPid: a.clInit[i]!,
     })),
   };
-  rec.phase = 'up';
-  rec.status = status;
-  writeRecord(rec);
-  log(`lab up: ${hosts} gateways in ${Date.now() - t0} ms`);
-  return status;
 }
 
 interface GatewayKind {
