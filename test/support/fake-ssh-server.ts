@@ -23,10 +23,15 @@ export interface KeyPair {
 }
 
 export function makeKeyPair(opts: { passphrase?: string; comment?: string } = {}): KeyPair {
-  const pair = utils.generateKeyPairSync('ed25519', {
-    comment: opts.comment ?? 'fleet-test',
-    ...(opts.passphrase ? { passphrase: opts.passphrase, cipher: 'aes256-ctr', rounds: 4 } : {}),
-  });
+  const generate = () =>
+    utils.generateKeyPairSync('ed25519', {
+      comment: opts.comment ?? 'fleet-test',
+      ...(opts.passphrase ? { passphrase: opts.passphrase, cipher: 'aes256-ctr', rounds: 4 } : {}),
+    });
+  // ssh2 1.17 writes a malformed ed25519 key about once in 200 (its own parser rejects it, and a
+  // Server given it throws): generate until the key reads back.
+  let pair = generate();
+  for (let i = 0; i < 20 && utils.parseKey(pair.private, opts.passphrase) instanceof Error; i++) pair = generate();
   const [type, base64] = pair.public.split(' ') as [string, string];
   return { private: pair.private, public: pair.public, type, base64 };
 }
