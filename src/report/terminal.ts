@@ -25,6 +25,8 @@ export interface TerminalStream {
   columns?: number;
   rows?: number;
   write(s: string): boolean;
+  /** Node's tty.WriteStream: re-reads the size (an ioctl) and emits 'resize' when it changed. */
+  _refreshSize?: () => void;
   on(event: 'resize', listener: () => void): unknown;
   off(event: 'resize', listener: () => void): unknown;
 }
@@ -52,6 +54,7 @@ export class FramePainter {
   private drawn: number[] = [];
   private started = false;
   private resizedSincePaint = false;
+  private painting = false;
   private resized?: () => void;
 
   constructor(private readonly out: TerminalStream) {}
@@ -68,13 +71,23 @@ export class FramePainter {
   onResize(repaint: () => void): void {
     this.resized = () => {
       this.resizedSincePaint = true;
-      repaint();
+      if (!this.painting) repaint();
     };
     this.out.on('resize', this.resized);
   }
 
   /** Replaces the frame on screen with `frame`, first printing `above` (once, to stay). */
   paint(frame: readonly string[], above: readonly string[] = []): void {
+    // Node learns a new size only when it handles SIGWINCH, which may come after this paint: a
+    // paint at the old width after the terminal rewrapped the frame would move up too few rows and
+    // leave the top of the old frame on screen. Ask the terminal now (a resize found here is
+    // handled by this paint, not by a nested one).
+    this.painting = true;
+    try {
+      this.out._refreshSize?.();
+    } finally {
+      this.painting = false;
+    }
     const cols = this.cols;
     const max = cols - 1;
     const up = Math.min(rowsTaken(this.drawn, cols), this.rows - 1);
