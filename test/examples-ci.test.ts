@@ -9,9 +9,9 @@ import { buildProgram } from '../src/cli/main.js';
 import { shardFromOptions } from '../src/cli/shard.js';
 
 /** Unknown options of `fleet <argv>` as commander sees them (nothing is run). */
-function unknownOptions(argv: string[]): string[] {
+async function unknownOptions(argv: string[]): Promise<string[]> {
   const [name, ...rest] = argv;
-  const cmd = buildProgram().commands.find((c) => c.name() === name)!;
+  const cmd = (await buildProgram()).commands.find((c) => c.name() === name)!;
   expect(cmd, name).toBeDefined();
   return cmd.parseOptions(rest).unknown;
 }
@@ -29,11 +29,11 @@ describe('examples/ci/github-actions.yml', () => {
     expect(wf.jobs.deploy.strategy['fail-fast']).toBe(false);
   });
 
-  it('runs a deploy and a merge that parse', () => {
+  it('runs a deploy and a merge that parse', async () => {
     const argv = run.replaceAll('${{ matrix.shard }}', '1').replace('$HOME', '/home/runner').split(/\s+/).filter(Boolean);
     expect(argv.slice(0, 3)).toEqual(['npx', 'fleet', 'deploy']);
     const end = argv.indexOf('>');
-    expect(unknownOptions(argv.slice(2, end))).toEqual([]);
+    expect(await unknownOptions(argv.slice(2, end))).toEqual([]);
     expect(argv.slice(end + 1)).toEqual(['deploy-1.json']);
     const recap: string[] = wf.jobs.recap.steps.map((s: { run?: string }) => s.run ?? '');
     expect(recap).toContain('npx fleet report merge deploy-*.json');
@@ -54,9 +54,9 @@ describe('examples/ci/kubernetes-indexed-job.yaml', () => {
     for (let i = 0; i < n; i++) expect(shardFromOptions({ shardCount: String(n) }, { JOB_COMPLETION_INDEX: String(i) })).toEqual({ index: i, count: n });
   });
 
-  it('runs a deploy that parses and writes its record as JSON', () => {
+  it('runs a deploy that parses and writes its record as JSON', async () => {
     expect(args[0]).toBe('deploy');
-    expect(unknownOptions(args)).toEqual([]);
+    expect(await unknownOptions(args)).toEqual([]);
     expect(args).toContain('--json');
     const mounts = job.spec.template.spec.containers[0].volumeMounts.map((m: { mountPath: string }) => m.mountPath);
     for (const file of args.filter((a) => a.startsWith('/') || a.includes('=/'))) {

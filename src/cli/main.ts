@@ -1,19 +1,48 @@
 import { Command, CommanderError } from 'commander';
 import { FleetError } from '../errors.js';
-import { registerDeployCommand } from './deploy.js';
 import { EXIT, EXIT_HELP, exitCodeForError } from './exit-codes.js';
-import { registerInventoryCommand } from './inventory.js';
-import { registerLabCommand } from './lab.js';
-import { registerPeerCommand } from './peer.js';
-import { registerReportCommand } from './report.js';
-import { registerRollbackCommand } from './rollback.js';
-import { registerStatusCommand } from './status.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every command, in the order `fleet --help` lists them, each behind a dynamic import: a command
+ * line loads the module of the command it runs and nothing else (no SSH, templates or schemas for
+ * `fleet --version` or `fleet inventory`).
+ */
+export const COMMANDS: Record<string, () => Promise<Register>> = {
+  deploy: async () => (await import('./deploy.js')).registerDeployCommand,
+  rollback: async () => (await import('./rollback.js')).registerRollbackCommand,
+  status: async () => (await import('./status.js')).registerStatusCommand,
+  inventory: async () => (await import('./inventory.js')).registerInventoryCommand,
+  lab: async () => (await import('./lab.js')).registerLabCommand,
+  peer: async () => (await import('./peer.js')).registerPeerCommand,
+  report: async () => (await import('./report.js')).registerReportCommand,
+};
+
+const VERSION_FLAGS = new Set(['-V', '--version']);
+
+/**
+ * The commands a command line needs registered: the one it names (also as `fleet help NAME`);
+ * none for a bare `--version`; all of them for the top-level help, or for a name commander must
+ * reject (its message suggests the closest command).
+ */
+export function commandsFor(args: readonly string[]): string[] {
+  const all = Object.keys(COMMANDS);
+  const at = args.findIndex((a) => !a.startsWith('-'));
+  if (at < 0) return args.length > 0 && args.every((a) => VERSION_FLAGS.has(a)) ? [] : all;
+  const name = args[at] === 'help' ? args[at + 1] : args[at];
+  return name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : all;
+}
+
+/** The program with the named commands (default: all). */
+export async function buildProgram(names: readonly string[] = Object.keys(COMMANDS)): Promise<Command> {
   const program = new Command('fleet');
   program
     .description('Configure a fleet of WireGuard split-tunnel VPN gateways over SSH: check-then-apply, in parallel, with real rollback.')
     .version('0.1.0')
+    // Before any command is added: subcommands copy these settings when they are created, so a
+    // subcommand's usage error (a missing subcommand, a bad argument) reaches main, not process.exit.
+    .exitOverride()
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -27,19 +56,12 @@ Quick start (on the built-in lab, as root):
 
 ${EXIT_HELP}`,
     );
-  registerDeployCommand(program);
-  registerRollbackCommand(program);
-  registerStatusCommand(program);
-  registerInventoryCommand(program);
-  registerLabCommand(program);
-  registerPeerCommand(program);
-  registerReportCommand(program);
+  const registers = await Promise.all(Object.keys(COMMANDS).filter((n) => names.includes(n)).map((n) => COMMANDS[n]!()));
+  for (const register of registers) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  program.exitOverride();
   // `fleet status | head` closes the pipe early: that is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -50,10 +72,13 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(EXIT.INTERRUPTED);
   });
   try {
+    const program = await buildProgram(commandsFor(argv.slice(2)));
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode === 0 ? 0 : EXIT.BAD_INPUT;
+      // Help and --version exit 0; every usage error commander rejects (its message and the
+      // usage are already on stderr) is bad input.
+      process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
       return;
     }
     if (err instanceof FleetError) {
