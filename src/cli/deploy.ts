@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { deployFleet } from '../engine/fleet.js';
 import type { Host } from '../inventory/index.js';
 import { desiredState, type DesiredResource, type DesiredStateOptions } from '../roles/tasks.js';
-import { itemDiff } from '../report/diff.js';
 import { fleetJson } from '../report/json.js';
 import { createProgress, progressMode } from '../report/live.js';
 import { recap } from '../report/recap.js';
@@ -71,7 +70,7 @@ ${EXIT_HELP}`,
     const desired = renderDesired(hosts, roles);
     // Before the live view starts: a line written under its frame would be painted over.
     for (const w of inv.warnings) if (!opts.json) process.stderr.write(`warning: ${w}\n`);
-    const progress = createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), opts.check ? 'checking' : 'applying', !!opts.check);
+    const progress = await createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), opts.check ? 'checking' : 'applying', !!opts.check);
     const results = await deployFleet(hosts, desired, {
       roles,
       check: !!opts.check,
@@ -89,12 +88,14 @@ ${EXIT_HELP}`,
       process.stdout.write(`${fleetJson('deploy', results, { check: !!opts.check, seconds: secondsTaken, shard: record })}\n`);
     } else {
       if (opts.check || opts.diff) {
+        // jsdiff only when diffs are printed.
+        const { itemDiff } = opts.diff ? await import('../report/diff.js') : { itemDiff: undefined };
         for (const r of results) {
           const todo = r.plan ? changes(r.plan) : [];
           if (!todo.length) continue;
           process.stdout.write(`\n${r.host}: ${todo.length} to change\n`);
           for (const item of todo) {
-            process.stdout.write(opts.diff ? `${itemDiff(item)}\n` : `  ~ [${item.desired.role}] ${item.desired.resource.title}${item.because ? ` (${item.because})` : ''}\n`);
+            process.stdout.write(itemDiff ? `${itemDiff(item)}\n` : `  ~ [${item.desired.role}] ${item.desired.resource.title}${item.because ? ` (${item.because})` : ''}\n`);
           }
         }
       }

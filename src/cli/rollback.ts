@@ -65,7 +65,7 @@ ${EXIT_HELP}`,
     const desired = kind === 'teardown' ? renderDesired(hosts, ROLE_ORDER, { readSources: false }) : new Map();
     const meta = runMeta([...ROLE_ORDER]);
     const outcomes = new Map<string, RevertOutcome>();
-    const progress = createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), 'rolling back');
+    const progress = await createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), 'rolling back');
     const results = await forEachHost(hosts, { forks: opts.forks, ssh: sshOptions(opts), onEvent: (e) => progress.onEvent(e) }, async (host, t, t0): Promise<HostResult> => {
       progress.onEvent({ kind: 'phase', host: host.name, phase: 'applying' });
       const out =

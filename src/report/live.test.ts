@@ -6,7 +6,7 @@ import type { HostPlan, PlanItem } from '../engine/plan.js';
 import { TransportError } from '../errors.js';
 import { ACTIVE_SHOWN, barLine, renderFrame } from './live-frame.js';
 import { LiveState } from './live-state.js';
-import { terminalProgress } from './live.js';
+import { terminalProgress } from './live-terminal.js';
 import { FramePainter, rowsTaken } from './terminal.js';
 
 // ESC is what the painter and colours write; these tests look at the text.

@@ -5,13 +5,10 @@
  * batch, the longest-running hosts) with each failure printed above it as it happens. Off a
  * terminal (CI, pipes): plain timestamped lines. Nothing with --json.
  */
-import type { FleetEvent } from '../engine/fleet.js';
 import { changes } from '../engine/plan.js';
 import { printable } from './format.js';
-import { failureLine, renderFrame } from './live-frame.js';
-import { LiveState, type LiveEvent } from './live-state.js';
+import type { LiveEvent } from './live-state.js';
 import { statusLabel } from './outcome.js';
-import { FramePainter, RESTORE_CURSOR, type TerminalStream } from './terminal.js';
 
 export type { LiveEvent, BatchEvent } from './live-state.js';
 
@@ -23,9 +20,11 @@ export interface Progress {
 /** How often the frame is repainted (events in between only update the state). */
 export const REPAINT_MS = 100;
 
-export function createProgress(mode: 'tty' | 'plain' | 'silent', hosts: string[], verb: string, check = false): Progress {
+export async function createProgress(mode: 'tty' | 'plain' | 'silent', hosts: string[], verb: string, check = false): Promise<Progress> {
   if (mode === 'silent') return { onEvent: () => undefined, finish: async () => undefined };
   if (mode === 'plain') return plainProgress(check);
+  // Only on a terminal: measuring text (string-width, cli-truncate) builds Unicode tables when loaded.
+  const { terminalProgress } = await import('./live-terminal.js');
   return terminalProgress(process.stdout, hosts, verb, check);
 }
 
@@ -46,35 +45,6 @@ function plainProgress(check: boolean): Progress {
       }
     },
     finish: async () => undefined,
-  };
-}
-
-/** The frame on `out`, repainted every REPAINT_MS and on resize; exported for tests. */
-export function terminalProgress(out: TerminalStream, hosts: string[], verb: string, check = false): Progress {
-  const state = new LiveState(hosts, verb, check);
-  const painter = new FramePainter(out);
-  let listed = 0;
-  const paint = () => {
-    const frame = renderFrame(state, { cols: painter.cols, rows: painter.rows, now: performance.now() });
-    // Failures stay on screen above the summary; with a line per host, the host's line says it.
-    const above = frame.layout === 'summary' ? state.failures.slice(listed).map(failureLine) : [];
-    if (frame.layout === 'summary') listed = state.failures.length;
-    painter.paint(frame.lines, above);
-  };
-  const restore = () => out.write(RESTORE_CURSOR);
-  process.once('exit', restore);
-  painter.onResize(paint);
-  paint();
-  const timer = setInterval(paint, REPAINT_MS);
-  timer.unref();
-  return {
-    onEvent: (e: LiveEvent | FleetEvent) => state.onEvent(e),
-    async finish() {
-      clearInterval(timer);
-      paint();
-      painter.stop();
-      process.off('exit', restore);
-    },
   };
 }
 
