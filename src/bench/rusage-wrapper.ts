@@ -12,5 +12,6 @@ if (out) {
     writeFileSync(out, JSON.stringify({ userS: u.userCPUTime / 1e6, sysS: u.systemCPUTime / 1e6, maxRssKb: u.maxRSS }));
   });
 }
-const { main } = await import('../cli/main.js');
-await main(process.argv);
+// The same launcher a user runs (the bundle, the compile cache where Node has it), so the figures
+// include fleet's real start-up. A URL, not a literal path: bin/ is plain JavaScript outside src/.
+await import(new URL('../../../bin/fleet.js', import.meta.url).href);
