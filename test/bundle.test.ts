@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { moduleUrlPlugin } from '../src/build/bundle.js';
+import { moduleUrlPlugin, zodEnglishOnlyPlugin } from '../src/build/bundle.js';
 import { fleetCli } from './lab/cli.js';
 
 const meta = JSON.parse(readFileSync('dist/bundle/meta.json', 'utf8')) as Metafile;
@@ -107,5 +107,27 @@ describe('moduleUrlPlugin', () => {
     expect(m.where()).toBe(pathToFileURL(path.join(src, 'deep', 'where.js')).href);
     expect(m.asset).toBe(pathToFileURL(path.join(src, 'deep', 'x.sh')).href);
     expect(m.self).toBe(pathToFileURL(path.join(src, 'entry.js')).href);
+  });
+});
+
+describe('zodEnglishOnlyPlugin', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fleet-zod-en-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const bundle = (name: string, source: string) => {
+    const src = path.join(dir, 'src');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(path.join(src, `${name}.js`), source);
+    return build({ entryPoints: [path.join(src, `${name}.js`)], outdir: path.join(dir, 'out'), bundle: true, format: 'esm', platform: 'node', nodePaths: [path.resolve('node_modules')], plugins: [zodEnglishOnlyPlugin(src)], logLevel: 'silent' });
+  };
+
+  it("zod in the bundle has English only, and still says what is wrong in English", async () => {
+    await bundle('uses-zod', "import { z } from 'zod';\nexport { z };\nexport const message = z.string().safeParse(1).error.issues[0].message;\n");
+    const m = (await import(pathToFileURL(path.join(dir, 'out', 'uses-zod.js')).href)) as { z: { locales: object }; message: string };
+    expect(Object.keys(m.z.locales)).toEqual(['en']);
+    expect(m.message).toMatch(/expected string, received number/);
+  });
+
+  it('a module of ours that uses a locale fails the build', async () => {
+    await expect(bundle('wants-german', "import { z } from 'zod';\nz.config(z.locales.de());\n")).rejects.toThrow(/uses zod's locales/);
   });
 });
