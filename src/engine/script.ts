@@ -10,7 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { planFacts, type Proof } from '../modules/facts.js';
 import type { Resource } from '../modules/types.js';
 import { raw, sh, Shell } from '../shell/sh.js';
+import { JOURNAL_PRELUDE } from './journal/shell.js';
 import { DEFAULT_STATE_DIR, UNFINISHED_STATUSES } from './layout.js';
+import { FAIL, REVERT_LATEST } from './rollback/shell.js';
 
 export function newToken(): string {
   return `@@fleet-${randomBytes(6).toString('hex')}`;
@@ -23,86 +25,11 @@ export interface ScriptContext {
 }
 
 /**
- * Shell helpers shared by every script (and the on-host watchdog, src/engine/watchdog.ts).
- * `fleet_revert_run DIR` undoes a run's started steps in reverse; `fleet_disarm [RUN]` stops a
- * run's armed watchdog (every one without RUN): it wins the watchdog's atomic rename or finds it
- * already fired.
+ * The shell every script starts with: its token and state directory, then the marker emitters,
+ * the host lock, the journal facts and revert (src/engine/journal/*.sh, src/engine/rollback/revert.sh).
  */
 export function prelude(ctx: ScriptContext): Shell {
-  return Shell.join([
-    sh`T=${ctx.token}`,
-    sh`J=${ctx.stateDir ?? DEFAULT_STATE_DIR}`,
-    raw(`export LC_ALL=C
-umask 022
-fleet_b64() { base64 -w 0; }
-fleet_field() { v=$(fleet_b64); [ -n "$v" ] && printf '%s' "$v" || printf -; }
-fleet_mark() { printf '%s %s\\n' "$T" "$*"; }
-fleet_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
-fleet_lock_info() {
-  if [ -d "$J/lock" ]; then
-    pid=$(sed -n 's/^pid=//p' "$J/lock/owner" 2>/dev/null)
-    state=live
-    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then state=stale; fi
-    fleet_mark lock "$state" "$(cat "$J/lock/owner" 2>/dev/null | fleet_field)"
-  fi
-}
-fleet_lock() {
-  [ "\${FLEET_BREAK_LOCK:-0}" = 1 ] && rm -rf "$J/lock"
-  mkdir -p "$J" && chmod 700 "$J" || { fleet_mark error "$(printf 'cannot create %s' "$J" | fleet_field)"; exit 3; }
-  if ! mkdir "$J/lock" 2>/dev/null; then fleet_lock_info; exit 4; fi
-  printf 'run=%s\\npid=%s\\nuser=%s\\ncontroller=%s\\nsince=%s\\n' "$1" "$$" "$FLEET_USER" "$FLEET_CONTROLLER" "$(fleet_now)" > "$J/lock/owner"
-  trap 'rm -rf "$J/lock"' EXIT
-  trap 'fleet_interrupted; exit 130' HUP INT TERM PIPE
-}
-fleet_interrupted() { [ -n "\${RUN:-}" ] && [ "$(cat "$RUN/status" 2>/dev/null)" = running ] && echo interrupted > "$RUN/status"; }
-# The newest run: run ids sort by time, and so does the glob (byte order under LC_ALL=C).
-fleet_latest() { fleet_r=; for fleet_d in "$J"/runs/*; do [ -d "$fleet_d" ] && fleet_r=\${fleet_d##*/}; done; }
-fleet_revert_run() {
-  d=$1; rf=0
-  for k in $(sed -n 's/^start //p' "$d/log" | sort -rn); do
-    grep -qx "reverted $k" "$d/log" && continue
-    if ( export FLEET_STATE="$d/steps/$k/state" FLEET_DEFER="$d/defer"; . "$d/steps/$k/revert.sh" ) >"$d/steps/$k/revert.out" 2>&1; then
-      echo "reverted $k" >> "$d/log"; fleet_mark reverted "$k"
-    else
-      rf=1; fleet_mark revertfail "$k" "$(tail -c 2000 "$d/steps/$k/revert.out" | fleet_field)"
-    fi
-  done
-  if [ -f "$d/defer" ]; then
-    if ( . "$d/defer" ) >"$d/defer.out" 2>&1; then rm -f "$d/defer"; else rf=1; fleet_mark revertfail defer "$(tail -c 2000 "$d/defer.out" | fleet_field)"; fi
-  fi
-  return $rf
-}
-fleet_disarm() {
-  for w in "$J"/watchdog/\${1:-*}; do
-    [ -d "$w" ] || continue
-    if mv "$w/armed" "$w/disarmed" 2>/dev/null; then
-      p=$(cat "$w/pid" 2>/dev/null)
-      if [ -n "$p" ]; then kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
-        i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; fi
-      rm -rf "$w"; fleet_mark disarmed "\${w##*/}"
-    fi
-  done
-}
-fleet_watchdog_facts() {
-  for w in "$J"/watchdog/*; do
-    [ -d "$w" ] || continue
-    if [ -e "$w/armed" ]; then p=$(cat "$w/pid" 2>/dev/null); a=gone; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && a=live
-      fleet_mark watchdog "\${w##*/}" armed "$a" "$(cat "$w/timeout" 2>/dev/null || echo -)" "$(cat "$w/deadline" 2>/dev/null || echo -)"
-    elif [ -e "$w/fired" ]; then fleet_mark watchdog "\${w##*/}" fired - - "$(tail -n 1 "$w/fired" 2>/dev/null | tr -d ' ' || echo -)"; fi
-  done
-}
-fleet_journal_facts() {
-  fleet_lock_info
-  fleet_watchdog_facts
-  fleet_latest; r=$fleet_r
-  if [ -n "$r" ]; then
-    st=unknown; [ -f "$J/runs/$r/status" ] && read -r st < "$J/runs/$r/status"
-    if [ -f "$J/runs/$r/meta" ]; then m=$(fleet_b64 < "$J/runs/$r/meta"); else m=-; fi
-    fleet_mark journal "$r" "\${st:-unknown}" "\${m:--}"
-  fi
-  if [ -f "$J/last-success" ]; then fleet_mark lastsuccess "$(fleet_b64 < "$J/last-success")"; fi
-}`),
-  ]);
+  return Shell.join([sh`T=${ctx.token}`, sh`J=${ctx.stateDir ?? DEFAULT_STATE_DIR}`, raw(JOURNAL_PRELUDE)]);
 }
 
 /**
@@ -220,20 +147,10 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
   );
   return Shell.join([
     prelude(ctx),
-    raw(`fleet_fail() {
-  echo "fail $1" >> "$RUN/log"
-  fleet_mark fail "$1" "$2" "$3" "$(tail -c 4000 "$4" 2>/dev/null | fleet_field)"
-  fleet_disarm "\${RUN##*/}"
-  if fleet_revert_run "$RUN"; then echo failed-rolled-back > "$RUN/status"; fleet_mark rolledback ok
-  else echo rollback-failed > "$RUN/status"; fleet_mark rolledback failed; fi
-  exit 0
-}`),
+    raw(FAIL),
     takeLock(meta, opts.breakLock ?? false),
     // An unfinished run must be rolled back (or finished) before anything else touches the host.
-    raw(`fleet_latest; r=$fleet_r
-if [ -n "$r" ]; then case "$(cat "$J/runs/$r/status" 2>/dev/null)" in
-  ${UNFINISHED_STATUSES.join('|')}) fleet_mark unfinished "$r" "$(cat "$J/runs/$r/status")"; exit 5 ;;
-esac; fi`),
+    sh`fleet_refuse_unfinished ${UNFINISHED_STATUSES.join(' ')}`,
     newRun(meta, 'deploy'),
     // Commit-confirmed (watchdog.ts): armed before the first change, in this same round trip.
     opts.watchdog ?? raw(':'),
@@ -249,21 +166,12 @@ esac; fi`),
  * if it completed (reverting a good deploy to the state before it).
  */
 export function revertRunScript(ctx: ScriptContext, meta: RunMeta, which: 'last' | 'previous', opts: { breakLock?: boolean } = {}): Shell {
-  const wanted = which === 'last' ? UNFINISHED_STATUSES.join('|') : 'complete';
+  const wanted = which === 'last' ? UNFINISHED_STATUSES.join(' ') : 'complete';
   return Shell.join([
     prelude(ctx),
     takeLock(meta, opts.breakLock ?? false),
-    raw(`fleet_latest; r=$fleet_r
-if [ -z "$r" ]; then fleet_mark norun; exit 0; fi
-RUN="$J/runs/$r"; st=$(cat "$RUN/status" 2>/dev/null)
-case "$st" in
-  ${wanted}) ;;
-  *) fleet_mark notapplicable "$r" "$st"; exit 0 ;;
-esac
-fleet_mark reverting "$r" "$st"
-fleet_disarm "$r"
-if fleet_revert_run "$RUN"; then echo rolled-back > "$RUN/status"; fleet_mark rolledback ok
-else echo rollback-failed > "$RUN/status"; fleet_mark rolledback failed; fi`),
+    sh`WANTED=${wanted}`,
+    raw(REVERT_LATEST),
     which === 'previous' ? raw(`rm -f "$J/last-success"`) : raw(':'),
   ]);
 }

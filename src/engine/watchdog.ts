@@ -2,8 +2,8 @@
  * Commit-confirmed deploys (issue 10): a deploy that cuts the controller off undoes itself.
  *
  * Arming (no extra round trip): the apply script, after taking the host lock and creating the
- * run's journal, writes a standalone script `runs/<run>/watchdog.sh` (the same prelude and
- * `fleet_revert_run` as every script) and starts it with `setsid`, its fds on /dev/null, so it
+ * run's journal, writes a standalone script `runs/<run>/watchdog.sh` (the same prelude, lock and
+ * `fleet_revert_run` as every script; its body is rollback/watchdog.sh) and starts it with `setsid`, its fds on /dev/null, so it
  * survives the SSH session and the controller. Its state lives in /var/lib/fleet/watchdog/<run>/:
  *
  *   armed      exists while the watchdog may fire
@@ -31,6 +31,7 @@ import type { Host } from '../inventory/index.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';
 import { planHost, type HostPlan, type PlanItem } from './plan.js';
+import { ARM, CONFIRM, WATCHDOG } from './rollback/shell.js';
 import { newToken, parseMarkers, prelude, type ScriptContext } from './script.js';
 
 /** Roles whose changes can cut the controller off from the host. */
@@ -49,35 +50,7 @@ export function watchdogScript(ctx: ScriptContext, runId: string, timeoutS: numb
     raw('#!/bin/sh'),
     prelude(ctx),
     sh`R=${runId}; RUN="$J/runs/$R"; WD="$J/watchdog/$R"; TIMEOUT=${String(t)}`,
-    raw(`APPLY_PID=$1; LOCKED=0
-echo $$ > "$WD/pid"
-trap '[ "$LOCKED" = 1 ] && rm -rf "$J/lock"' EXIT
-trap 'exit 0' TERM HUP INT
-# 1. The timeout counts from the end of the apply (which holds the host lock while it runs).
-while [ -n "$APPLY_PID" ] && kill -0 "$APPLY_PID" 2>/dev/null; do sleep 1; done
-case "$(cat "$RUN/status" 2>/dev/null)" in
-  complete|running|interrupted) ;;
-  *) mv "$WD/armed" "$WD/disarmed" 2>/dev/null; exit 0 ;;  # failed and rolled back already
-esac
-echo $(( $(date +%s) + TIMEOUT )) > "$WD/deadline"
-sleep "$TIMEOUT" &
-wait $!
-[ -e "$WD/armed" ] || exit 0
-# 2. The host lock: a deploy or rollback in progress finishes first; a dead holder's lock is taken over.
-while ! mkdir "$J/lock" 2>/dev/null; do
-  p=$(sed -n 's/^pid=//p' "$J/lock/owner" 2>/dev/null)
-  if [ -n "$p" ] && ! kill -0 "$p" 2>/dev/null; then rm -rf "$J/lock"; fi
-  [ -e "$WD/armed" ] || exit 0
-  sleep 1
-done
-LOCKED=1
-printf 'run=%s\\npid=%s\\nuser=watchdog\\ncontroller=%s\\nsince=%s\\n' "$R" "$$" "$(hostname)" "$(fleet_now)" > "$J/lock/owner"
-# 3. Decide: exactly one of confirm (armed -> confirmed) and fire (armed -> fired) wins the rename.
-mv "$WD/armed" "$WD/fired" 2>/dev/null || exit 0
-trap '' TERM HUP INT
-if fleet_revert_run "$RUN" > "$WD/fire.out" 2>&1; then echo rolled-back > "$RUN/status"; else echo rollback-failed > "$RUN/status"; fi
-if grep -qx "run=$R" "$J/last-success" 2>/dev/null; then rm -f "$J/last-success"; fi
-fleet_now >> "$WD/fired"`),
+    raw(WATCHDOG),
   ]);
 }
 
@@ -89,10 +62,7 @@ export function watchdogArm(ctx: ScriptContext, runId: string, timeoutS: number)
     raw(`mkdir -p "$WD" && chmod 700 "$J/watchdog" "$WD" || { fleet_mark error "$(echo cannot create the watchdog dir | fleet_field)"; exit 3; }`),
     sh`printf '%s' ${Buffer.from(script.text).toString('base64')} | base64 -d > "$RUN/watchdog.sh"`,
     sh`echo ${String(Math.max(1, Math.floor(timeoutS)))} > "$WD/timeout"`,
-    raw(`: > "$WD/armed"
-setsid sh "$RUN/watchdog.sh" "$$" </dev/null >/dev/null 2>&1 &
-i=0; while [ ! -s "$WD/pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-fleet_mark watchdog armed "$(cat "$WD/pid" 2>/dev/null || echo -)"`),
+    raw(ARM),
   ]);
 }
 
@@ -101,13 +71,7 @@ export function confirmScript(ctx: ScriptContext, runId: string): Shell {
   return Shell.join([
     prelude(ctx),
     sh`WD="$J/watchdog/"${runId}`,
-    raw(`if mv "$WD/armed" "$WD/confirmed" 2>/dev/null; then
-  p=$(cat "$WD/pid" 2>/dev/null)
-  if [ -n "$p" ]; then kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
-    i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; fi
-  rm -rf "$WD"; fleet_mark confirmed
-elif [ -e "$WD/fired" ]; then fleet_mark fired
-else fleet_mark nowatchdog; fi`),
+    raw(CONFIRM),
   ]);
 }
 

@@ -1,0 +1,43 @@
+# shellcheck shell=sh
+# The on-host journal: $J/runs/<run>/{meta,status,log,steps/K/...} (layout.ts), $J/last-success.
+# Inputs: J, the state directory; RUN, the current run's directory once it exists.
+# shellcheck disable=SC2154
+
+fleet_interrupted() { [ -n "${RUN:-}" ] && [ "$(cat "$RUN/status" 2>/dev/null)" = running ] && echo interrupted > "$RUN/status"; }
+
+# The newest run, in fleet_r: run ids sort by time, and so does the glob (byte order under LC_ALL=C).
+fleet_latest() { fleet_r=; for fleet_d in "$J"/runs/*; do [ -d "$fleet_d" ] && fleet_r=${fleet_d##*/}; done; }
+
+fleet_watchdog_facts() {
+  for w in "$J"/watchdog/*; do
+    [ -d "$w" ] || continue
+    if [ -e "$w/armed" ]; then p=$(cat "$w/pid" 2>/dev/null); a=gone; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && a=live
+      fleet_mark watchdog "${w##*/}" armed "$a" "$(cat "$w/timeout" 2>/dev/null || echo -)" "$(cat "$w/deadline" 2>/dev/null || echo -)"
+    elif [ -e "$w/fired" ]; then fleet_mark watchdog "${w##*/}" fired - - "$(tail -n 1 "$w/fired" 2>/dev/null | tr -d ' ' || echo -)"; fi
+  done
+}
+
+# What every script reports first: the lock, the watchdogs, the newest run, the last success.
+fleet_journal_facts() {
+  fleet_lock_info
+  fleet_watchdog_facts
+  fleet_latest; r=$fleet_r
+  if [ -n "$r" ]; then
+    st=unknown; [ -f "$J/runs/$r/status" ] && read -r st < "$J/runs/$r/status"
+    if [ -f "$J/runs/$r/meta" ]; then m=$(fleet_b64 < "$J/runs/$r/meta"); else m=-; fi
+    fleet_mark journal "$r" "${st:-unknown}" "${m:--}"
+  fi
+  if [ -f "$J/last-success" ]; then fleet_mark lastsuccess "$(fleet_b64 < "$J/last-success")"; fi
+}
+
+# fleet_status_in STATUS LIST: STATUS is one of the space-separated LIST.
+fleet_status_in() { for fleet_s in $2; do [ "$1" = "$fleet_s" ] && return 0; done; return 1; }
+
+# fleet_refuse_unfinished LIST: exits 5 with an unfinished marker when the newest run's status is
+# in LIST (it must be rolled back or finished before anything else touches the host).
+fleet_refuse_unfinished() {
+  fleet_latest; r=$fleet_r
+  [ -n "$r" ] || return 0
+  st=$(cat "$J/runs/$r/status" 2>/dev/null)
+  if fleet_status_in "$st" "$1"; then fleet_mark unfinished "$r" "$st"; exit 5; fi
+}

@@ -1,0 +1,9 @@
+# shellcheck shell=sh
+# The apply script's arming fragment, after the lock and the run's journal exist: starts
+# RUN/watchdog.sh (written just before) in its own session, its fds on /dev/null, so it survives
+# the SSH session and the controller. Inputs: RUN, WD.
+# shellcheck disable=SC2154
+: > "$WD/armed"
+setsid sh "$RUN/watchdog.sh" "$$" </dev/null >/dev/null 2>&1 &
+i=0; while [ ! -s "$WD/pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+fleet_mark watchdog armed "$(cat "$WD/pid" 2>/dev/null || echo -)"
