@@ -1,8 +1,9 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { withEachHost } from '../engine/fleet.js';
 import { statusHost, type HostStatusReport } from '../engine/status.js';
 import { FleetError, TransportError } from '../errors.js';
 import { statusDocument, statusTable } from '../report/status.js';
+import { statusMetrics } from '../metrics/status-metrics.js';
 import { renderDesired } from './deploy.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
@@ -21,7 +22,8 @@ export function registerStatusCommand(program: Command): void {
     .command('status')
     .description('the live state of every gateway: reachability, wg0 and peers, OpenVPN, dnsmasq, drift, journal')
     .option('-v, --verbose', 'list each peer and each drifted resource with what is there instead')
-    .option('-w, --watch [seconds]', 'refresh every few seconds (default 5) until interrupted');
+    .option('-w, --watch [seconds]', 'refresh every few seconds (default 5) until interrupted')
+    .addOption(new Option('--format <format>', 'table, json (same as --json) or prometheus (the text exposition format)').choices(['table', 'json', 'prometheus']));
   addInventoryOptions(cmd);
   addRoleOptions(cmd);
   addConnectionOptions(cmd);
@@ -33,6 +35,7 @@ Examples:
   fleet status -i inventory/lab.yaml
   fleet status -i prod.yaml --limit eu --verbose
   fleet status -i prod.yaml --json | jq '.hosts[] | select(.healthy | not)'
+  fleet status -i prod.yaml --format prometheus > /var/lib/prometheus/node-exporter/fleet.prom
   fleet status -i prod.yaml --shard 1/4 --json > status-1.json
                                        one CI job of four; then: fleet report merge status-*.json
 
@@ -44,6 +47,7 @@ ${SHARD_HELP}
 ${EXIT_HELP}`,
   );
   cmd.action(async (opts) => {
+    if (opts.format === 'json') opts.json = true;
     const shard = shardFromOptions(opts);
     const inv = inventoryFromOptions(opts);
     const { hosts, record } = shardHosts(inv.hosts, shard, !!opts.json);
@@ -60,7 +64,9 @@ ${EXIT_HELP}`,
         },
       );
     const render = (reports: HostStatusReport[]) => {
-      if (opts.json) {
+      if (opts.format === 'prometheus') {
+        process.stdout.write(statusMetrics(reports));
+      } else if (opts.json) {
         process.stdout.write(`${JSON.stringify(statusDocument(reports, { at: new Date().toISOString(), shard: record }), null, 2)}\n`);
       } else {
         process.stdout.write(`${statusTable(reports, { verbose: !!opts.verbose })}\n`);
@@ -70,8 +76,9 @@ ${EXIT_HELP}`,
       const every = opts.watch === true ? 5 : positiveInt(String(opts.watch), '--watch');
       for (;;) {
         const reports = await once();
-        if (!opts.json && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-        process.stdout.write(opts.json ? '' : `fleet status — ${new Date().toLocaleTimeString()} (every ${every}s, Ctrl-C to stop)\n\n`);
+        const plain = !opts.json && opts.format !== 'prometheus';
+        if (plain && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+        process.stdout.write(!plain ? '' : `fleet status — ${new Date().toLocaleTimeString()} (every ${every}s, Ctrl-C to stop)\n\n`);
         render(reports);
         await new Promise((r) => setTimeout(r, every * 1000));
       }

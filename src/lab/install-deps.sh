@@ -13,9 +13,10 @@ set -eu
 # with mmdebstrap and boots its gateways with systemd-nspawn.
 # tmux: the live-view test watches fleet deploy on a terminal of a fixed size.
 # The tests check every shell program in the source tree with shellcheck.
+# prometheus: its promtool checks the metrics fleet prints (status --format prometheus, the textfile).
 PKGS="openssh-server openssh-client wireguard-tools wireguard-go iptables iproute2 openvpn dnsmasq
 openssl procps tcpdump dnsutils curl sudo ansible util-linux iputils-ping nftables
-systemd-container mmdebstrap shellcheck tmux"
+systemd-container mmdebstrap shellcheck tmux prometheus"
 
 missing=""
 for p in $PKGS; do
