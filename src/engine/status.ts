@@ -5,6 +5,7 @@
  */
 import type { Host } from '../inventory/index.js';
 import type { HostVars } from '../inventory/schema.js';
+import type { HealthSlot } from '../roles/health.js';
 import type { DesiredResource } from '../roles/tasks.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';
@@ -45,20 +46,25 @@ export interface HostStatusReport {
 /**
  * Read-only health probes; each prints one marker line. Secrets never read (no `wg show dump`).
  * Kept to a few processes: wg's listen port and four per-peer tables travel as one field (no field:
- * wg is down), pids are read with builtins.
+ * wg is down). The OpenVPN client, its tunnel and dnsmasq are the resources the roles declare
+ * (`health:` in tasks.yaml), read by their own liveness probe (the same test as their check).
  */
-export function healthProbe(v: HostVars): Shell {
+export function healthProbe(v: HostVars, desired: readonly DesiredResource[] = []): Shell {
   const wg = v.wg_interface;
   const probeName = v.dns_entries[0]?.name ?? 'localhost';
+  const live = (slot: HealthSlot): Shell => {
+    const r = desired.find((d) => d.health === slot)?.resource.live;
+    return r ? Shell.join([raw('$( ('), r, raw(') 2>/dev/null | head -n 1)')]) : raw('');
+  };
   return Shell.join([
     sh`if ip link show dev ${wg} >/dev/null 2>&1; then`,
     sh`  fleet_mark wgshow "$(for what in listen-port allowed-ips endpoints latest-handshakes transfer; do echo "@$what"; wg show ${wg} "$what" 2>/dev/null; done | fleet_field)"`,
     raw('fi'),
-    raw(`fleet_pid() { p=; c=; { read -r p < "$1"; } 2>/dev/null; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && { read -r c < "/proc/$p/comm"; } 2>/dev/null && [ "$c" = "$2" ] && echo "$p"; }`),
-    sh`tun=$(ip -n ${v.vpn_namespace} -4 -o addr show dev ${v.openvpn_tun} 2>/dev/null); set -f; set -- $tun; set +f`,
-    raw(`fleet_mark openvpn "$(fleet_pid /run/fleet/openvpn.pid openvpn || echo -)" "$(printf '%s' "\${4:-}" | fleet_field)"`),
+    Shell.join([raw('fleet_h_pid='), live('openvpn'), raw(`; fleet_h_tun=`), live('tunnel')], ''),
+    raw(`fleet_mark openvpn "\${fleet_h_pid:--}" "$(printf '%s' "$fleet_h_tun" | fleet_field)"`),
     sh`if command -v dig >/dev/null 2>&1; then a=$(dig +short +time=1 +tries=1 @127.0.0.1 ${probeName} A 2>/dev/null); [ -n "$a" ] && ans=yes || ans=no; else ans=unknown; fi`,
-    raw(`fleet_mark dnsmasq "$(fleet_pid /run/fleet/dnsmasq.pid dnsmasq || echo -)" "$ans"`),
+    Shell.join([raw('fleet_h_pid='), live('dnsmasq')], ''),
+    raw(`fleet_mark dnsmasq "\${fleet_h_pid:--}" "$ans"`),
   ]);
 }
 
@@ -131,13 +137,14 @@ function driftItems(items: PlanItem[]): NonNullable<HostStatusReport['drift']>['
 }
 
 export async function statusHost(host: Host, t: Transport, desired: DesiredResource[], ctx: Omit<ScriptContext, 'token'> = {}): Promise<Omit<HostStatusReport, 'roundTrips' | 'seconds'>> {
-  const plan = await planHost(t, desired, ctx, healthProbe(host.vars));
+  const plan = await planHost(t, desired, ctx, healthProbe(host.vars, desired));
   const health = parseHealth(plan.markers, host.vars);
   const items = driftItems(plan.items);
   const unfinished = isUnfinished(plan.facts);
-  const wantsOpenvpn = desired.some((d) => d.role === 'openvpn');
-  const wantsDns = desired.some((d) => d.role === 'dnsmasq');
-  const wantsWg = desired.some((d) => d.role === 'wireguard');
+  const wants = (slot: HealthSlot): boolean => desired.some((d) => d.health === slot);
+  const wantsOpenvpn = wants('openvpn') || wants('tunnel');
+  const wantsDns = wants('dnsmasq');
+  const wantsWg = wants('wireguard');
   const healthy =
     (!wantsWg || health.wg.up) &&
     (!wantsOpenvpn || (health.openvpn.running && health.openvpn.tun.up)) &&

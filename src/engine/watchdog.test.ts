@@ -51,6 +51,8 @@ function fileRes(name: string, role = 'routing'): DesiredResource {
     apply: sh`echo new > ${f}`,
     revert: sh`rm -f ${f}`,
     undo: sh`rm -f ${f}`,
+    // Stands in for a route (can cut the controller off) or a dnsmasq file (cannot).
+    reachability: role === 'routing',
   };
   return { role: role as DesiredResource['role'], task: name, resource };
 }
@@ -213,7 +215,7 @@ describe('watchdog', () => {
     expect(existsSync(path.join(dir, 'a'))).toBe(false);
   }, 30_000);
 
-  it('--no-confirm (no timeout) and non-reachability roles arm nothing', async () => {
+  it('--no-confirm (no timeout) and resources that cannot cut access arm nothing', async () => {
     const host = { name: 'h1', vars: {}, connection: {} } as unknown as Host;
     let connects = 0;
     const connect = async () => (connects++, new LocalTransport('h1'));

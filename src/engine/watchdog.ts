@@ -23,8 +23,8 @@
  * finds no `armed` and exits. A failed step's in-script rollback, `rollback --last/--previous` and
  * teardown disarm the same way (`fleet_disarm`).
  *
- * Cost: connect + 1 round trip per host whose changes touch reachability (routing, firewall,
- * namespace, wireguard), on a second connection; a converged deploy arms nothing and pays nothing.
+ * Cost: connect + 1 round trip per host whose changes touch reachability (a resource that says
+ * so: links, addresses, routes, rules, iptables, the WireGuard interface), on a second connection; a converged deploy arms nothing and pays nothing.
  */
 import { FleetError, TransportError } from '../errors.js';
 import type { Host } from '../inventory/index.js';
@@ -34,13 +34,10 @@ import { planHost, type HostPlan, type PlanItem } from './plan.js';
 import { ARM, CONFIRM, WATCHDOG } from './rollback/shell.js';
 import { newToken, parseMarkers, prelude, type ScriptContext } from './script.js';
 
-/** Roles whose changes can cut the controller off from the host. */
-export const REACHABILITY_ROLES = new Set(['routing', 'firewall', 'namespace', 'wireguard']);
-
 export const DEFAULT_CONFIRM_TIMEOUT_S = 60;
 
 export function needsWatchdog(todo: PlanItem[]): boolean {
-  return todo.some((i) => REACHABILITY_ROLES.has(i.desired.role));
+  return todo.some((i) => i.desired.resource.reachability === true);
 }
 
 /** The standalone watchdog (runs as root on the host, with no controller). $1: the apply script's pid. */

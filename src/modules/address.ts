@@ -88,6 +88,7 @@ export const address = {
     const base = {
       id: `address:${identity(a)}`,
       runtime: true,
+      reachability: true,
       module: 'address',
       title: `address ${a.address} on ${a.dev}${a.exclusive ? ' (its only IPv4 address)' : ''}${inNetns(a.netns)}`,
       proof: proofs.address(a.netns, a.dev, a.address, a.exclusive),

@@ -207,7 +207,19 @@ function spec(a: DaemonArgs) {
   ]);
 
   const undo = Shell.join([helpers(), sh`fleet_daemon_stop && rm -f ${hashFile}`]);
-  return { check, apply, revert, undo };
+  // The pid of the running process, found exactly as the check finds it.
+  const live = systemd
+    ? Shell.join([
+        raw('if [ -d /run/systemd/system ]; then'),
+        sdRunning,
+        sh`  fleet_daemon_running && systemctl show -p MainPID --value ${unit} </dev/null`,
+        raw('else'),
+        pid,
+        raw('  fleet_daemon_pid'),
+        raw('fi'),
+      ])
+    : Shell.join([pid, raw('fleet_daemon_pid')]);
+  return { check, apply, revert, undo, live };
 }
 
 const identity = (a: DaemonArgs): string => a.name;
@@ -227,6 +239,7 @@ export const daemon = {
       apply: s.apply,
       revert: s.revert,
       undo: s.undo,
+      live: s.live,
     };
     if (a.configFiles.length) r.watches = a.configFiles.map((f) => `file:${f}`);
     return r;

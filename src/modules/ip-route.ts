@@ -154,6 +154,7 @@ export const ipRoute = {
     return {
       id: `ip-route:${identity(a)}`,
       runtime: true,
+      reachability: true,
       module: 'ip-route',
       title: `ip route ${parts.join('')} table ${a.table}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.probe, raw('fleet_route_ours')]), absentInCheck(a.netns ?? '')),

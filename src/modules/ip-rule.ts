@@ -117,6 +117,7 @@ export const ipRule = {
     return {
       id: `ip-rule:${identity(a)}`,
       runtime: true,
+      reachability: true,
       module: 'ip-rule',
       title: `ip rule ${s.line}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.present, raw('fleet_rule_present')]), absentInCheck(a.netns ?? '')),

@@ -102,6 +102,7 @@ export const iptablesRule = {
     return {
       id: `iptables-rule:${identity(a)}`,
       runtime: true,
+      reachability: true,
       module: 'iptables-rule',
       title: `iptables -t ${a.table} ${a.position === 'insert' ? '-I' : '-A'} ${a.chain} ${a.rule.map(quote).join(' ')}${inNetns(a.netns)}`,
       check,

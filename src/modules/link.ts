@@ -72,6 +72,7 @@ export const link = {
     return {
       id: `link:${identity(a)}`,
       runtime: true,
+      reachability: true,
       module: 'link',
       title: `link ${a.dev} up${a.mtu === undefined ? '' : ` mtu ${a.mtu}`}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.current, s.holds, raw('fleet_link_holds')]), absentInCheck(a.netns ?? '')),

@@ -45,6 +45,7 @@ export const netns = {
     return {
       id: `netns:${identity(a)}`,
       runtime: true,
+      reachability: true,
       module: 'netns',
       title: `network namespace ${a.name}`,
       check: Shell.join([s.present, raw('fleet_netns_present')]),

@@ -83,6 +83,7 @@ export const sysctl = {
     return {
       id: `sysctl:${identity(a)}`,
       runtime: true,
+      reachability: true,
       module: 'sysctl',
       title: `sysctl ${a.key} = ${a.value}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.holds, raw('fleet_sysctl_holds')]), absentInCheck(a.netns ?? '')),

@@ -59,6 +59,18 @@ export interface Resource {
   desiredContent?: string;
   /** Ids of resources whose change forces this one to re-apply (a daemon watching its config). */
   watches?: string[];
+  /**
+   * A change to it can cut the controller off from the host (links, addresses, routes, rules,
+   * iptables, namespaces, sysctls, the WireGuard interface): a deploy that changes one arms the
+   * on-host watchdog and confirms over a new connection. Default false.
+   */
+  reachability?: boolean;
+  /**
+   * Read-only liveness for `fleet status`: prints one line when the thing is live (a daemon's pid,
+   * an interface's address) and nothing when it is not. It reads the same way `check` does, so
+   * status and drift never disagree about it. Runs in its own subshell.
+   */
+  live?: Shell;
 }
 
 export interface Module<A> {

@@ -94,6 +94,7 @@ export const veth = {
     return {
       id: `veth:${identity(a)}`,
       runtime: true,
+      reachability: true,
       module: 'veth',
       title: `veth ${a.name}${inNetns(a.netns)} <-> ${a.peer}${peerWhere}`,
       check: whenNetns(

@@ -179,6 +179,7 @@ export const wireguardInterface = {
     return {
       id: `wireguard-interface:${identity(a)}`,
       runtime: true,
+      reachability: true,
       module: 'wireguard-interface',
       title: `wireguard ${a.name} up (port ${a.listenPort}, ${a.peers.length} peer${a.peers.length === 1 ? '' : 's'})`,
       check: s.check,

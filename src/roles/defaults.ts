@@ -1,24 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { rolesDir } from './dir.js';
 import { ROLE_ORDER } from './order.js';
 
-/** roles/ at the package root, whether running from src/ (vitest) or dist/src/ (built). */
-export function rolesDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  let dir = here;
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, 'roles');
-    try {
-      readFileSync(path.join(candidate, 'packages', 'defaults.yaml'));
-      return candidate;
-    } catch {
-      dir = path.dirname(dir);
-    }
-  }
-  throw new Error(`roles/ not found above ${here}`);
-}
+export { rolesDir } from './dir.js';
 
 export interface RoleDefaults {
   /** Merged defaults of every role (the lowest precedence level). */

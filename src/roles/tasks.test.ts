@@ -57,3 +57,27 @@ describe('renderDesired shares resources between hosts', () => {
     for (const h of inv.hosts) expect(d.get(h.name)).toEqual(desiredState(vars(h.name), ROLE_ORDER));
   });
 });
+
+describe('what the roles declare beside their resources', () => {
+  const d = desiredState(vars('gw1'), ROLE_ORDER);
+
+  test('the health status judges by: the WireGuard interface, the OpenVPN client and its tunnel, dnsmasq', () => {
+    const declared = d.filter((x) => x.health).map((x) => [x.health, x.resource.id]);
+    expect(declared).toEqual([
+      ['wireguard', 'wireguard-interface:wg0'],
+      ['dnsmasq', 'daemon:dnsmasq'],
+      ['openvpn', 'daemon:openvpn'],
+      ['tunnel', 'interface-ready:vpn:tun0'],
+    ]);
+    // status reads the daemons and the tunnel by their own liveness probe
+    for (const x of d.filter((y) => y.health && y.health !== 'wireguard')) expect(x.resource.live, x.resource.id).toBeDefined();
+  });
+
+  test('reachability: every route, rule, iptables rule, link and address can cut access; files, daemons and packages cannot', () => {
+    const by = (pred: (id: string) => boolean) => d.filter((x) => pred(x.resource.id));
+    for (const x of by((id) => /^(ip-route|ip-rule|iptables-rule|link|address|veth|netns|wireguard-interface):/.test(id))) expect(x.resource.reachability, x.resource.id).toBe(true);
+    for (const x of by((id) => /^(file|daemon|package|wireguard-key|systemd-unit-enabled|interface-ready):/.test(id))) expect(x.resource.reachability, x.resource.id).toBeUndefined();
+    // the roles that carry the gateway's paths all have some
+    for (const role of ['namespace', 'routing', 'firewall', 'wireguard']) expect(d.some((x) => x.role === role && x.resource.reachability), role).toBe(true);
+  });
+});

@@ -14,6 +14,7 @@ import { renderResource } from '../modules/index.js';
 import type { Resource } from '../modules/types.js';
 import { rolesDir } from './defaults.js';
 import { ROLE_ORDER, type RoleName } from './order.js';
+import { HEALTH_SLOTS, type HealthSlot } from './health.js';
 import { createEnv, renderFile, renderValue } from './template.js';
 
 const taskSchema = z.strictObject({
@@ -35,6 +36,11 @@ const taskSchema = z.strictObject({
    * or `down`, made from every role's runtime resources whatever roles this run selects.
    */
   boot: z.enum(['up', 'down']).optional(),
+  /**
+   * What `fleet status` judges the gateway's health by: this task's resource is the WireGuard
+   * interface, the OpenVPN client, its tunnel or dnsmasq. Its liveness (Resource.live) is read.
+   */
+  health: z.enum(HEALTH_SLOTS).optional(),
 });
 export type Task = z.infer<typeof taskSchema>;
 
@@ -42,6 +48,8 @@ export interface DesiredResource {
   role: RoleName;
   task: string;
   resource: Resource;
+  /** The role declares this resource as one `fleet status` judges health by. */
+  health?: HealthSlot;
 }
 
 /**
@@ -234,7 +242,7 @@ function renderRoles(
         // A copy: the memo's resource is shared with the other pass.
         if (watches.length) resource = { ...resource, watches: [...(resource.watches ?? []), ...watches] };
         byTask.set(task.name, [...(byTask.get(task.name) ?? []), resource.id]);
-        out.push({ role, task: name, resource });
+        out.push(task.health ? { role, task: name, resource, health: task.health } : { role, task: name, resource });
       });
     });
   }
