@@ -151,6 +151,7 @@ function connectionOf(v: HostVars): Connection {
   const c: Connection = { host: v.host, port: v.port, user: v.user, become: v.become, connectTimeout: v.connect_timeout };
   if (v.key_file !== undefined) c.keyFile = v.key_file;
   if (v.known_hosts_file !== undefined) c.knownHostsFile = v.known_hosts_file;
+  if (v.proxy_jump !== undefined) c.proxyJump = (Array.isArray(v.proxy_jump) ? v.proxy_jump : v.proxy_jump.split(',')).map((h) => h.trim());
   return c;
 }
 

@@ -21,6 +21,7 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { didYouMean } from './suggest.js';
+import { jumpsOfSshArgs } from './ssh-args.js';
 import type { Finding, VarDef, VarLayer } from './types.js';
 
 interface Alias {
@@ -119,8 +120,6 @@ const KNOWN_ANSIBLE = new Set([
   'ansible_python_interpreter',
   'ansible_shell_type',
   'ansible_shell_executable',
-  'ansible_ssh_common_args',
-  'ansible_ssh_extra_args',
   'ansible_sftp_extra_args',
   'ansible_scp_extra_args',
   'ansible_ssh_executable',
@@ -145,6 +144,7 @@ const PASSWORDS = new Set(['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_
 export function resolveAnsibleVars(host: string, merged: VarLayer, errors: Finding[], warnings: Finding[]): VarLayer {
   const out: VarLayer = new Map();
   for (const [name, def] of merged) {
+    if (SSH_ARGS.includes(name)) continue;
     if (!name.startsWith('ansible_')) {
       out.set(name, def);
       continue;
@@ -168,5 +168,29 @@ export function resolveAnsibleVars(host: string, merged: VarLayer, errors: Findi
       else warnings.push({ ...at, at: 'key', message: 'ignored: fleet does not use it' });
     }
   }
+  sshArgsJump(host, merged, out, errors, warnings);
   return out;
+}
+
+/** ssh's command line has the common arguments before the extra ones; its first ProxyJump wins. */
+const SSH_ARGS = ['ansible_ssh_common_args', 'ansible_ssh_extra_args'];
+
+/** The bastions of ansible_ssh_*_args become `proxy_jump` (unless the inventory sets proxy_jump itself). */
+function sshArgsJump(host: string, merged: VarLayer, out: VarLayer, errors: Finding[], warnings: Finding[]): void {
+  for (const name of SSH_ARGS) {
+    const def = merged.get(name);
+    if (!def) continue;
+    const at = { origin: def.origin, host, field: def.key };
+    if (typeof def.value !== 'string') {
+      errors.push({ ...at, message: `expected a string of ssh arguments, received ${JSON.stringify(def.value)}` });
+      continue;
+    }
+    const r = jumpsOfSshArgs(def.value);
+    if (r.refused) {
+      errors.push({ ...at, message: r.refused });
+      continue;
+    }
+    if (r.ignored.length) warnings.push({ ...at, message: `ignored: ${r.ignored.join(' ')} (fleet speaks SSH itself and reads only ProxyJump / -J here)` });
+    if (r.proxyJump !== undefined && !out.has('proxy_jump')) out.set('proxy_jump', { key: def.key, value: r.proxyJump, origin: def.origin });
+  }
 }

@@ -16,6 +16,11 @@ export const peerSchema = z
 
 export const dnsEntrySchema = z.strictObject({ name: hostname, ip: ipv4 }).describe('DNS override');
 
+/** One ProxyJump hop: `[user@]host[:port]`, an IPv6 address in brackets (checked again when connecting). */
+const JUMP_HOP = '(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@)?(?:\\[[0-9A-Fa-f:.]{2,45}\\]|[A-Za-z0-9_][A-Za-z0-9_.-]{0,252})(?::\\d{1,5})?';
+const jumpHop = z.string().regex(new RegExp(`^${JUMP_HOP}$`), 'expected a bastion as [user@]host[:port]');
+const jumpList = z.string().regex(new RegExp(`^\\s*${JUMP_HOP}(?:\\s*,\\s*${JUMP_HOP})*\\s*$`), 'expected bastions as [user@]host[:port], separated by commas');
+
 /** Connection settings: fleet's names, with Ansible's accepted as aliases (see normalize). */
 export const connectionSchema = z.strictObject({
   // An address or DNS name, nothing else: the value goes to DNS and into known_hosts lines (a
@@ -31,6 +36,7 @@ export const connectionSchema = z.strictObject({
   known_hosts_file: absPath.optional().describe('known_hosts file to verify host keys against'),
   become: z.boolean().default(false).describe('run remote commands through sudo -n'),
   connect_timeout: z.number().int().min(1).max(300).default(10).describe('seconds to wait for SSH to connect'),
+  proxy_jump: z.union([jumpList, z.array(jumpHop).min(1)]).optional().describe('bastions to reach the host through, in order (OpenSSH ProxyJump)'),
 });
 
 export const gatewaySchema = z.strictObject({
