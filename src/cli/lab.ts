@@ -54,6 +54,7 @@ Examples:
     .option('--fresh', 'tear down and rebuild even when the same lab is already up')
     .option('--systemd', 'gateways boot Debian 12 with systemd under systemd-nspawn (as real gateways run)')
     .option('--systemd-variant <variant>', `the systemd gateways' image: ${SYSTEMD_VARIANTS.join(', ')} (implies --systemd)`, variantArg)
+    .option('--bastion', 'put a bastion (198.51.100.4, sshd) between this machine and the gateways: they are reachable only through it')
     .option('--json', 'print the lab status as JSON when done')
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
@@ -63,6 +64,10 @@ Builds: a switch (198.51.100.0/24), gateways gw1..gwN at 198.51.100.11.. (each w
 network, mount, uts and pid namespace and sshd), an OpenVPN provider at 198.51.100.2, an internet
 host at 198.51.100.3 (HTTP echo and DNS), and two WireGuard clients per gateway (10.4.0.10 and
 10.4.0.200). Checks first for root, /dev/net/tun and the packages it needs.
+
+With --bastion this machine's veth ends in a bastion namespace (198.51.100.4, sshd allowing TCP
+forwarding only) instead of on the switch: the gateways are reachable only through it, and
+inventory/lab.yaml reaches them with proxy_jump: root@198.51.100.4:22.
 
 With --systemd each gateway is a booted Debian 12 (systemd as PID 1, journald, ssh.service, the
 distribution's units) under systemd-nspawn, in the same network namespace with the same address
@@ -76,11 +81,12 @@ cached in /var/cache/fleet-lab ($FLEET_LAB_IMAGE_CACHE). Variants:
 Examples:
   sudo fleet lab up                 # 3 gateways with clients
   sudo fleet lab up --hosts 50 --bare
+  sudo fleet lab up --bastion       # gateways only through a jump host
   sudo fleet lab up --fresh --json
   sudo fleet lab up --systemd
   sudo fleet lab up --systemd-variant ufw --hosts 1`,
     )
-    .action(async (opts: { hosts: number; bare?: boolean; fresh?: boolean; systemd?: boolean; systemdVariant?: SystemdVariant; json?: boolean; quiet?: boolean }) => {
+    .action(async (opts: { hosts: number; bare?: boolean; fresh?: boolean; systemd?: boolean; systemdVariant?: SystemdVariant; bastion?: boolean; json?: boolean; quiet?: boolean }) => {
       const started = Date.now();
       const state = await labUp({
         hosts: opts.hosts,
@@ -88,6 +94,7 @@ Examples:
         fresh: !!opts.fresh,
         systemd: !!opts.systemd,
         variant: opts.systemdVariant,
+        bastion: !!opts.bastion,
         log: progress(!!opts.quiet || !!opts.json),
       });
       if (opts.json) {

@@ -165,7 +165,11 @@ export interface StartedGateway {
 }
 
 /** Starts the gateway's init and waits until its sshd accepts TCP connections. */
-export async function startGateway(g: GatewayPlan, dir: string, opts: { initScript: string; labDir: string; logPath: string; timeoutMs?: number }): Promise<StartedGateway> {
+export async function startGateway(
+  g: GatewayPlan,
+  dir: string,
+  opts: { initScript: string; labDir: string; logPath: string; timeoutMs?: number; tcpProbe?: (ip: string, port: number) => Promise<boolean> },
+): Promise<StartedGateway> {
   const pid = spawnDaemon(
     ['ip', 'netns', 'exec', g.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc',
       '/bin/sh', opts.initScript, dir, g.name, `${g.wanIp}/${LAB_PREFIX_LEN}`, WAN_IFACE, opts.labDir, INET_IP],
@@ -187,7 +191,7 @@ export async function startGateway(g: GatewayPlan, dir: string, opts: { initScri
   }, 10);
   await waitFor(`${g.name}'s sshd on ${g.wanIp}:${SSH_PORT}`, timeoutMs, async () => {
     if (processStartTime(initPid) === undefined) throw gatewayDied(g, opts.logPath);
-    return (await tcpOpen(g.wanIp, SSH_PORT)) ? true : undefined;
+    return (await (opts.tcpProbe ?? tcpOpen)(g.wanIp, SSH_PORT)) ? true : undefined;
   }, 25);
   return { unsharePid: pid, unshareStart, initPid, initStart };
 }

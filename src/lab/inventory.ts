@@ -18,6 +18,8 @@ export interface InventoryInput {
   keyFile: string;
   knownHostsFile: string;
   openvpnConfigFile: string;
+  /** The bastion every gateway is reached through (`user@host:port`), in a lab with one. */
+  proxyJump?: string;
 }
 
 export function renderInventory(i: InventoryInput): string {
@@ -40,6 +42,7 @@ export function renderInventory(i: InventoryInput): string {
         user: 'root',
         key_file: i.keyFile,
         known_hosts_file: i.knownHostsFile,
+        ...(i.proxyJump ? { proxy_jump: i.proxyJump } : {}),
         vpn_server_ip: PROVIDER_IP,
         openvpn_config_file: i.openvpnConfigFile,
         dns_upstreams: [INET_IP],
@@ -58,6 +61,7 @@ export function renderInventory(i: InventoryInput): string {
     '# machine (198.51.100.1) with the lab key; its two WireGuard clients are the peers below',
     '# (c<K>-direct in the direct half 10.4.0.0/25, c<K>-vpn in the VPN half 10.4.0.128/25).',
     '# The OpenVPN provider is 198.51.100.2; the lab DNS and echo service are 198.51.100.3.',
+    ...(i.proxyJump ? [`# The gateways are reachable only through the bastion ${i.proxyJump} (proxy_jump).`] : []),
     '#',
     '# Next: fleet deploy inventory/lab.yaml, then fleet lab connect.',
     '',

@@ -22,6 +22,9 @@ export const LAB_PREFIX_LEN = 24;
 export const CONTROLLER_IP = '198.51.100.1';
 export const PROVIDER_IP = '198.51.100.2';
 export const INET_IP = '198.51.100.3';
+/** `lab up --bastion`: the jump host between the controller and the gateways (src/lab/bastion.ts). */
+export const BASTION_NS = 'fl-bastion';
+export const BASTION_IP = '198.51.100.4';
 
 export const CLIENT_NET = '203.0.113.0/24';
 /** The internet host's second address: the clients' default gateway. */

@@ -22,6 +22,7 @@ import { enter, isAlive, sleep } from './run.js';
 import { labPaths, readRecord, writeRecord, type LabGateway, type LabState } from './state.js';
 import { renewGatewayNetns } from './switch.js';
 import { startGateway } from './gateway.js';
+import { tcpOpenFromBastion } from './bastion.js';
 import { findGateway } from './exec.js';
 import { shellAsset } from '../shell/asset.js';
 import { rebootSystemdGateway } from './systemd-reboot.js';
@@ -93,7 +94,8 @@ export async function rebootGateway(
   await renewGatewayNetns(plan);
 
   const P = labPaths(state.stateDir);
-  const s = await startGateway(plan, P.gateway(g.name), { initScript: P.gatewayInit, labDir: state.stateDir, logPath: path.join(P.logs, `${g.name}.log`) });
+  const tcpProbe = state.bastion ? tcpOpenFromBastion : undefined;
+  const s = await startGateway(plan, P.gateway(g.name), { initScript: P.gatewayInit, labDir: state.stateDir, logPath: path.join(P.logs, `${g.name}.log`), tcpProbe });
   rec.processes = [
     ...rec.processes.filter((p) => !mine.includes(p)),
     { role: `${g.name}:unshare`, pid: s.unsharePid, start: s.unshareStart },

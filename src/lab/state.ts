@@ -103,6 +103,21 @@ export interface LabState {
   internet: LabInternet | null;
   /** Empty in a bare lab. */
   clients: LabClient[];
+  /** Set when the gateways are reachable only through a bastion (`lab up --bastion`). */
+  bastion?: LabBastion;
+}
+
+/** `lab up --bastion`: the gateways are reachable only through this jump host. */
+export interface LabBastion {
+  netns: string;
+  ip: string;
+  sshPort: number;
+  user: string;
+  /** `user@ip:port`, as proxy_jump or -J takes it. */
+  jump: string;
+  /** The bastion's sshd log: one `Connection from` line per accepted TCP connection. */
+  logPath: string;
+  initPid: number;
 }
 
 export interface LabSystemd {
@@ -124,7 +139,7 @@ export interface ProcRecord {
 export interface LabRecord {
   version: 1;
   stateDir: string;
-  options: { hosts: number; bare: boolean; systemd?: SystemdVariant };
+  options: { hosts: number; bare: boolean; systemd?: SystemdVariant; bastion?: boolean };
   phase: 'building' | 'up';
   startedAt: string;
   /** Every namespace the lab made (recorded before `ip netns add`). */
@@ -179,8 +194,9 @@ export function labPaths(dir = stateDir()) {
     clientConfig: path.join(dir, 'provider', 'client.ovpn'),
     internet: path.join(dir, 'internet'),
     dnsQueryLog: path.join(dir, 'internet', 'dns-queries.log'),
+    bastion: path.join(dir, 'bastion'),
   };
 }
 
 /** Top-level entries of the state dir the lab creates; `down` removes these and nothing else. */
-export const STATE_ENTRIES = ['state.json', 'state.json.tmp', 'id_ed25519', 'id_ed25519.pub', 'known_hosts', 'authorized_keys', 'logs', 'gateways', 'clients', 'provider', 'internet'];
+export const STATE_ENTRIES = ['state.json', 'state.json.tmp', 'id_ed25519', 'id_ed25519.pub', 'known_hosts', 'authorized_keys', 'logs', 'gateways', 'clients', 'provider', 'internet', 'bastion'];

@@ -27,13 +27,21 @@ export function portLine(p: SwitchPort): string {
   return `link add ${p.port} netns ${SWITCH_NS} type veth peer name ${p.peer}${p.mac ? ` address ${p.mac}` : ''} netns ${p.peerNs}`;
 }
 
+/** Where the controller's veth ends: on the switch (p-ctl), or in a bastion (src/lab/bastion.ts). */
+export interface CtlPeer {
+  name: string;
+  ns: string;
+}
+
+export const CTL_ON_SWITCH: CtlPeer = { name: 'p-ctl', ns: SWITCH_NS };
+
 /** Root-namespace `ip -batch` lines: the namespaces, then every veth pair. */
-export function topologyBatch(namespaces: string[], ports: SwitchPort[], stateDir: string): string {
+export function topologyBatch(namespaces: string[], ports: SwitchPort[], stateDir: string, ctl: CtlPeer = CTL_ON_SWITCH): string {
   const lines = [...namespaces.map((ns) => `netns add ${ns}`)];
   // The controller's veth. The alias names the state dir that owns the lab, so another checkout's
   // `lab up` can tell a live lab from a crashed one. addrgenmode none: no IPv6 link-local address
   // (and no IPv6 traffic) from the root namespace into the lab.
-  lines.push(`link add ${CTL_VETH} type veth peer name p-ctl netns ${SWITCH_NS}`);
+  lines.push(`link add ${CTL_VETH} type veth peer name ${ctl.name} netns ${ctl.ns}`);
   lines.push(`link set ${CTL_VETH} alias "${stateDir.replace(/["\\]/g, '')}"`);
   lines.push(`link set ${CTL_VETH} addrgenmode none`);
   lines.push(`address add ${CONTROLLER_IP}/${LAB_PREFIX_LEN} dev ${CTL_VETH}`);
@@ -42,9 +50,9 @@ export function topologyBatch(namespaces: string[], ports: SwitchPort[], stateDi
 }
 
 /** Switch-namespace `ip -batch` lines: the bridge and its ports. */
-export function switchBatch(ports: SwitchPort[]): string {
+export function switchBatch(ports: SwitchPort[], ctl: CtlPeer = CTL_ON_SWITCH): string {
   const lines = ['link set lo up', `link add ${BRIDGE} type bridge`, `link set ${BRIDGE} up`];
-  lines.push(...plugBatch(['p-ctl', ...ports.map((p) => p.port)]));
+  lines.push(...plugBatch([...(ctl.ns === SWITCH_NS ? [ctl.name] : []), ...ports.map((p) => p.port)]));
   return `${lines.join('\n')}\n`;
 }
 
@@ -53,9 +61,9 @@ export function plugBatch(ports: string[]): string[] {
   return ports.flatMap((port) => [`link set ${port} master ${BRIDGE}`, `link set ${port} up`]);
 }
 
-export async function buildTopology(namespaces: string[], ports: SwitchPort[], stateDir: string): Promise<void> {
-  await runOk(['ip', '-batch', '-'], { input: topologyBatch(namespaces, ports, stateDir), what: 'creating the lab namespaces and links (ip -batch)' });
-  await runOk(['ip', '-n', SWITCH_NS, '-batch', '-'], { input: switchBatch(ports), what: 'wiring the lab switch (ip -batch)' });
+export async function buildTopology(namespaces: string[], ports: SwitchPort[], stateDir: string, ctl: CtlPeer = CTL_ON_SWITCH): Promise<void> {
+  await runOk(['ip', '-batch', '-'], { input: topologyBatch(namespaces, ports, stateDir, ctl), what: 'creating the lab namespaces and links (ip -batch)' });
+  await runOk(['ip', '-n', SWITCH_NS, '-batch', '-'], { input: switchBatch(ports, ctl), what: 'wiring the lab switch (ip -batch)' });
   // Last: only now can packets from the root namespace reach the lab.
   await runOk(['ip', 'link', 'set', CTL_VETH, 'up'], { what: `ip link set ${CTL_VETH} up` });
 }

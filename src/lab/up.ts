@@ -9,6 +9,10 @@
  * systemd-gateway.ts), from the cached image (built first when missing); everything else is the
  * same: addresses, keys, inventory, provider, internet and clients.
  *
+ * With `bastion`, the controller's veth ends in a bastion namespace instead of on the switch
+ * (src/lab/bastion.ts): the gateways are reachable only through it, and the inventory says so
+ * (proxy_jump).
+ *
  * Running `up` on a healthy lab with the same options changes nothing and returns its status.
  */
 import { cpus } from 'node:os';
@@ -17,7 +21,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {
   BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, PROVIDER_IP, PROVIDER_NS,
-  SSH_PORT, SWITCH_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, gatewayPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
+  SSH_PORT, SWITCH_NS, BASTION_IP, BASTION_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, gatewayPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
 } from './names.js';
 import { inotifyBudget, maxHostsForInotify, wireguardGoNeeded } from './inotify.js';
 import { LabBusyError, LabError } from './errors.js';
@@ -25,7 +29,8 @@ import { assertPreflight } from './preflight.js';
 import { run } from './run.js';
 import { inventoryPath, labPaths, readRecord, stateDir, writeRecord, type LabRecord, type LabState, type ProcRecord } from './state.js';
 import { ensureSshKey, knownHostsLine, wgKeyPair } from './keys.js';
-import { buildTopology, gatewayPort, type SwitchPort } from './switch.js';
+import { buildTopology, gatewayPort, type CtlPeer, type SwitchPort } from './switch.js';
+import { BASTION_OPS_IFACE, BASTION_USER, prepareBastion, startBastion, tcpOpenFromBastion } from './bastion.js';
 import { GATEWAY_INIT, becomeAccount, prepareGateway, startGateway, type GatewayFiles } from './gateway.js';
 import { ensureImage, type LabImage, type SystemdVariant } from './image.js';
 import { prepareSystemdGateway, startSystemdGateway, failedUnits } from './systemd-gateway.js';
@@ -55,6 +60,8 @@ export interface UpOptions {
   systemd?: boolean;
   /** The systemd image variant (default 'default'). */
   variant?: SystemdVariant;
+  /** A bastion between the controller and the gateways, the only way to reach them. */
+  bastion?: boolean;
 }
 
 /** What kind of gateways a lab has: namespace gateways, or systemd ones of a variant. */
@@ -62,6 +69,7 @@ interface LabKind {
   hosts: number;
   bare: boolean;
   systemd?: SystemdVariant;
+  bastion: boolean;
 }
 
 /** Refuses a lab whose wireguard-go processes would not all fit under the inotify cap. */
@@ -84,7 +92,9 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   const hosts = opts.hosts ?? DEFAULT_HOSTS;
   const bare = opts.bare ?? false;
   const systemd = opts.systemd || opts.variant !== undefined ? (opts.variant ?? 'default') : undefined;
+  const bastion = !!opts.bastion;
   const log = opts.log ?? (() => undefined);
+  if (bastion && systemd) throw new LabError('--bastion works with namespace gateways only, not with --systemd');
   const maxHosts = bare ? MAX_HOSTS : MAX_HOSTS_WITH_CLIENTS;
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > maxHosts) {
     throw new LabError(`--hosts must be 1..${maxHosts}${bare ? '' : ' (more with --bare: 203.0.113.0/24 holds two clients per gateway up to 122)'}, got ${hosts}`);
@@ -101,7 +111,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 
   const existing = readRecord(dir);
-  const same = existing?.options.hosts === hosts && existing.options.bare === bare && existing.options.systemd === systemd;
+  const same = existing?.options.hosts === hosts && existing.options.bare === bare && existing.options.systemd === systemd && !!existing.options.bastion === bastion;
   if (!opts.fresh && existing?.phase === 'up' && existing.status && same && labHealthy(existing)) {
     log('lab already up');
     return { ...existing.status, up: true };
@@ -112,7 +122,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 
   try {
-    return await build(dir, { hosts, bare, systemd }, log, opts.concurrency);
+    return await build(dir, { hosts, bare, systemd, bastion }, log, opts.concurrency);
   } catch (err) {
     if (process.env.FLEET_LAB_KEEP_FAILED !== '1') {
       log('lab up failed: removing the half-built lab');
@@ -128,17 +138,19 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
 
 async function build(dir: string, kind: LabKind, log: (m: string) => void, concurrency?: number): Promise<LabState> {
   const t0 = Date.now();
-  const { hosts, bare, systemd } = kind;
+  const { hosts, bare, systemd, bastion } = kind;
   const P = labPaths(dir);
   for (const d of [dir, P.logs, P.gateways, P.clients, P.provider, P.internet]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  const ctlPeer: CtlPeer | undefined = bastion ? { name: BASTION_OPS_IFACE, ns: BASTION_NS } : undefined;
   await probeOverlay(dir);
   const image = systemd ? await ensureImage({ log }) : undefined;
 
   const gateways: GatewayPlan[] = Array.from({ length: hosts }, (_, i) => gatewayPlan(i + 1));
   const clients: ClientPlan[] = bare ? [] : gateways.flatMap((g) => [clientPlan(g.index, 'direct'), clientPlan(g.index, 'vpn')]);
-  const namespaces = [SWITCH_NS, ...(bare ? [] : [INET_NS, PROVIDER_NS]), ...gateways.map((g) => g.netns), ...clients.map((c) => c.netns)];
+  const namespaces = [SWITCH_NS, ...(bastion ? [BASTION_NS] : []), ...(bare ? [] : [INET_NS, PROVIDER_NS]), ...gateways.map((g) => g.netns), ...clients.map((c) => c.netns)];
   const ports: SwitchPort[] = [
     ...(bare ? [] : [{ port: 'p-inet', peer: 'eth0', peerNs: INET_NS, mac: labMac(INET_IP) }, { port: 'p-prov', peer: 'eth0', peerNs: PROVIDER_NS, mac: labMac(PROVIDER_IP) }]),
+    ...(bastion ? [{ port: 'p-bastion', peer: 'eth0', peerNs: BASTION_NS, mac: labMac(BASTION_IP) }] : []),
     ...gateways.map(gatewayPort),
     ...clients.map((c) => ({ port: c.switchPort, peer: 'eth0', peerNs: c.netns, mac: labMac(c.underlayIp) })),
   ];
@@ -147,7 +159,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   const rec: LabRecord = {
     version: 1,
     stateDir: dir,
-    options: { hosts, bare, ...(systemd ? { systemd } : {}) },
+    options: { hosts, bare, ...(systemd ? { systemd } : {}), ...(bastion ? { bastion } : {}) },
     phase: 'building',
     startedAt: new Date().toISOString(),
     namespaces,
@@ -168,6 +180,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   writeFileSync(P.authorizedKeys, `${labPub}\n`, { mode: 0o600 });
   const [gwFiles, pki] = await Promise.all([prepareGateways(gateways, P.gateways, `${labPub}\n`, { image, systemd, limit }), ensurePki(P.provider)]);
   writeClientConfig(pki, P.clientConfig);
+  const bastionFiles = bastion ? await prepareBastion(P.bastion, `${labPub}\n`, { perSourcePenalties: await sshdHasPerSourcePenalties() }) : undefined;
   // Every gateway gets its two peers in the inventory, also in a bare lab (no client runs there,
   // but a deploy renders the same config): the keys cost microseconds, made in-process.
   const peerKeys = new Map(gateways.flatMap((g) => HALVES.map((h) => [peerName(g.index, h), wgKeyPair()] as const)));
@@ -176,8 +189,16 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   writeFileSync(P.clientInit, CLIENT_INIT, { mode: 0o755 });
   log(`keys ready (${Date.now() - t0} ms)`);
 
-  await buildTopology(namespaces, ports, dir);
+  await buildTopology(namespaces, ports, dir, ctlPeer);
   log(`${namespaces.length} namespaces and ${ports.length + 1} links (${Date.now() - t0} ms)`);
+  if (bastionFiles) {
+    // First: the gateways' readiness is probed from the bastion.
+    const b = await startBastion(bastionFiles.dir, { labDir: dir, logPath: bastionLog(dir) });
+    addProc({ role: 'bastion:unshare', pid: b.unsharePid, start: b.unshareStart });
+    addProc({ role: 'bastion:init', pid: b.initPid, start: b.initStart });
+    writeRecord(rec);
+    log(`bastion ${BASTION_IP} running (${Date.now() - t0} ms)`);
+  }
 
   const services = bare
     ? Promise.resolve()
@@ -188,7 +209,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
         }),
         startProvider(pki, { logPath: path.join(P.logs, 'openvpn-server.log') }).then((s) => addProc({ role: 'openvpn', pid: s.pid, start: s.start })),
       ]);
-  const gwStarted = startGateways(gateways, gwFiles, { dir, image, systemd, limit, addProc, log });
+  const gwStarted = startGateways(gateways, gwFiles, { dir, image, systemd, limit, addProc, log, ...(bastion ? { tcpProbe: tcpOpenFromBastion } : {}) });
   const clStarted = Promise.all(
     prepared.map((p) =>
       limit(async () => {
@@ -208,14 +229,20 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   const clResults = (settled[2] as PromiseFulfilledResult<Awaited<typeof clStarted>>).value;
   log(`${gateways.length} ${systemd ? 'systemd ' : ''}gateways${bare ? '' : `, ${clients.length} clients, provider and internet`} running (${Date.now() - t0} ms)`);
 
-  writeFileSync(P.knownHosts, gateways.map((g, i) => `${knownHostsLine(g.wanIp, SSH_PORT, gwFiles[i]!.hostPublicKey)}\n`).join(''), { mode: 0o644 });
+  const knownHosts = [
+    ...(bastionFiles ? [knownHostsLine(BASTION_IP, SSH_PORT, bastionFiles.hostPublicKey)] : []),
+    ...gateways.map((g, i) => knownHostsLine(g.wanIp, SSH_PORT, gwFiles[i]!.hostPublicKey)),
+  ];
+  writeFileSync(P.knownHosts, knownHosts.map((l) => `${l}\n`).join(''), { mode: 0o644 });
   const peers = new Map(
     gateways.map((g) => [g.name, HALVES.map((h) => ({ name: peerName(g.index, h), address: clientAddress(h), publicKey: peerKeys.get(peerName(g.index, h))!.publicKey }))]),
   );
   const inventory = inventoryPath();
-  writeInventory(inventory, { gateways, peers, keyFile: P.sshKey, knownHostsFile: P.knownHosts, openvpnConfigFile: P.clientConfig });
+  const proxyJump = bastion ? bastionJump() : undefined;
+  writeInventory(inventory, { gateways, peers, keyFile: P.sshKey, knownHostsFile: P.knownHosts, openvpnConfigFile: P.clientConfig, proxyJump });
 
-  const status = describeLab({ dir, kind, image, gateways, gwInit, prepared, clInit: clResults.map((c) => c.initPid), inventory });
+  const bastionInit = rec.processes.find((p) => p.role === 'bastion:init')?.pid;
+  const status = describeLab({ dir, kind, image, gateways, gwInit, prepared, clInit: clResults.map((c) => c.initPid), inventory, bastionInit });
   rec.phase = 'up';
   rec.status = status;
   writeRecord(rec);
@@ -233,6 +260,7 @@ function describeLab(a: {
   prepared: ReturnType<typeof prepareClient>[];
   clInit: number[];
   inventory: string;
+  bastionInit?: number;
 }): LabState {
   const P = labPaths(a.dir);
   const { hosts, bare, systemd } = a.kind;
@@ -258,7 +286,18 @@ function describeLab(a: {
       publicKey: p.keys.publicKey,
       initPid: a.clInit[i]!,
     })),
+    ...(a.bastionInit !== undefined
+      ? { bastion: { netns: BASTION_NS, ip: BASTION_IP, sshPort: SSH_PORT, user: BASTION_USER, jump: bastionJump(), logPath: bastionLog(a.dir), initPid: a.bastionInit } }
+      : {}),
   };
+}
+
+function bastionJump(): string {
+  return `${BASTION_USER}@${BASTION_IP}:${SSH_PORT}`;
+}
+
+function bastionLog(dir: string): string {
+  return path.join(labPaths(dir).logs, 'bastion.log');
 }
 
 interface GatewayKind {
@@ -283,7 +322,7 @@ async function prepareGateways(gateways: GatewayPlan[], gatewaysDir: string, aut
 function startGateways(
   gateways: GatewayPlan[],
   files: GatewayFiles[],
-  k: GatewayKind & { dir: string; addProc: (p: ProcRecord) => void; log: (m: string) => void },
+  k: GatewayKind & { dir: string; addProc: (p: ProcRecord) => void; log: (m: string) => void; tcpProbe?: (ip: string, port: number) => Promise<boolean> },
 ): Promise<number[]> {
   const P = labPaths(k.dir);
   // A booting systemd is busy: a few at a time boot faster than all at once on a small machine.
@@ -304,7 +343,7 @@ function startGateways(
         });
       }
       return k.limit(async () => {
-        const s = await startGateway(g, files[i]!.dir, { initScript: P.gatewayInit, labDir: k.dir, logPath });
+        const s = await startGateway(g, files[i]!.dir, { initScript: P.gatewayInit, labDir: k.dir, logPath, tcpProbe: k.tcpProbe });
         k.addProc({ role: `${g.name}:unshare`, pid: s.unsharePid, start: s.unshareStart });
         k.addProc({ role: `${g.name}:init`, pid: s.initPid, start: s.initStart });
         return s.initPid;

@@ -46,6 +46,8 @@ export interface UseLabOptions {
   systemd?: boolean;
   /** The systemd image variant: default, resolved, default-deny, ufw. */
   variant?: SystemdVariant;
+  /** A bastion between the controller and the gateways (`lab up --bastion`). */
+  bastion?: boolean;
 }
 
 /** The systemd variant `opts` (or $FLEET_LAB_SYSTEMD) asks for, or undefined for namespace gateways. */
@@ -104,7 +106,7 @@ export async function useLab(opts: UseLabOptions = {}, skip?: SkipTarget): Promi
     skip.skip(reason);
     return labStatus();
   }
-  return labUp({ hosts: opts.hosts, bare: opts.bare, fresh: opts.fresh, systemd: !!variant, variant });
+  return labUp({ hosts: opts.hosts, bare: opts.bare, fresh: opts.fresh, systemd: !!variant, variant, bastion: opts.bastion });
 }
 
 /** Takes the lab down (a no-op where the lab cannot run, e.g. not root). */

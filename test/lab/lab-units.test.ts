@@ -9,7 +9,8 @@ import { clientPlan, gatewayPlan, isLabName, labMac, MAX_HOSTS, MAX_HOSTS_WITH_C
 import { renderInventory } from '../../src/lab/inventory.js';
 import { wgKeyPair } from '../../src/lab/keys.js';
 import { normalizeIptables, normalizeLinks, normalizeProcesses } from '../../src/lab/exec.js';
-import { topologyBatch } from '../../src/lab/switch.js';
+import { switchBatch, topologyBatch } from '../../src/lab/switch.js';
+import { bastionSshdConfig } from '../../src/lab/bastion.js';
 import { hostVarsSchema } from '../../src/inventory/schema.js';
 import { loadRoleDefaults } from '../../src/roles/defaults.js';
 
@@ -38,6 +39,21 @@ describe('addressing plan', () => {
     ]);
     expect(batch).toContain('address add 198.51.100.1/24 dev fl-ctl');
   });
+
+  it('with a bastion, the controller veth ends in the bastion and never on the switch', () => {
+    const ports = [{ port: 'p-bastion', peer: 'eth0', peerNs: 'fl-bastion' }, { port: 'p-gw1', peer: 'ens5', peerNs: 'fl-gw1' }];
+    const ctl = { name: 'ops0', ns: 'fl-bastion' };
+    const batch = topologyBatch(['fl-switch', 'fl-bastion', 'fl-gw1'], ports, '/x/.fleet-lab', ctl);
+    expect(batch).toContain('link add fl-ctl type veth peer name ops0 netns fl-bastion\n');
+    expect(batch).not.toContain('p-ctl');
+    expect(batch).toContain('address add 198.51.100.1/24 dev fl-ctl');
+    expect(switchBatch(ports, ctl).split('\n').filter((l) => l.includes('master'))).toEqual(['link set p-bastion master br0', 'link set p-gw1 master br0']);
+    expect(switchBatch(ports).split('\n').filter((l) => l.includes('master'))[0]).toBe('link set p-ctl master br0');
+    const sshd = bastionSshdConfig({ perSourcePenalties: false });
+    expect(sshd).toMatch(/^ListenAddress 198\.51\.100\.4$/m);
+    expect(sshd).toMatch(/^AllowTcpForwarding yes$/m);
+    expect(sshd).toMatch(/^LogLevel VERBOSE$/m);
+  });
 });
 
 describe('inventory/lab.yaml', () => {
@@ -63,6 +79,15 @@ describe('inventory/lab.yaml', () => {
     }
     expect(doc.all.hosts.gw1).toMatchObject({ host: '198.51.100.11', wan_ip: '198.51.100.11', wan_interface: 'ens5' });
     expect(doc.all.vars).toMatchObject({ user: 'root', vpn_server_ip: '198.51.100.2', dns_upstreams: ['198.51.100.3'], wg_port: 51821 });
+    expect(doc.all.vars.proxy_jump).toBeUndefined();
+  });
+
+  it('a lab with a bastion reaches every gateway through it (proxy_jump), a value the schema takes', () => {
+    const text = renderInventory({ gateways: [gatewayPlan(1)], peers: new Map(), keyFile: '/k', knownHostsFile: '/kh', openvpnConfigFile: '/o', proxyJump: 'root@198.51.100.4:22' });
+    const doc = parse(text) as { all: { vars: Record<string, unknown>; hosts: Record<string, Record<string, unknown>> } };
+    expect(doc.all.vars.proxy_jump).toBe('root@198.51.100.4:22');
+    const r = hostVarsSchema.safeParse({ ...loadRoleDefaults().vars, ...doc.all.vars, ...doc.all.hosts.gw1, wg_peers: [] });
+    expect(r.success, JSON.stringify(r.error?.issues)).toBe(true);
   });
 });
 
