@@ -52,6 +52,8 @@ function header(kind: 'up' | 'down', name: string): string[] {
     ...what,
     'export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     'umask 022',
+    // A daemon's undo defers work only in a teardown; here (wg-quick@wg0's stop) it must not wait.
+    ...(kind === 'down' ? ['unset FLEET_DEFER'] : []),
     `FLEET_BOOT=\${FLEET_BOOT_DIR:-${BOOT_RUN_DIR}}`,
     '(umask 077 && mkdir -p "$FLEET_BOOT") || exit 100',
     'fleet_failed=0',

@@ -193,8 +193,10 @@ export function teardownScript(ctx: ScriptContext, meta: RunMeta, resources: Res
     prelude(ctx),
     lockAndRun(meta, 'teardown', opts.breakLock ?? false),
     raw(`fleet_disarm`),
-    raw(`E=$(mktemp) || exit 3; fails=0`),
+    // Work an undo leaves for the end (a packaged unit restarted once fleet's files are gone).
+    raw(`E=$(mktemp) || exit 3; fails=0; export FLEET_DEFER="$RUN/defer"`),
     ...steps,
+    raw(`if [ -f "$FLEET_DEFER" ]; then if ( . "$FLEET_DEFER" ) >"$E" 2>&1; then rm -f "$FLEET_DEFER"; else fails=1; fleet_mark undo defer fail "$(tail -c 2000 "$E" | fleet_field)"; fi; fi`),
     raw(`rm -f "$E" "$J/last-success"`),
     raw(`if [ $fails -eq 0 ]; then echo teardown > "$RUN/status"; fleet_mark complete; else echo rollback-failed > "$RUN/status"; fleet_mark incomplete; fi`),
   ]);

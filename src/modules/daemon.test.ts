@@ -21,7 +21,8 @@ describe('daemon rendering', () => {
     expect(r.title).toBe('daemon dnsmasq: dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid');
     expect(r.watches).toEqual(['file:/etc/dnsmasq.d/internal.conf']);
     expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_daemon_pid() {
+      "fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
+      fleet_daemon_pid() {
         # prints the pid when the pidfile names a live process of ours; status 1 otherwise
         [ -s /run/fleet/dnsmasq.pid ] || return 1
         fleet_p=$(cat /run/fleet/dnsmasq.pid 2>/dev/null) || return 1
@@ -60,16 +61,20 @@ describe('daemon rendering', () => {
         done
         printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
       }
+      fleet_daemon_undo() {
+        fleet_daemon_stop && rm -f "$fleet_hashfile"
+      }
       fleet_daemon_check() {
         fleet_daemon_running || { echo 'dnsmasq is not running'; return 1; }
         fleet_want=$(fleet_daemon_hash) || return 2
-        [ "$(cat /run/fleet/daemons/dnsmasq.confhash 2>/dev/null)" = "$fleet_want" ] && return 0
+        [ "$(cat "$fleet_hashfile" 2>/dev/null)" = "$fleet_want" ] && return 0
         echo 'dnsmasq runs with an older configuration or command line'; return 1
       }
       fleet_daemon_check"
     `);
     expect(r.apply.text).toMatchInlineSnapshot(`
-      "fleet_daemon_pid() {
+      "fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
+      fleet_daemon_pid() {
         # prints the pid when the pidfile names a live process of ours; status 1 otherwise
         [ -s /run/fleet/dnsmasq.pid ] || return 1
         fleet_p=$(cat /run/fleet/dnsmasq.pid 2>/dev/null) || return 1
@@ -107,6 +112,9 @@ describe('daemon rendering', () => {
           sleep 0.1
         done
         printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
+      }
+      fleet_daemon_undo() {
+        fleet_daemon_stop && rm -f "$fleet_hashfile"
       }
       if fleet_daemon_running; then
         echo running > "$FLEET_STATE/daemon.was" && fleet_daemon_stop && fleet_daemon_start
@@ -119,6 +127,7 @@ describe('daemon rendering', () => {
         true
       elif [ "$(cat "$FLEET_STATE/daemon.was")" = running ]; then
         printf '%s\\n' '(
+      fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
       fleet_daemon_pid() {
         # prints the pid when the pidfile names a live process of ours; status 1 otherwise
         [ -s /run/fleet/dnsmasq.pid ] || return 1
@@ -158,9 +167,13 @@ describe('daemon rendering', () => {
         done
         printf '\\''%s\\n'\\'' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
       }
+      fleet_daemon_undo() {
+        fleet_daemon_stop && rm -f "$fleet_hashfile"
+      }
       fleet_daemon_stop && fleet_daemon_start
       )' >> "$FLEET_DEFER"
       else
+      fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
       fleet_daemon_pid() {
         # prints the pid when the pidfile names a live process of ours; status 1 otherwise
         [ -s /run/fleet/dnsmasq.pid ] || return 1
@@ -200,11 +213,15 @@ describe('daemon rendering', () => {
         done
         printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
       }
-        fleet_daemon_stop && rm -f /run/fleet/daemons/dnsmasq.confhash
+      fleet_daemon_undo() {
+        fleet_daemon_stop && rm -f "$fleet_hashfile"
+      }
+        fleet_daemon_stop && rm -f "$fleet_hashfile"
       fi"
     `);
     expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_daemon_pid() {
+      "fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
+      fleet_daemon_pid() {
         # prints the pid when the pidfile names a live process of ours; status 1 otherwise
         [ -s /run/fleet/dnsmasq.pid ] || return 1
         fleet_p=$(cat /run/fleet/dnsmasq.pid 2>/dev/null) || return 1
@@ -243,7 +260,10 @@ describe('daemon rendering', () => {
         done
         printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
       }
-      fleet_daemon_stop && rm -f /run/fleet/daemons/dnsmasq.confhash"
+      fleet_daemon_undo() {
+        fleet_daemon_stop && rm -f "$fleet_hashfile"
+      }
+      fleet_daemon_undo"
     `);
   });
 
@@ -271,8 +291,34 @@ describe('daemon rendering', () => {
       expect(f.text).toContain('fleet_daemon_pid()');
     }
     expect(r.check.text).toContain('  systemctl is-active --quiet dnsmasq');
-    expect(r.apply.text).toContain('  systemctl restart dnsmasq </dev/null || return');
+    expect(r.apply.text).toContain('  systemctl restart dnsmasq </dev/null || { journalctl -u dnsmasq -n 5 --no-pager -o cat >&2; return 1; }');
     expect(r.undo.text).toContain('  if systemctl is-active --quiet dnsmasq; then systemctl stop dnsmasq </dev/null; fi');
+    // The unit starts by itself at boot from the files on disk: its hash is kept on disk too.
+    expect(r.check.text).toContain('fleet_hashfile=/var/lib/fleet/daemons/dnsmasq.confhash\n');
+    expect(r.check.text).toContain('fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash\n');
+  });
+
+  test('systemd undo: a teardown stops the unit; the boot down script only asks, never waits', () => {
+    const r = renderResource('daemon', { ...dnsmasq, systemdUnit: 'openvpn-client@x' });
+    const undo = r.undo.text.slice(0, r.undo.text.indexOf('\nelse\n'));
+    expect(undo).toContain(
+      ['fleet_daemon_undo() {', '  rm -f "$fleet_hashfile" || return', '  if [ -z "${FLEET_DEFER:-}" ]; then', "    systemctl --no-block stop openvpn-client@x </dev/null 2>/dev/null; true", '  else', '    fleet_daemon_stop', '  fi', '}'].join('\n'),
+    );
+  });
+
+  test('a packaged unit: a teardown restarts it after every other undo, the boot down script leaves it', () => {
+    const r = renderResource('daemon', { ...dnsmasq, systemdUnit: 'dnsmasq', packaged: true });
+    const undo = r.undo.text.slice(0, r.undo.text.indexOf('\nelse\n'));
+    expect(undo).toContain(
+      [
+        '  if [ -z "${FLEET_DEFER:-}" ]; then',
+        '    :',
+        '  else',
+        `    printf '%s\\n' 'systemctl daemon-reload </dev/null; if systemctl is-enabled --quiet dnsmasq; then systemctl restart dnsmasq </dev/null || true; fi' >> "$FLEET_DEFER"`,
+        '  fi',
+      ].join('\n'),
+    );
+    expect(undo.slice(undo.indexOf('fleet_daemon_undo() {'))).not.toContain('stop');
   });
 
   test('comm defaults to the basename of the program, cut to 15 characters', () => {

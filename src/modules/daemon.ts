@@ -8,7 +8,12 @@
  *   stale pidfile whose pid was reused by something else is "not running", and is never killed),
  *   and, with `netns`, it lives in that namespace. Nothing is ever found or killed by name.
  * - systemd (when /run/systemd/system exists and `systemdUnit` is set): `systemctl is-active`,
- *   `restart`, `stop`.
+ *   `restart` (after a `daemon-reload` when the unit's files changed, e.g. a drop-in in
+ *   `configFiles`), `stop`. The recorded hash lives on disk (SYSTEMD_DAEMON_STATE_DIR): the unit
+ *   starts by itself at boot from the files on disk, so what it was started with stays true across
+ *   a reboot and the boot script's check holds without calling systemctl. A `packaged` unit is the
+ *   distribution's (its package enabled and started it): teardown does not stop it but restarts it
+ *   once fleet's files are gone, so it runs as the package left it.
  *
  * "Restart only when the config changed": at start fleet records, in STATE_DIR/NAME.confhash, a
  * hash of the command line and of every file in `configFiles`. The check recomputes it; a changed
@@ -26,7 +31,12 @@
  * revert: if it was not running before, stops it and forgets the hash. If it was running, the old
  *   configuration is not back yet (the file resources are reverted after this step), so the
  *   restart is appended to "$FLEET_DEFER" and runs once every step has been reverted.
- * undo: stops it (by pidfile only) and removes the recorded hash.
+ * undo: stops it (by pidfile only) and removes the recorded hash. systemd: in a teardown
+ *   ("$FLEET_DEFER" set) it stops the unit, or for a `packaged` one appends its restart to
+ *   "$FLEET_DEFER", run after every other undo. In the boot down script ("$FLEET_DEFER" unset, run
+ *   by wg-quick@wg0's stop) it never waits for systemd: a unit is only asked to stop (--no-block)
+ *   and a packaged one is left alone. At shutdown systemd stops them itself, and a blocking
+ *   `systemctl stop` there waits for a job ordered after wg-quick@wg0's own stop: a deadlock.
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -36,6 +46,8 @@ import { argToken, inNetns, netnsArg, netnsPath, nsExec, sha256hex, shellFunctio
 import type { Module, Resource } from './types.js';
 
 export const DAEMON_STATE_DIR = '/run/fleet/daemons';
+/** Where the systemd model records the hash its unit was (re)started with: it survives a reboot. */
+export const SYSTEMD_DAEMON_STATE_DIR = '/var/lib/fleet/daemons';
 
 export const daemonSchema = z.strictObject({
   name: z
@@ -63,6 +75,10 @@ export const daemonSchema = z.strictObject({
     .regex(/^[A-Za-z0-9:_.@-]+$/, 'expected a systemd unit name like dnsmasq.service')
     .optional()
     .describe('on hosts running systemd, manage this unit instead of a pidfile'),
+  packaged: z
+    .boolean()
+    .default(false)
+    .describe("the systemd unit is the distribution's (its package enables and starts it): teardown restarts it without fleet's files instead of stopping it"),
   stateDir: absPath.default(DAEMON_STATE_DIR).describe('where fleet keeps the config hash and the log'),
 });
 
@@ -139,35 +155,10 @@ function spec(a: DaemonArgs) {
     ]),
   );
 
-  const unit = a.systemdUnit ?? '';
-  const sdStart = shellFunction(
-    'fleet_daemon_start',
-    Shell.join([
-      sh`  mkdir -p ${a.stateDir} || return`,
-      raw('  fleet_want=$(fleet_daemon_hash) || return'),
-      sh`  systemctl restart ${unit} </dev/null || return`,
-      sh`  printf '%s\\n' "$fleet_want" > ${hashFile}`,
-    ]),
-  );
-  const sdStop = shellFunction(
-    'fleet_daemon_stop',
-    sh`  if systemctl is-active --quiet ${unit}; then systemctl stop ${unit} </dev/null; fi`,
-  );
-  const sdRunning = shellFunction('fleet_daemon_running', sh`  systemctl is-active --quiet ${unit}`);
-  const pidRunning = shellFunction('fleet_daemon_running', raw('  fleet_daemon_pid >/dev/null'));
-
   /** The helpers for this host's model: systemd when the unit is set and systemd runs. */
-  const helpers = (): Shell => {
-    const pidModel = Shell.join([pid, hash, pidRunning, stop, start]);
-    if (!systemd) return pidModel;
-    return Shell.join([
-      raw('if [ -d /run/systemd/system ]; then'),
-      Shell.join([hash, sdRunning, sdStop, sdStart]),
-      raw('else'),
-      pidModel,
-      raw('fi'),
-    ]);
-  };
+  const pidModel = Shell.join([raw(`fleet_hashfile=${quote(hashFile)}`), pid, hash, shellFunction('fleet_daemon_running', raw('  fleet_daemon_pid >/dev/null')), stop, start, shellFunction('fleet_daemon_undo', raw('  fleet_daemon_stop && rm -f "$fleet_hashfile"')), shellFunction('fleet_daemon_mainpid', raw('  fleet_daemon_pid'))]);
+  const helpers = (): Shell =>
+    systemd ? Shell.join([raw('if [ -d /run/systemd/system ]; then'), systemdHelpers(a, hash), raw('else'), pidModel, raw('fi')]) : pidModel;
 
   const check = Shell.join([
     helpers(),
@@ -176,7 +167,7 @@ function spec(a: DaemonArgs) {
       Shell.join([
         sh`  fleet_daemon_running || { echo ${`${a.name} is not running`}; return 1; }`,
         raw('  fleet_want=$(fleet_daemon_hash) || return 2'),
-        sh`  [ "$(cat ${hashFile} 2>/dev/null)" = "$fleet_want" ] && return 0`,
+        raw('  [ "$(cat "$fleet_hashfile" 2>/dev/null)" = "$fleet_want" ] && return 0'),
         sh`  echo ${`${a.name} runs with an older configuration or command line`}; return 1`,
       ]),
     ),
@@ -202,24 +193,59 @@ function spec(a: DaemonArgs) {
     sh`  printf '%s\\n' ${restart.text} >> "$FLEET_DEFER"`,
     raw('else'),
     helpers(),
-    sh`  fleet_daemon_stop && rm -f ${hashFile}`,
+    raw('  fleet_daemon_stop && rm -f "$fleet_hashfile"'),
     raw('fi'),
   ]);
 
-  const undo = Shell.join([helpers(), sh`fleet_daemon_stop && rm -f ${hashFile}`]);
+  const undo = Shell.join([helpers(), raw('fleet_daemon_undo')]);
   // The pid of the running process, found exactly as the check finds it.
-  const live = systemd
-    ? Shell.join([
-        raw('if [ -d /run/systemd/system ]; then'),
-        sdRunning,
-        sh`  fleet_daemon_running && systemctl show -p MainPID --value ${unit} </dev/null`,
-        raw('else'),
-        pid,
-        raw('  fleet_daemon_pid'),
-        raw('fi'),
-      ])
-    : Shell.join([pid, raw('fleet_daemon_pid')]);
+  const live = Shell.join([helpers(), raw('fleet_daemon_running && fleet_daemon_mainpid')]);
   return { check, apply, revert, undo, live };
+}
+
+/**
+ * The systemd model's helpers, the same names as the pidfile model's. `fleet_daemon_undo` is the
+ * teardown (see the module's comment for why the boot down script must never wait for systemd).
+ */
+function systemdHelpers(a: DaemonArgs, hash: Shell): Shell {
+  const unit = a.systemdUnit!;
+  const hashFile = `${SYSTEMD_DAEMON_STATE_DIR}/${a.name}.confhash`;
+  const journalTail = sh`journalctl -u ${unit} -n 5 --no-pager -o cat >&2`;
+  return Shell.join([
+    sh`fleet_hashfile=${hashFile}`,
+    hash,
+    shellFunction('fleet_daemon_running', sh`  systemctl is-active --quiet ${unit}`),
+    shellFunction('fleet_daemon_mainpid', sh`  systemctl show -p MainPID --value ${unit} </dev/null`),
+    shellFunction('fleet_daemon_stop', sh`  if systemctl is-active --quiet ${unit}; then systemctl stop ${unit} </dev/null; fi`),
+    // A changed unit file or drop-in is read only after a daemon-reload.
+    shellFunction('fleet_daemon_reload', sh`  if [ "$(systemctl show -p NeedDaemonReload --value ${unit})" = yes ]; then systemctl daemon-reload </dev/null; fi`),
+    shellFunction(
+      'fleet_daemon_start',
+      Shell.join([
+        sh`  mkdir -p ${SYSTEMD_DAEMON_STATE_DIR} || return`,
+        raw('  fleet_want=$(fleet_daemon_hash) || return'),
+        raw('  fleet_daemon_reload || return'),
+        sh`  systemctl restart ${unit} </dev/null || { ${journalTail}; return 1; }`,
+        raw(`  printf '%s\\n' "$fleet_want" > "$fleet_hashfile"`),
+      ]),
+    ),
+    shellFunction(
+      'fleet_daemon_undo',
+      Shell.join([
+        raw('  rm -f "$fleet_hashfile" || return'),
+        raw('  if [ -z "${FLEET_DEFER:-}" ]; then'),
+        a.packaged ? raw('    :') : sh`    systemctl --no-block stop ${unit} </dev/null 2>/dev/null; true`,
+        raw('  else'),
+        a.packaged
+          ? // The package's own state: started without fleet's files. On a host where the package's
+            // defaults cannot start (dnsmasq beside systemd-resolved) that is a failed unit, as on a
+            // fresh install: not a failed teardown.
+            sh`    printf '%s\\n' ${`systemctl daemon-reload </dev/null; if systemctl is-enabled --quiet ${unit}; then systemctl restart ${unit} </dev/null || true; fi`} >> "$FLEET_DEFER"`
+          : raw('    fleet_daemon_stop'),
+        raw('  fi'),
+      ]),
+    ),
+  ]);
 }
 
 const identity = (a: DaemonArgs): string => a.name;

@@ -14,6 +14,8 @@
  * apply: records in "$FLEET_STATE/enabled.was" that it was not; enables it.
  * revert: disables it again when apply enabled it.
  * undo: disables it (removes the marker, then the marker directory and /etc/fleet while empty).
+ *   A `packaged` unit (one the distribution's package enables on install, like dnsmasq.service)
+ *   stays enabled under systemd: a teardown leaves it as a fresh install has it.
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -29,6 +31,10 @@ export const systemdUnitEnabledSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9:_.@-]{0,127}$/, 'expected a systemd unit name like wg-quick@wg0 or dnsmasq.service')
     .describe('the unit to enable at boot, e.g. wg-quick@wg0'),
+  packaged: z
+    .boolean()
+    .default(false)
+    .describe("the distribution's package enables this unit on install: teardown leaves it enabled where systemd runs"),
   markerDir: absPath.default(ENABLED_MARKER_DIR).describe('on hosts without systemd: where the marker file for the unit lives'),
 });
 
@@ -73,7 +79,7 @@ function spec(a: SystemdUnitEnabledArgs) {
   const check = Shell.join([helpers, sh`if fleet_unit_enabled; then true; else echo ${`${a.unit} is not enabled`}; false; fi`]);
   const apply = Shell.join([helpers, raw('if fleet_unit_enabled; then true; else echo disabled > "$FLEET_STATE/enabled.was" && fleet_unit_enable; fi')]);
   const revert = Shell.join([helpers, raw('if [ -f "$FLEET_STATE/enabled.was" ]; then fleet_unit_disable; fi')]);
-  const undo = Shell.join([helpers, raw('fleet_unit_disable')]);
+  const undo = Shell.join([helpers, raw(a.packaged ? 'fleet_sd || fleet_unit_disable' : 'fleet_unit_disable')]);
   return { check, apply, revert, undo };
 }
 
