@@ -64,6 +64,9 @@ describe('daemon rendering', () => {
       fleet_daemon_undo() {
         fleet_daemon_stop && rm -f "$fleet_hashfile"
       }
+      fleet_daemon_mainpid() {
+        fleet_daemon_pid
+      }
       fleet_daemon_check() {
         fleet_daemon_running || { echo 'dnsmasq is not running'; return 1; }
         fleet_want=$(fleet_daemon_hash) || return 2
@@ -115,6 +118,9 @@ describe('daemon rendering', () => {
       }
       fleet_daemon_undo() {
         fleet_daemon_stop && rm -f "$fleet_hashfile"
+      }
+      fleet_daemon_mainpid() {
+        fleet_daemon_pid
       }
       if fleet_daemon_running; then
         echo running > "$FLEET_STATE/daemon.was" && fleet_daemon_stop && fleet_daemon_start
@@ -170,6 +176,9 @@ describe('daemon rendering', () => {
       fleet_daemon_undo() {
         fleet_daemon_stop && rm -f "$fleet_hashfile"
       }
+      fleet_daemon_mainpid() {
+        fleet_daemon_pid
+      }
       fleet_daemon_stop && fleet_daemon_start
       )' >> "$FLEET_DEFER"
       else
@@ -215,6 +224,9 @@ describe('daemon rendering', () => {
       }
       fleet_daemon_undo() {
         fleet_daemon_stop && rm -f "$fleet_hashfile"
+      }
+      fleet_daemon_mainpid() {
+        fleet_daemon_pid
       }
         fleet_daemon_stop && rm -f "$fleet_hashfile"
       fi"
@@ -262,6 +274,9 @@ describe('daemon rendering', () => {
       }
       fleet_daemon_undo() {
         fleet_daemon_stop && rm -f "$fleet_hashfile"
+      }
+      fleet_daemon_mainpid() {
+        fleet_daemon_pid
       }
       fleet_daemon_undo"
     `);
