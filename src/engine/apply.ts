@@ -8,7 +8,8 @@ import type { Transport } from '../transport/types.js';
 import { journalFacts, lockError } from './journal.js';
 import { changes, type HostPlan, type PlanItem } from './plan.js';
 import { watchdogArm } from './watchdog.js';
-import { applyScript, decodeField, newToken, parseMarkers, type Marker, type RunMeta, type ScriptContext } from './script.js';
+import { fieldsOf, hasMarker, markerOf, MarkerStream, newToken, type Marker } from './protocol/markers.js';
+import { applyScript, type RunMeta, type ScriptContext } from './script.js';
 
 export type StepOutcome = 'ok' | 'skip' | 'fail' | 'pending';
 
@@ -17,11 +18,14 @@ export interface StepResult {
   outcome: StepOutcome;
 }
 
+/** The phases a step can fail in (the fail marker's phase). */
+export const STEP_PHASES = ['apply', 'verify', 'probe'] as const;
+
 export interface StepFailure {
   index: number;
   id: string;
   /** apply: the apply exited non-zero; verify: it ran but the check still fails; probe: the check broke. */
-  phase: 'apply' | 'verify' | 'probe';
+  phase: (typeof STEP_PHASES)[number];
   exitCode: number;
   output: string;
 }
@@ -73,70 +77,60 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
     { breakLock: opts.breakLock, watchdog: opts.watchdog ? watchdogArm({ ...ctx, token }, meta.runId, opts.watchdog.timeoutS) : undefined },
   );
   let armed = false;
-  let buffered = '';
-  const res = await t.run(script, {
-    onStdout: (chunk) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const m of parseMarkers(token, lines.join('\n'))) {
-        if (m.kind === 'watchdog' && m.fields[0] === 'armed' && !armed) {
-          armed = true;
-          opts.onArmed?.();
-        }
-        if (m.kind !== 'step') continue;
-        const s = byIndex.get(Number(m.fields[0]));
-        if (s) {
-          s.outcome = m.fields[1] === 'skip' ? 'skip' : 'ok';
-          opts.onStep?.(s);
-        }
-      }
-    },
+  const stream = new MarkerStream(token, (m) => {
+    if (m.kind === 'armed' && !armed) {
+      armed = true;
+      opts.onArmed?.();
+    }
+    if (m.kind !== 'step') return;
+    const step = fieldsOf('step', m);
+    const s = step.index === undefined ? undefined : byIndex.get(step.index);
+    if (s) {
+      s.outcome = step.outcome === 'skip' ? 'skip' : 'ok';
+      opts.onStep?.(s);
+    }
   });
-  const markers = parseMarkers(token, res.stdout);
-  for (const m of markers.filter((x) => x.kind === 'step')) {
-    const s = byIndex.get(Number(m.fields[0]));
-    if (s) s.outcome = m.fields[1] === 'skip' ? 'skip' : 'ok';
-  }
-  const outcome: ApplyOutcome = { runId: meta.runId, steps, revertFailures: [], watchdogArmed: armed || markers.some((m) => m.kind === 'watchdog' && m.fields[0] === 'armed') };
+  const res = await t.run(script, { onStdout: (chunk) => stream.push(chunk) });
+  const markers = stream.end(res.stdout);
+  const outcome: ApplyOutcome = { runId: meta.runId, steps, revertFailures: [], watchdogArmed: armed };
   const lock = journalFacts(markers).lock;
   if (lock) throw lockError(t.host, lock);
-  const unfinished = markers.find((m) => m.kind === 'unfinished');
+  const unfinished = markerOf(markers, 'unfinished');
   if (unfinished) {
-    outcome.unfinished = { run: unfinished.fields[0] ?? '', status: unfinished.fields[1] ?? '' };
+    outcome.unfinished = unfinished;
     return outcome;
   }
   collectFailure(markers, outcome, byIndex);
-  if (!outcome.failure && !markers.some((m) => m.kind === 'complete')) {
-    const err = markers.find((m) => m.kind === 'error');
-    if (!err && markers.some((m) => m.kind === 'step' || m.kind === 'pause') && res.code !== 0) {
+  if (!outcome.failure && !hasMarker(markers, 'complete')) {
+    const err = markerOf(markers, 'error');
+    if (!err && (hasMarker(markers, 'step') || hasMarker(markers, 'pause')) && res.code !== 0) {
       throw new TransportError(t.host, 'closed', `the connection was lost mid-apply (run ${meta.runId}); the host keeps the journal of how far it got`, {
         hint: `run 'fleet rollback ${t.host} --last' to undo it, then deploy again`,
       });
     }
     throw new InternalError(
-      `${t.host}: the apply script ended without completing (exit ${res.code})${err ? `: ${decodeField(err.fields[0])}` : ''}: ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      `${t.host}: the apply script ended without completing (exit ${res.code})${err ? `: ${err.message}` : ''}: ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`,
     );
   }
   return outcome;
 }
 
-function collectFailure(markers: Marker[], outcome: ApplyOutcome, byIndex?: Map<number, StepResult>): void {
+function collectFailure(markers: Marker[], outcome: ApplyOutcome, byIndex: Map<number, StepResult>): void {
   for (const m of markers) {
     if (m.kind === 'fail') {
-      const index = Number(m.fields[0]);
-      const s = byIndex?.get(index);
+      const f = fieldsOf('fail', m);
+      const index = f.index ?? -1;
+      const s = byIndex.get(index);
       if (s) s.outcome = 'fail';
       outcome.failure = {
         index,
         id: s?.item.desired.resource.id ?? String(index),
-        phase: (m.fields[1] as StepFailure['phase']) ?? 'apply',
-        exitCode: Number(m.fields[2]),
-        output: decodeField(m.fields[3]),
+        phase: (STEP_PHASES as readonly string[]).includes(f.phase) ? (f.phase as StepFailure['phase']) : 'apply',
+        exitCode: f.code ?? Number.NaN,
+        output: f.output,
       };
     }
-    if (m.kind === 'revertfail') outcome.revertFailures.push({ step: m.fields[0] ?? '?', output: decodeField(m.fields[1]) });
-    if (m.kind === 'rolledback') outcome.rollback = m.fields[0] === 'ok' ? 'ok' : 'failed';
+    if (m.kind === 'revertfail') outcome.revertFailures.push(fieldsOf('revertfail', m));
+    if (m.kind === 'rolledback') outcome.rollback = fieldsOf('rolledback', m).result === 'ok' ? 'ok' : 'failed';
   }
 }
-

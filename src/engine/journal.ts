@@ -1,7 +1,7 @@
 /** What a host's journal says: parsed from the facts every script prints first. */
 import { LockError } from '../errors.js';
 import { UNFINISHED_STATUSES } from './layout.js';
-import { decodeField, type Marker } from './script.js';
+import { markerOf, markersOf, type Marker, type MarkerFields } from './protocol/markers.js';
 
 export interface LockInfo {
   state: 'live' | 'stale';
@@ -37,17 +37,26 @@ export function parseKeyValues(text: string): Record<string, string> {
   return out;
 }
 
+function watchdogInfo(w: MarkerFields<'watchdog'>): WatchdogInfo | undefined {
+  if (w.state === 'armed') {
+    const deadline = /^\d+$/.test(w.when) ? Number(w.when) : undefined;
+    return { run: w.run, state: 'armed', process: w.process === 'live' ? 'live' : 'gone', timeoutS: w.timeout, deadline };
+  }
+  if (w.state === 'fired') return { run: w.run, state: 'fired', firedAt: w.when || undefined };
+  return undefined;
+}
+
 export function journalFacts(markers: Marker[]): JournalFacts {
   const facts: JournalFacts = {};
-  for (const m of markers) {
-    if (m.kind === 'lock') facts.lock = { state: m.fields[0] === 'live' ? 'live' : 'stale', owner: parseKeyValues(decodeField(m.fields[1])) };
-    if (m.kind === 'journal') facts.latest = { run: m.fields[0] ?? '', status: m.fields[1] ?? 'unknown', meta: parseKeyValues(decodeField(m.fields[2])) };
-    if (m.kind === 'lastsuccess') facts.lastSuccess = parseKeyValues(decodeField(m.fields[0]));
-    if (m.kind === 'watchdog' && m.fields[1] === 'armed') {
-      const [run = '', , proc, timeout, deadline] = m.fields;
-      (facts.watchdogs ??= []).push({ run, state: 'armed', process: proc === 'live' ? 'live' : 'gone', timeoutS: timeout && timeout !== '-' ? Number(timeout) : undefined, deadline: deadline && deadline !== '-' ? Number(deadline) : undefined });
-    }
-    if (m.kind === 'watchdog' && m.fields[1] === 'fired') (facts.watchdogs ??= []).push({ run: m.fields[0] ?? '', state: 'fired', firedAt: m.fields[4] && m.fields[4] !== '-' ? m.fields[4] : undefined });
+  const lock = markerOf(markers, 'lock');
+  if (lock) facts.lock = { state: lock.state === 'live' ? 'live' : 'stale', owner: parseKeyValues(lock.owner) };
+  const latest = markerOf(markers, 'journal');
+  if (latest) facts.latest = { run: latest.run, status: latest.status || 'unknown', meta: parseKeyValues(latest.meta) };
+  const last = markerOf(markers, 'lastsuccess');
+  if (last) facts.lastSuccess = parseKeyValues(last.record);
+  for (const w of markersOf(markers, 'watchdog')) {
+    const info = watchdogInfo(w);
+    if (info) (facts.watchdogs ??= []).push(info);
   }
   return facts;
 }

@@ -16,7 +16,10 @@
  */
 export const DEFAULT_STATE_DIR = '/var/lib/fleet';
 
-export type RunStatus = 'running' | 'complete' | 'failed-rolled-back' | 'rollback-failed' | 'rolled-back' | 'interrupted' | 'teardown';
+/** Every status a run's journal can hold (the shell writes these words to runs/<run>/status). */
+export const RUN_STATUSES = ['running', 'complete', 'failed-rolled-back', 'rollback-failed', 'rolled-back', 'interrupted', 'teardown'] as const;
+
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -25,3 +28,5 @@ export function newRunId(now = new Date()): string {
 
 /** Statuses of a run that stopped part-way: the host may be half-configured until rollback --last. */
 export const UNFINISHED_STATUSES: readonly RunStatus[] = ['running', 'interrupted', 'rollback-failed'];
+/** Statuses in which a run's armed watchdog may still have to revert it (commit-confirmed deploys). */
+export const WATCHED_STATUSES: readonly RunStatus[] = ['complete', 'running', 'interrupted'];

@@ -7,7 +7,8 @@ import type { DesiredResource } from '../roles/tasks.js';
 import type { Transport } from '../transport/types.js';
 import { journalFacts, type JournalFacts } from './journal.js';
 import type { Shell } from '../shell/sh.js';
-import { decodeField, newToken, parseMarkers, planScript, type Marker, type ScriptContext } from './script.js';
+import { hasMarker, markersOf, newToken, parseMarkers, type Marker } from './protocol/markers.js';
+import { planScript, type ScriptContext } from './script.js';
 
 export type PlanState = 'ok' | 'change' | 'error';
 
@@ -36,24 +37,21 @@ export async function planHost(t: Transport, desired: DesiredResource[], ctx: Om
   const token = newToken();
   const res = await t.run(planScript({ ...ctx, token }, desired.map((d) => d.resource), extra));
   const markers = parseMarkers(token, res.stdout);
-  if (!markers.some((m) => m.kind === 'end')) {
+  if (!hasMarker(markers, 'end')) {
     throw new ProbeError(`${t.host}: the plan script did not finish (exit ${res.code}): ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
   const items: PlanItem[] = desired.map((d, index) => ({ index, desired: d, state: 'error', current: '' }));
-  for (const m of markers.filter((x) => x.kind === 'check')) {
-    const [idx, rc, out, err] = m.fields;
-    const item = items[Number(idx)];
+  for (const c of markersOf(markers, 'check')) {
+    const item = c.index === undefined ? undefined : items[c.index];
     if (!item) continue;
-    const code = Number(rc);
-    item.current = item.desired.resource.secret ? '' : decodeField(out);
-    if (code === 0) {
+    item.current = item.desired.resource.secret ? '' : c.output;
+    if (c.code === 0) {
       item.state = 'ok';
-      if (m.fields[4] === 'proved') item.proved = true;
-    }
-    else if (code === 1) item.state = 'change';
+      if (c.proved === 'proved') item.proved = true;
+    } else if (c.code === 1) item.state = 'change';
     else {
       item.state = 'error';
-      item.error = new ProbeError(`${t.host} ${item.desired.resource.id}: check exited ${code}: ${decodeField(err).trim() || 'no output'}`, {
+      item.error = new ProbeError(`${t.host} ${item.desired.resource.id}: check exited ${c.code}: ${c.stderr.trim() || 'no output'}`, {
         hint: 'the probe itself failed (not "absent"): is the tool installed and the host healthy?',
       });
     }

@@ -9,7 +9,8 @@
 import type { DesiredResource } from '../roles/tasks.js';
 import type { Transport } from '../transport/types.js';
 import { journalFacts, lockError } from './journal.js';
-import { decodeField, newToken, parseMarkers, revertRunScript, teardownScript, type RunMeta, type ScriptContext } from './script.js';
+import { hasMarker, markerOf, markersOf, newToken, parseMarkers, type Marker } from './protocol/markers.js';
+import { revertRunScript, teardownScript, type RunMeta, type ScriptContext } from './script.js';
 
 export interface RevertOutcome {
   kind: 'last' | 'previous' | 'teardown';
@@ -22,7 +23,7 @@ export interface RevertOutcome {
   failures: { step: string; output: string }[];
 }
 
-function throwIfLocked(host: string, markers: ReturnType<typeof parseMarkers>): void {
+function throwIfLocked(host: string, markers: Marker[]): void {
   const lock = journalFacts(markers).lock;
   if (lock) throw lockError(host, lock);
 }
@@ -33,18 +34,17 @@ export async function revertRun(t: Transport, which: 'last' | 'previous', meta: 
   const markers = parseMarkers(token, res.stdout);
   throwIfLocked(t.host, markers);
   const out: RevertOutcome = { kind: which, ok: false, undone: 0, failures: [] };
-  for (const m of markers) {
-    if (m.kind === 'norun') out.notApplicable = 'the host has no journal (never deployed by fleet)';
-    if (m.kind === 'notapplicable')
-      out.notApplicable =
-        which === 'last'
-          ? `the newest run ${m.fields[0]} is ${m.fields[1]}, not unfinished: nothing to finish (use --previous to undo it)`
-          : `the newest run ${m.fields[0]} is ${m.fields[1]}, not a completed deploy`;
-    if (m.kind === 'reverting') out.run = m.fields[0];
-    if (m.kind === 'reverted') out.undone++;
-    if (m.kind === 'revertfail') out.failures.push({ step: m.fields[0] ?? '?', output: decodeField(m.fields[1]) });
-    if (m.kind === 'rolledback') out.ok = m.fields[0] === 'ok';
-  }
+  if (hasMarker(markers, 'norun')) out.notApplicable = 'the host has no journal (never deployed by fleet)';
+  const na = markerOf(markers, 'notapplicable');
+  if (na)
+    out.notApplicable =
+      which === 'last'
+        ? `the newest run ${na.run} is ${na.status}, not unfinished: nothing to finish (use --previous to undo it)`
+        : `the newest run ${na.run} is ${na.status}, not a completed deploy`;
+  out.run = markerOf(markers, 'reverting')?.run;
+  out.undone = markersOf(markers, 'reverted').length;
+  out.failures = markersOf(markers, 'revertfail');
+  out.ok = markerOf(markers, 'rolledback')?.result === 'ok';
   if (out.notApplicable) out.ok = true;
   return out;
 }
@@ -54,11 +54,10 @@ export async function teardown(t: Transport, desired: DesiredResource[], meta: R
   const res = await t.run(teardownScript({ ...ctx, token }, meta, desired.map((d) => d.resource), opts));
   const markers = parseMarkers(token, res.stdout);
   throwIfLocked(t.host, markers);
-  const out: RevertOutcome = { kind: 'teardown', ok: markers.some((m) => m.kind === 'complete'), undone: 0, failures: [] };
-  for (const m of markers.filter((x) => x.kind === 'undo')) {
-    const d = desired[Number(m.fields[0])];
-    if (m.fields[1] === 'ok') out.undone++;
-    else out.failures.push({ step: d?.resource.id ?? String(m.fields[0]), output: decodeField(m.fields[2]) });
+  const out: RevertOutcome = { kind: 'teardown', ok: hasMarker(markers, 'complete'), undone: 0, failures: [] };
+  for (const u of markersOf(markers, 'undo')) {
+    if (u.result === 'ok') out.undone++;
+    else out.failures.push({ step: (u.index === undefined ? undefined : desired[u.index]?.resource.id) ?? String(u.index), output: u.output });
   }
   return out;
 }

@@ -1,22 +1,14 @@
 /**
- * The remote scripts: one per round trip (DESIGN invariant 1). Every script is POSIX sh (dash), runs
- * the modules' fragments in subshells, and reports through marker lines on stdout:
- *
- *   <token> <kind> <fields...>      payload fields are base64, '-' when empty
- *
- * The token is random per script, so nothing a fragment prints can be mistaken for a marker.
+ * The remote scripts: one per round trip. Every script is POSIX sh (dash), runs the modules'
+ * fragments in subshells, and reports through marker lines on stdout (the protocol:
+ * protocol/markers.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { planFacts, type Proof } from '../modules/facts.js';
 import type { Resource } from '../modules/types.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import { JOURNAL_PRELUDE } from './journal/shell.js';
 import { DEFAULT_STATE_DIR, UNFINISHED_STATUSES } from './layout.js';
 import { FAIL, REVERT_LATEST } from './rollback/shell.js';
-
-export function newToken(): string {
-  return `@@fleet-${randomBytes(6).toString('hex')}`;
-}
 
 export interface ScriptContext {
   token: string;
@@ -48,7 +40,7 @@ export function planScript(ctx: ScriptContext, resources: Resource[], extra: She
       raw(`if [ $rc -gt 1 ]; then err=$(tail -c 2000 "$E" | fleet_field); else err=-; fi`),
       // Most checks print nothing: skip the base64 pipeline (two processes) for them.
       raw(`if [ -z "$out" ]; then f=-; else f=$(printf '%s' "$out" | fleet_field); fi`),
-      raw(`fleet_mark check ${i} $rc "$f" "$err"`),
+      raw(`fleet_mark check ${i} $rc "$f" "$err" -`),
     ]);
     if (!r.proof || !facts) return full;
     // Proved from the gathered facts: no process at all. Otherwise the full check decides.
@@ -186,7 +178,7 @@ export function teardownScript(ctx: ScriptContext, meta: RunMeta, resources: Res
       Shell.join([
         raw(`if ( `),
         r.undo,
-        raw(` ) >"$E" 2>&1; then fleet_mark undo ${i} ok; else fails=1; fleet_mark undo ${i} fail "$(tail -c 2000 "$E" | fleet_field)"; fi`),
+        raw(` ) >"$E" 2>&1; then fleet_mark undo ${i} ok -; else fails=1; fleet_mark undo ${i} fail "$(tail -c 2000 "$E" | fleet_field)"; fi`),
       ]),
     );
   return Shell.join([
@@ -202,22 +194,4 @@ export function teardownScript(ctx: ScriptContext, meta: RunMeta, resources: Res
   ]);
 }
 
-export interface Marker {
-  kind: string;
-  fields: string[];
-}
-
-export function parseMarkers(token: string, stdout: string): Marker[] {
-  const out: Marker[] = [];
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith(`${token} `)) continue;
-    const [, kind, ...fields] = line.split(' ');
-    if (kind) out.push({ kind, fields });
-  }
-  return out;
-}
-
-export function decodeField(f: string | undefined): string {
-  if (!f || f === '-') return '';
-  return Buffer.from(f, 'base64').toString('utf8');
-}
+export { decodeField, newToken, parseMarkers, type Marker } from './protocol/markers.js';

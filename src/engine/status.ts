@@ -11,7 +11,8 @@ import { raw, sh, Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';
 import { isUnfinished, type JournalFacts } from './journal.js';
 import { planHost, type PlanItem } from './plan.js';
-import { decodeField, type Marker, type ScriptContext } from './script.js';
+import { markersOf, type Marker } from './protocol/markers.js';
+import type { ScriptContext } from './script.js';
 
 export interface PeerStatus {
   name?: string;
@@ -93,24 +94,19 @@ function perPeer(text: string): Map<string, string> {
 export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 1000): GatewayHealth {
   const health: GatewayHealth = { wg: { up: false, peers: [] }, openvpn: { running: false, tun: { up: false } }, dnsmasq: { running: false, answering: false } };
   const wgp: Record<string, Map<string, string>> = {};
-  for (const m of markers) {
-    if (m.kind === 'wgshow') {
-      health.wg.up = true;
-      const sections = wgSections(decodeField(m.fields[0]));
-      const port = sections.get('listen-port')?.trim();
-      if (port) health.wg.listenPort = Number(port);
-      for (const [what, text] of sections) if (what !== 'listen-port') wgp[what] = perPeer(text);
-    }
-    if (m.kind === 'openvpn') {
-      const pid = m.fields[0] && m.fields[0] !== '-' ? Number(m.fields[0]) : undefined;
-      const addr = decodeField(m.fields[1]).trim();
-      health.openvpn = { running: pid !== undefined, pid, tun: { up: !!addr, address: addr || undefined } };
-    }
-    if (m.kind === 'dnsmasq') {
-      const pid = m.fields[0] && m.fields[0] !== '-' ? Number(m.fields[0]) : undefined;
-      const ans = m.fields[1];
-      health.dnsmasq = { running: pid !== undefined, pid, answering: ans === 'yes' ? true : ans === 'no' ? false : 'unknown' };
-    }
+  for (const w of markersOf(markers, 'wgshow')) {
+    health.wg.up = true;
+    const sections = wgSections(w.tables);
+    const port = sections.get('listen-port')?.trim();
+    if (port) health.wg.listenPort = Number(port);
+    for (const [what, text] of sections) if (what !== 'listen-port') wgp[what] = perPeer(text);
+  }
+  for (const o of markersOf(markers, 'openvpn')) {
+    const addr = o.address.trim();
+    health.openvpn = { running: o.pid !== undefined, pid: o.pid, tun: { up: !!addr, address: addr || undefined } };
+  }
+  for (const d of markersOf(markers, 'dnsmasq')) {
+    health.dnsmasq = { running: d.pid !== undefined, pid: d.pid, answering: d.answering === 'yes' ? true : d.answering === 'no' ? false : 'unknown' };
   }
   const names = new Map(v.wg_peers.map((p) => [p.public_key, p.name]));
   for (const [key, ips] of wgp['allowed-ips'] ?? []) {

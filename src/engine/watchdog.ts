@@ -32,7 +32,9 @@ import { raw, sh, Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';
 import { planHost, type HostPlan, type PlanItem } from './plan.js';
 import { ARM, CONFIRM, WATCHDOG } from './rollback/shell.js';
-import { newToken, parseMarkers, prelude, type ScriptContext } from './script.js';
+import { WATCHED_STATUSES, type RunStatus } from './layout.js';
+import { newToken, parseMarkers, type MarkerKind } from './protocol/markers.js';
+import { prelude, type ScriptContext } from './script.js';
 
 export const DEFAULT_CONFIRM_TIMEOUT_S = 60;
 
@@ -46,7 +48,7 @@ export function watchdogScript(ctx: ScriptContext, runId: string, timeoutS: numb
   return Shell.join([
     raw('#!/bin/sh'),
     prelude(ctx),
-    sh`R=${runId}; RUN="$J/runs/$R"; WD="$J/watchdog/$R"; TIMEOUT=${String(t)}`,
+    sh`R=${runId}; RUN="$J/runs/$R"; WD="$J/watchdog/$R"; TIMEOUT=${String(t)} ARMED_WHILE=${WATCHED_STATUSES.join(' ')}`,
     raw(WATCHDOG),
   ]);
 }
@@ -72,12 +74,14 @@ export function confirmScript(ctx: ScriptContext, runId: string): Shell {
   ]);
 }
 
-export type ConfirmResult = 'confirmed' | 'fired' | 'nowatchdog';
+/** The confirm script's answers (each a marker kind). */
+export const CONFIRM_RESULTS = ['confirmed', 'fired', 'nowatchdog'] as const satisfies readonly MarkerKind[];
+export type ConfirmResult = (typeof CONFIRM_RESULTS)[number];
 
 export async function confirmRun(t: Transport, runId: string, ctx: Omit<ScriptContext, 'token'> = {}): Promise<ConfirmResult> {
   const token = newToken();
   const res = await t.run(confirmScript({ ...ctx, token }, runId));
-  const m = parseMarkers(token, res.stdout).find((x) => ['confirmed', 'fired', 'nowatchdog'].includes(x.kind));
+  const m = parseMarkers(token, res.stdout).find((x) => (CONFIRM_RESULTS as readonly string[]).includes(x.kind));
   if (!m) throw new TransportError(t.host, 'closed', `the confirm script did not answer (exit ${res.code}): ${res.stderr.trim().split('\n').slice(-2).join(' | ')}`);
   return m.kind as ConfirmResult;
 }
@@ -93,6 +97,8 @@ export interface LostAccess {
   differs: string[];
   reason?: string;
 }
+
+const WATCHED: ReadonlySet<string> = new Set(WATCHED_STATUSES);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -119,7 +125,7 @@ export async function awaitWatchdog(
       const plan = await planHost(t, before.items.map((i) => i.desired), ctx);
       const wd = plan.facts.watchdogs?.find((w) => w.run === runId);
       const latest = plan.facts.latest;
-      const unsettled = latest?.run === runId && ['complete', 'running', 'interrupted'].includes(latest.status);
+      const unsettled = latest?.run === runId && WATCHED.has(latest.status);
       if (wd?.state === 'armed' || unsettled || plan.facts.lock?.owner.user === 'watchdog') {
         // not fired yet, or still reverting (a slow host): give it a moment
         lastErr = new FleetError('the watchdog has not fired yet');
@@ -131,7 +137,7 @@ export async function awaitWatchdog(
       const differs = plan.items.filter((i, k) => i.state !== before.items[k]?.state).map((i) => i.desired.resource.id);
       return {
         back: true,
-        reverted: latest?.run === runId && latest.status === 'rolled-back' && wd?.state === 'fired',
+        reverted: latest?.run === runId && latest.status === ('rolled-back' satisfies RunStatus) && wd?.state === 'fired',
         equalToBefore: differs.length === 0,
         differs,
       };

@@ -12,8 +12,9 @@ fleet_watchdog_facts() {
   for w in "$J"/watchdog/*; do
     [ -d "$w" ] || continue
     if [ -e "$w/armed" ]; then p=$(cat "$w/pid" 2>/dev/null); a=gone; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && a=live
-      fleet_mark watchdog "${w##*/}" armed "$a" "$(cat "$w/timeout" 2>/dev/null || echo -)" "$(cat "$w/deadline" 2>/dev/null || echo -)"
-    elif [ -e "$w/fired" ]; then fleet_mark watchdog "${w##*/}" fired - - "$(tail -n 1 "$w/fired" 2>/dev/null | tr -d ' ' || echo -)"; fi
+      to=$(cat "$w/timeout" 2>/dev/null); dl=$(cat "$w/deadline" 2>/dev/null)
+      fleet_mark watchdog "${w##*/}" armed "$a" "${to:--}" "${dl:--}"
+    elif [ -e "$w/fired" ]; then at=$(tail -n 1 "$w/fired" 2>/dev/null | tr -d ' '); fleet_mark watchdog "${w##*/}" fired - - "${at:--}"; fi
   done
 }
 
@@ -27,7 +28,7 @@ fleet_journal_facts() {
     if [ -f "$J/runs/$r/meta" ]; then m=$(fleet_b64 < "$J/runs/$r/meta"); else m=-; fi
     fleet_mark journal "$r" "${st:-unknown}" "${m:--}"
   fi
-  if [ -f "$J/last-success" ]; then fleet_mark lastsuccess "$(fleet_b64 < "$J/last-success")"; fi
+  if [ -f "$J/last-success" ]; then fleet_mark lastsuccess "$(fleet_field < "$J/last-success")"; fi
 }
 
 # fleet_status_in STATUS LIST: STATUS is one of the space-separated LIST.

@@ -6,4 +6,4 @@
 : > "$WD/armed"
 setsid sh "$RUN/watchdog.sh" "$$" </dev/null >/dev/null 2>&1 &
 i=0; while [ ! -s "$WD/pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-fleet_mark watchdog armed "$(cat "$WD/pid" 2>/dev/null || echo -)"
+p=$(cat "$WD/pid" 2>/dev/null); fleet_mark armed "${p:--}"

@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # The commit-confirmed watchdog (watchdog.ts), a standalone script started with setsid by the
-# apply script. $1: the apply script's pid. Inputs: J, R (the run), RUN, WD, TIMEOUT.
+# apply script. $1: the apply script's pid. Inputs: J, R (the run), RUN, WD, TIMEOUT,
+# ARMED_WHILE (the run statuses a revert may still need).
 # shellcheck disable=SC2154
 APPLY_PID=$1; LOCKED=0
 echo $$ > "$WD/pid"
@@ -8,10 +9,8 @@ trap '[ "$LOCKED" = 1 ] && rm -rf "$J/lock"' EXIT
 trap 'exit 0' TERM HUP INT
 # 1. The timeout counts from the end of the apply (which holds the host lock while it runs).
 while [ -n "$APPLY_PID" ] && kill -0 "$APPLY_PID" 2>/dev/null; do sleep 1; done
-case "$(cat "$RUN/status" 2>/dev/null)" in
-  complete|running|interrupted) ;;
-  *) mv "$WD/armed" "$WD/disarmed" 2>/dev/null; exit 0 ;;  # failed and rolled back already
-esac
+# Anything but ARMED_WHILE (layout.ts WATCHED_STATUSES): failed and rolled back already.
+if ! fleet_status_in "$(cat "$RUN/status" 2>/dev/null)" "$ARMED_WHILE"; then mv "$WD/armed" "$WD/disarmed" 2>/dev/null; exit 0; fi
 echo $(( $(date +%s) + TIMEOUT )) > "$WD/deadline"
 sleep "$TIMEOUT" &
 wait $!
