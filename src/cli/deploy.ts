@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { deployFleet } from '../engine/fleet.js';
+import { brokeLockNote } from '../engine/journal.js';
 import type { Host } from '../inventory/index.js';
 import { desiredState, type DesiredResource, type DesiredStateOptions } from '../roles/tasks.js';
 import { fleetJson } from '../report/json.js';
@@ -30,7 +31,7 @@ export function registerDeployCommand(program: Command): void {
     .option('-D, --diff', 'show file diffs and rule changes')
     .option('--fail-fast', 'stop starting new hosts after the first failure')
     .option('--max-fail-percent <pct>', 'stop starting new hosts when more than this share of hosts failed', percent)
-    .option('--break-lock', 'remove a stale lock left by a dead run before deploying')
+    .option('--break-lock', 'remove a stale lock left by a dead run before deploying (a live run\'s lock is refused)')
     .option('--confirm-timeout <seconds>', `commit-confirmed: a host whose routing, firewall, namespace or wireguard changes reverts itself unless fleet reaches it again over a new connection within this time (${CONFIRM_TIMEOUT_RANGE.min}-${CONFIRM_TIMEOUT_RANGE.max} s)`, confirmTimeoutArg, DEFAULT_CONFIRM_TIMEOUT_S)
     .option('--no-confirm', 'no watchdog: do not arm the on-host revert or confirm over a new connection');
   addInventoryOptions(cmd);
@@ -100,6 +101,7 @@ ${EXIT_HELP}`,
         }
       }
       process.stdout.write(`\n${recap(results, { check: !!opts.check })}\n`);
+      for (const r of results) if (r.apply?.brokeLock) process.stderr.write(`${brokeLockNote(r.host, r.apply.brokeLock)}\n`);
     }
     process.exitCode = exitCodeForResults(results);
   });

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { forEachHost, runMeta, type HostResult } from '../engine/fleet.js';
 import { revertRun, teardown, type RevertOutcome } from '../engine/rollback.js';
+import { brokeLockNote } from '../engine/journal.js';
 import { RollbackError } from '../errors.js';
 import { selectHosts } from '../inventory/index.js';
 import { color, seconds, table } from '../report/format.js';
@@ -21,7 +22,7 @@ export function registerRollbackCommand(program: Command): void {
     .option('--last', 'finish undoing an unfinished run (a lost connection or killed controller)')
     .option('--previous', 'undo the last successful deploy, back to the state before it')
     .option('-y, --yes', 'do not ask for confirmation')
-    .option('--break-lock', 'remove a stale lock left by a dead run first');
+    .option('--break-lock', 'remove a stale lock left by a dead run first (a live run\'s lock is refused)');
   addInventoryOptions(cmd);
   addConnectionOptions(cmd);
   addShardOptions(cmd);
@@ -99,6 +100,10 @@ ${EXIT_HELP}`,
       });
       process.stdout.write(`${table(['HOST', 'RESULT', 'UNDONE', 'TIME'], rows)}\n`);
       for (const r of results) if (r.error?.hint) process.stdout.write(`${r.host}: hint: ${r.error.hint}\n`);
+      for (const [host, o] of outcomes) {
+        if (o.brokeLock) process.stderr.write(`${brokeLockNote(host, o.brokeLock)}\n`);
+        if (o.kept?.length) process.stdout.write(`${host}: ${o.kept.length} secret file(s) stay as deployed: their backups were removed once that run was confirmed\n`);
+      }
     }
     process.exitCode = exitCodeForResults(results);
   });

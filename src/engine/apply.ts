@@ -5,7 +5,7 @@
  */
 import { InternalError, TransportError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
-import { journalFacts, lockError } from './journal.js';
+import { journalFacts, lockError, parseKeyValues } from './journal.js';
 import { changes, type HostPlan, type PlanItem } from './plan.js';
 import { watchdogArm } from './watchdog.js';
 import { fieldsOf, hasMarker, markerOf, MarkerStream, newToken, type Marker } from './protocol/markers.js';
@@ -41,6 +41,8 @@ export interface ApplyOutcome {
   watchdogArmed?: boolean;
   /** Set when the run never started because the host holds an unfinished run. */
   unfinished?: { run: string; status: string };
+  /** --break-lock broke this dead owner's lock (its owner record). */
+  brokeLock?: Record<string, string>;
 }
 
 export interface ApplyOptions {
@@ -94,7 +96,9 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
   const markers = stream.end(res.stdout);
   const outcome: ApplyOutcome = { runId: meta.runId, steps, revertFailures: [], watchdogArmed: armed };
   const lock = journalFacts(markers).lock;
-  if (lock) throw lockError(t.host, lock);
+  if (lock) throw lockError(t.host, lock, opts);
+  const broke = markerOf(markers, 'brokelock');
+  if (broke) outcome.brokeLock = parseKeyValues(broke.owner);
   const unfinished = markerOf(markers, 'unfinished');
   if (unfinished) {
     outcome.unfinished = unfinished;

@@ -169,8 +169,8 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
     opts.onEvent?.({ kind: 'planned', host: host.name, plan });
     const probeError = plan.items.find((i) => i.error)?.error;
     if (probeError) return done({ status: 'failed', plan, error: probeError });
-    if (plan.facts.lock?.state === 'live' && !opts.breakLock) {
-      return done({ status: 'failed', plan, error: lockError(host.name, plan.facts.lock) });
+    if (plan.facts.lock?.state === 'live') {
+      return done({ status: 'failed', plan, error: lockError(host.name, plan.facts.lock, opts) });
     }
     if (isUnfinished(plan.facts)) {
       const l = plan.facts.latest!;

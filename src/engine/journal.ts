@@ -15,6 +15,8 @@ export interface JournalFacts {
   lastSuccess?: Record<string, string>;
   /** Confirmed-deploy watchdogs on the host (watchdog.ts): armed ones, and any that fired. */
   watchdogs?: WatchdogInfo[];
+  /** How many runs' journals the host keeps (at most RUN_HISTORY, layout.ts). */
+  runsKept?: number;
 }
 
 export interface WatchdogInfo {
@@ -52,6 +54,8 @@ export function journalFacts(markers: Marker[]): JournalFacts {
   if (lock) facts.lock = { state: lock.state === 'live' ? 'live' : 'stale', owner: parseKeyValues(lock.owner) };
   const latest = markerOf(markers, 'journal');
   if (latest) facts.latest = { run: latest.run, status: latest.status || 'unknown', meta: parseKeyValues(latest.meta) };
+  const runs = markerOf(markers, 'runs');
+  if (runs?.count !== undefined) facts.runsKept = runs.count;
   const last = markerOf(markers, 'lastsuccess');
   if (last) facts.lastSuccess = parseKeyValues(last.record);
   for (const w of markersOf(markers, 'watchdog')) {
@@ -67,11 +71,24 @@ export function isUnfinished(facts: JournalFacts): boolean {
   return !!facts.latest && UNFINISHED.has(facts.latest.status) && facts.lock?.state !== 'live';
 }
 
-/** The error for a host another run holds (or a dead run left locked). */
-export function lockError(host: string, lock: LockInfo): LockError {
+/**
+ * The error for a host another run holds (or a dead run left locked). With --break-lock a live
+ * lock is still refused: only a dead owner's lock is broken.
+ */
+export function lockError(host: string, lock: LockInfo, opts: { breakLock?: boolean } = {}): LockError {
+  if (lock.state === 'live' && opts.breakLock) {
+    return new LockError(`${host}: ${describeLock(lock)}; --break-lock refused: its owner (pid ${lock.owner.pid ?? '?'}) is alive`, {
+      hint: '--break-lock breaks only a lock whose owner is dead: wait for that run to finish',
+    });
+  }
   return new LockError(`${host}: ${describeLock(lock)}`, {
     hint: lock.state === 'stale' ? 'the run that held it is gone: re-run with --break-lock' : 'wait for the other run to finish',
   });
+}
+
+/** What --break-lock says when it broke a dead owner's lock. */
+export function brokeLockNote(host: string, owner: Record<string, string>): string {
+  return `${host}: broke the stale lock of run ${owner.run ?? '?'} (${owner.user ?? '?'}@${owner.controller ?? '?'}, pid ${owner.pid ?? '?'}, since ${owner.since ?? '?'}): its owner is dead`;
 }
 
 export function describeLock(lock: LockInfo): string {

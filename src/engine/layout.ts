@@ -26,6 +26,9 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/** Runs whose journals a host keeps (older ones go when a new run starts). */
+export const RUN_HISTORY = 10;
+
 /** Statuses of a run that stopped part-way: the host may be half-configured until rollback --last. */
 export const UNFINISHED_STATUSES: readonly RunStatus[] = ['running', 'interrupted', 'rollback-failed'];
 /** Statuses in which a run's armed watchdog may still have to revert it (commit-confirmed deploys). */

@@ -8,7 +8,7 @@
  */
 import type { DesiredResource } from '../roles/tasks.js';
 import type { Transport } from '../transport/types.js';
-import { journalFacts, lockError } from './journal.js';
+import { journalFacts, lockError, parseKeyValues } from './journal.js';
 import { hasMarker, markerOf, markersOf, newToken, parseMarkers, type Marker } from './protocol/markers.js';
 import { revertRunScript, teardownScript, type RunMeta, type ScriptContext } from './script.js';
 
@@ -20,20 +20,29 @@ export interface RevertOutcome {
   notApplicable?: string;
   ok: boolean;
   undone: number;
+  /** Steps left as deployed: their secret backups were purged once the run was confirmed. */
+  kept?: string[];
+  /** --break-lock broke this dead owner's lock (its owner record). */
+  brokeLock?: Record<string, string>;
   failures: { step: string; output: string }[];
 }
 
-function throwIfLocked(host: string, markers: Marker[]): void {
+function throwIfLocked(host: string, markers: Marker[], opts: { breakLock?: boolean }): void {
   const lock = journalFacts(markers).lock;
-  if (lock) throw lockError(host, lock);
+  if (lock) throw lockError(host, lock, opts);
+}
+
+function brokeLock(markers: Marker[]): Pick<RevertOutcome, 'brokeLock'> {
+  const m = markerOf(markers, 'brokelock');
+  return m ? { brokeLock: parseKeyValues(m.owner) } : {};
 }
 
 export async function revertRun(t: Transport, which: 'last' | 'previous', meta: RunMeta, ctx: Omit<ScriptContext, 'token'> = {}, opts: { breakLock?: boolean } = {}): Promise<RevertOutcome> {
   const token = newToken();
   const res = await t.run(revertRunScript({ ...ctx, token }, meta, which, opts));
   const markers = parseMarkers(token, res.stdout);
-  throwIfLocked(t.host, markers);
-  const out: RevertOutcome = { kind: which, ok: false, undone: 0, failures: [] };
+  throwIfLocked(t.host, markers, opts);
+  const out: RevertOutcome = { kind: which, ok: false, undone: 0, failures: [], ...brokeLock(markers) };
   if (hasMarker(markers, 'norun')) out.notApplicable = 'the host has no journal (never deployed by fleet)';
   const na = markerOf(markers, 'notapplicable');
   if (na)
@@ -44,6 +53,8 @@ export async function revertRun(t: Transport, which: 'last' | 'previous', meta: 
   out.run = markerOf(markers, 'reverting')?.run;
   out.undone = markersOf(markers, 'reverted').length;
   out.failures = markersOf(markers, 'revertfail');
+  const kept = markersOf(markers, 'kept').map((k) => k.step);
+  if (kept.length) out.kept = kept;
   out.ok = markerOf(markers, 'rolledback')?.result === 'ok';
   if (out.notApplicable) out.ok = true;
   return out;
@@ -53,8 +64,8 @@ export async function teardown(t: Transport, desired: DesiredResource[], meta: R
   const token = newToken();
   const res = await t.run(teardownScript({ ...ctx, token }, meta, desired.map((d) => d.resource), opts));
   const markers = parseMarkers(token, res.stdout);
-  throwIfLocked(t.host, markers);
-  const out: RevertOutcome = { kind: 'teardown', ok: hasMarker(markers, 'complete'), undone: 0, failures: [] };
+  throwIfLocked(t.host, markers, opts);
+  const out: RevertOutcome = { kind: 'teardown', ok: hasMarker(markers, 'complete'), undone: 0, failures: [], ...brokeLock(markers) };
   for (const u of markersOf(markers, 'undo')) {
     if (u.result === 'ok') out.undone++;
     else out.failures.push({ step: (u.index === undefined ? undefined : desired[u.index]?.resource.id) ?? String(u.index), output: u.output });

@@ -7,7 +7,7 @@ import { planFacts, type Proof } from '../modules/facts.js';
 import type { Resource } from '../modules/types.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import { JOURNAL_PRELUDE } from './journal/shell.js';
-import { DEFAULT_STATE_DIR, UNFINISHED_STATUSES } from './layout.js';
+import { DEFAULT_STATE_DIR, RUN_HISTORY, UNFINISHED_STATUSES } from './layout.js';
 import { FAIL, REVERT_LATEST } from './rollback/shell.js';
 
 export interface ScriptContext {
@@ -93,6 +93,7 @@ function lockAndRun(meta: RunMeta, kind: string, breakLock: boolean): Shell {
 
 function newRun(meta: RunMeta, kind: string): Shell {
   return Shell.join([
+    sh`fleet_settle_runs ${String(RUN_HISTORY - 1)}`,
     sh`RUN="$J/runs/"${meta.runId}`,
     raw(`mkdir -p "$RUN/steps" && chmod 700 "$J/runs" "$RUN" && echo running > "$RUN/status" && : > "$RUN/log" || { fleet_mark error "$(echo cannot write journal | fleet_field)"; exit 3; }`),
     metaLines(meta, kind),
@@ -110,6 +111,8 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
     Shell.join([
       raw(`S="$RUN/steps/${k}"; mkdir -p -m 700 "$S/state"`),
       sh`printf '%s\n' ${r.id} > "$S/id"`,
+      // A secret step's backup is purged once no revert can need it (journal/journal.sh).
+      raw(r.secret ? `: > "$S/secret"` : ':'),
       // printf is a builtin: the revert goes to the journal without a process (revert holds no secret).
       sh`printf '%s\n' ${r.revert.text} > "$S/revert.sh"`,
       raw(`echo "start ${k}" >> "$RUN/log"`),
@@ -149,6 +152,8 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
     ...body,
     raw(`echo complete > "$RUN/status"`),
     sh`printf 'run=%s\nuser=%s\ncontroller=%s\nfinished=%s\n' ${meta.runId} ${meta.user} ${meta.controller} "$(fleet_now)" > "$J/last-success"`,
+    // Complete and, without a watchdog, confirmed: the confirm purges a watched run's backups.
+    raw(opts.watchdog ? ':' : `fleet_purge_secrets "$RUN"`),
     raw(`fleet_mark complete`),
   ]);
 }
@@ -190,7 +195,7 @@ export function teardownScript(ctx: ScriptContext, meta: RunMeta, resources: Res
     ...steps,
     raw(`if [ -f "$FLEET_DEFER" ]; then if ( . "$FLEET_DEFER" ) >"$E" 2>&1; then rm -f "$FLEET_DEFER"; else fails=1; fleet_mark undo defer fail "$(tail -c 2000 "$E" | fleet_field)"; fi; fi`),
     raw(`rm -f "$E" "$J/last-success"`),
-    raw(`if [ $fails -eq 0 ]; then echo teardown > "$RUN/status"; fleet_mark complete; else echo rollback-failed > "$RUN/status"; fleet_mark incomplete; fi`),
+    raw(`if [ $fails -eq 0 ]; then echo teardown > "$RUN/status"; fleet_forget_runs; fleet_mark complete; else echo rollback-failed > "$RUN/status"; fleet_mark incomplete; fi`),
   ]);
 }
 

@@ -69,7 +69,7 @@ export function watchdogArm(ctx: ScriptContext, runId: string, timeoutS: number)
 export function confirmScript(ctx: ScriptContext, runId: string): Shell {
   return Shell.join([
     prelude(ctx),
-    sh`WD="$J/watchdog/"${runId}`,
+    sh`WD="$J/watchdog/"${runId}; RUN="$J/runs/"${runId}`,
     raw(CONFIRM),
   ]);
 }

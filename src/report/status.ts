@@ -1,6 +1,7 @@
 /** The status table and its summary line. */
 import type { HostStatusReport } from '../engine/status.js';
 import { describeLock } from '../engine/journal.js';
+import { RUN_HISTORY } from '../engine/layout.js';
 import type { ShardRecord } from './json.js';
 import { color, table } from './format.js';
 
@@ -74,6 +75,7 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
   if (opts.verbose) {
     for (const r of reports) {
       if (!r.reachable) continue;
+      if (r.journal?.runsKept !== undefined) out.push(`  ${r.host} journal: ${r.journal.runsKept} run(s) kept (the newest ${RUN_HISTORY}; secret backups only until a run is confirmed)`);
       for (const p of r.health!.wg.peers) out.push(`  ${r.host} peer ${p.name ?? p.publicKey.slice(0, 8)}: ${p.allowedIps.join(',')} handshake ${age(p.handshakeAgeS)} ago, rx ${p.rxBytes} tx ${p.txBytes}`);
       for (const d of r.drift!.items) out.push(`  ${r.host} ${d.state} ${d.id}${d.current ? `\n      now: ${d.current.split('\n').slice(0, 6).join('\n           ')}` : ''}${d.error ? `\n      ${d.error}` : ''}`);
     }

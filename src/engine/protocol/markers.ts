@@ -25,6 +25,10 @@ export const MARKERS = {
   lastsuccess: [['record', 'text']],
   /** A confirmed deploy's watchdog: armed (process live/gone, timeout, deadline) or fired (at). */
   watchdog: [['run', 'word'], ['state', 'word'], ['process', 'word'], ['timeout', 'int'], ['when', 'word']],
+  /** How many runs' journals the host keeps. */
+  runs: [['count', 'int']],
+  /** --break-lock broke a lock whose owner was dead; owner is its record. */
+  brokelock: [['owner', 'text']],
   /** The script could not write its state (then exits 3). */
   error: [['message', 'text']],
 
@@ -53,6 +57,8 @@ export const MARKERS = {
   reverted: [['step', 'word']],
   /** Step `step`'s revert (or the deferred work, `defer`) failed, with its output. */
   revertfail: [['step', 'word'], ['output', 'text']],
+  /** Step `step` was left as deployed: its secret backup was purged once the run was confirmed. */
+  kept: [['step', 'word']],
   /** The run's revert as a whole: ok or failed. */
   rolledback: [['result', 'word']],
   /** A watchdog was stopped before it fired. */

@@ -4,6 +4,6 @@
 # the SSH session and the controller. Inputs: RUN, WD.
 # shellcheck disable=SC2154
 : > "$WD/armed"
-setsid sh "$RUN/watchdog.sh" "$$" </dev/null >/dev/null 2>&1 &
+setsid sh "$RUN/watchdog.sh" "$$" "$(fleet_starttime $$)" </dev/null >/dev/null 2>&1 &
 i=0; while [ ! -s "$WD/pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 p=$(cat "$WD/pid" 2>/dev/null); fleet_mark armed "${p:--}"

@@ -8,5 +8,5 @@ RUN="$J/runs/$r"; st=$(cat "$RUN/status" 2>/dev/null)
 if ! fleet_status_in "$st" "$WANTED"; then fleet_mark notapplicable "$r" "${st:--}"; exit 0; fi
 fleet_mark reverting "$r" "${st:--}"
 fleet_disarm "$r"
-if fleet_revert_run "$RUN"; then echo rolled-back > "$RUN/status"; fleet_mark rolledback ok
+if fleet_revert_run "$RUN"; then echo rolled-back > "$RUN/status"; fleet_purge_secrets "$RUN"; fleet_mark rolledback ok
 else echo rollback-failed > "$RUN/status"; fleet_mark rolledback failed; fi

@@ -6,11 +6,13 @@
 # shellcheck disable=SC2154
 
 # fleet_revert_run DIR: undoes the run's started steps in reverse, each once (the log records
-# "reverted K"), then its deferred work; 1 when any revert failed.
+# "reverted K"), then its deferred work; 1 when any revert failed. A step whose secret backup was
+# purged (journal.sh) stays as deployed: a kept marker says so.
 fleet_revert_run() {
   d=$1; rf=0
   for k in $(sed -n 's/^start //p' "$d/log" | sort -rn); do
     grep -qx "reverted $k" "$d/log" && continue
+    if grep -qx "purged $k" "$d/log"; then fleet_mark kept "$k"; continue; fi
     # shellcheck disable=SC1090,SC1091
     if ( export FLEET_STATE="$d/steps/$k/state" FLEET_DEFER="$d/defer"; . "$d/steps/$k/revert.sh" ) >"$d/steps/$k/revert.out" 2>&1; then
       echo "reverted $k" >> "$d/log"; fleet_mark reverted "$k"
@@ -29,9 +31,10 @@ fleet_revert_run() {
 # was stopped already), then ends the watchdog's process group and removes WD.
 fleet_watchdog_stop() {
   mv "$1/armed" "$1/$2" 2>/dev/null || return 1
-  p=$(cat "$1/pid" 2>/dev/null)
-  if [ -n "$p" ]; then kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
-    i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; fi
+  p=$(cat "$1/pid" 2>/dev/null); s=$(cat "$1/start" 2>/dev/null)
+  # only the watchdog itself: its pid may have been reused (a reboot, a long wait)
+  if fleet_alive "$p" "$s"; then kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null
+    i=0; while fleet_alive "$p" "$s" && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; fi
   rm -rf "$1"
 }
 
