@@ -85,7 +85,7 @@ describe('the bundled CLI runs as the modules do', () => {
   });
 
   it('fleet inventory renders role defaults (found under roles/ from the bundle) as the modules do', async () => {
-    const r = await fleetCli(['inventory', '-i', 'examples/single-gateway.yaml', '--list']);
+    const r = await fleetCli(['inventory', '-i', 'examples/single-gateway.yaml', '--list', '--resolved']);
     expect(r.code).toBe(0);
     const vars = Object.values(JSON.parse(r.stdout)._meta.hostvars)[0] as Record<string, unknown>;
     expect(vars.wg_port).toBeDefined();

@@ -13,14 +13,17 @@
  * Stricter than Ansible, which only warns: a pattern (plain, & or !) matching no host or group
  * is an error naming it. A typo in `!gw-prod` must not deploy to gw-prod.
  */
-import { readFileSync } from 'node:fs';
+import { readRegularText } from '../fs/read-regular-file.js';
 import { InventoryError, type InventoryIssue } from '../errors.js';
 import { parseAddress } from './hosts-pattern.js';
+import { hostsOfGroup } from './order.js';
 import type { Host, Inventory } from './types.js';
 
 export function splitPattern(pattern: string): string[] {
   let parts: string[];
   if (pattern.includes(',')) parts = pattern.split(',');
+  // A regular expression is one pattern: `~gw[12]` must not lose its brackets to the split below.
+  else if (/^[!&]?~/.test(pattern.trim())) parts = [pattern];
   else if (parseAddress(pattern)) parts = [pattern];
   else parts = pattern.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? [];
   return parts.map((p) => p.trim()).filter(Boolean);
@@ -58,21 +61,9 @@ function limitError(message: string): InventoryError {
   return new InventoryError([issue], { hint: "patterns are host names, group names, globs (gw*), ~regex, all, and &pattern / !pattern; see 'fleet inventory --graph'" });
 }
 
-/** Hosts of a group and of its descendants. */
+/** Hosts of a group and of its descendants, in Ansible's order. */
 function groupHosts(inv: Inventory, name: string): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const todo = [name];
-  while (todo.length) {
-    const g = todo.shift()!;
-    if (seen.has(g)) continue;
-    seen.add(g);
-    const group = inv.groups[g];
-    if (!group) continue;
-    out.push(...group.hosts);
-    todo.push(...group.children);
-  }
-  return out;
+  return hostsOfGroup({ get: (g: string) => inv.groups[g] }, name);
 }
 
 function matchOne(inv: Inventory, raw: string): string[] | undefined {
@@ -93,17 +84,20 @@ function matchOne(inv: Inventory, raw: string): string[] | undefined {
     matchedGroup = true;
   } else {
     let re: RegExp;
+    if (pattern === '~') throw limitError(`empty regular expression ${raw}: write ~REGEX, e.g. ~gw0[12]`);
     try {
-      re = pattern[0] === '~' ? new RegExp(`^(?:${pattern.slice(1)})`) : globToRegExp(pattern);
-    } catch {
-      throw limitError(`invalid pattern ${raw}`);
+      re = pattern[0] === '~' ? new RegExp(`^(?:${pattern.slice(1)})`, 'u') : globToRegExp(pattern);
+    } catch (err) {
+      throw limitError(`invalid pattern ${raw}${pattern[0] === '~' ? `: not a regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, '')})` : ''}`);
     }
     const groups = Object.keys(inv.groups).filter((g) => re.test(g));
     matchedGroup = groups.length > 0;
     for (const g of groups) results.push(...groupHosts(inv, g));
     if (!matchedGroup || pattern[0] === '~' || /[.?*[]/.test(pattern)) results.push(...hostNames.filter((h) => re.test(h)));
   }
-  results = [...new Set(results)].filter((h) => hostNames.includes(h));
+  // As Ansible: a subscript counts a host matched twice (by two groups) twice; duplicates go after it.
+  const known = new Set(hostNames);
+  results = results.filter((h) => known.has(h));
   if (!results.length && !matchedGroup) return undefined;
   if (subscript && results.length) {
     const [start, end] = subscript;
@@ -116,7 +110,7 @@ function matchOne(inv: Inventory, raw: string): string[] | undefined {
       results = results.slice(start, last + 1);
     }
   }
-  return results;
+  return [...new Set(results)];
 }
 
 /** The hosts a --limit pattern selects, in inventory order. Throws InventoryError naming what matched nothing. */
@@ -128,11 +122,7 @@ export function selectHosts(inv: Inventory, pattern: string): Host[] {
       continue;
     }
     let text: string;
-    try {
-      text = readFileSync(p.slice(1), 'utf8');
-    } catch {
-      throw limitError(`cannot read limit file ${p.slice(1)}`);
-    }
+    text = readRegularText(p.slice(1), { what: 'limit file' });
     patterns.push(...text.split('\n').map((l) => l.trim()).filter(Boolean));
   }
   if (!patterns.length) throw limitError(`empty pattern ${JSON.stringify(pattern)}`);

@@ -1,19 +1,27 @@
 /**
- * loadInventory: file → parse (YAML with positions) → structure (Ansible's groups and hosts) →
- * per host: normalize each level's names → merge by precedence (see merge.ts) → resolve the
- * remaining ansible_* variables → validate with hostVarsSchema → cross-field rules.
+ * loadInventory: the -i sources (sources.ts: YAML, INI, host lists, directories) → one set of
+ * groups and hosts → group_vars/ and host_vars/ files (vars-files.ts) → per host: normalize each
+ * level's names → merge by precedence (see merge.ts) → resolve the remaining ansible_* variables
+ * → validate with hostVarsSchema → cross-field rules.
  *
  * Failure semantics: nothing is returned unless everything is valid. Every problem found is
  * reported at once in one InventoryError, each with file:line:column, host and field. A problem
  * defined once but shared by many hosts (a bad value in all.vars) is one issue naming the hosts.
  *
- * With `limit`, only the selected hosts are validated and returned, so one half-configured gateway
- * does not block work on the others; YAML and structure errors still fail the whole file, and the
- * uniqueness rules still compare the selected hosts with every other valid host.
+ * Only the hosts a command acts on are validated: with `limit`, the selected ones, so a database
+ * host or `localhost ansible_connection=local` in a shared inventory does not block work on the
+ * gateways. Syntax and structure errors still fail the whole inventory, and the uniqueness rules
+ * still compare the selected hosts with every other valid host.
+ *
+ * Hosts come in Ansible's order (hostOrder): what `all[0]` and the outputs follow.
  */
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { InventoryError, formatIssue, type InventoryIssue, type SourceLocation } from '../errors.js';
+import { InventoryBuilder, type ParsedInventory } from './data.js';
+import { hostOrder } from './order.js';
+import { readSources } from './sources.js';
+import { loadVarsFiles, type VarsFiles } from './vars-files.js';
 import { loadRoleDefaults, type RoleDefaults } from '../roles/defaults.js';
 import { parseExtraVars } from './extra-vars.js';
 import { selectHosts } from './limit.js';
@@ -22,10 +30,10 @@ import { groupDepths, inventoryLayers, groupsOfHost, mergeLayers, layerValues } 
 import { normalizeLayer, resolveAnsibleVars } from './normalize.js';
 import { checkFleet, checkHost, type RuleFinding } from './rules.js';
 import type { HostVars } from './schema.js';
-import { parseStructure, type ParsedInventory } from './structure.js';
+import { addYamlSource } from './structure.js';
 import type { Connection, Finding, Host, Inventory, VarDef, VarLayer } from './types.js';
 import { fieldName, validateHost } from './validate.js';
-import { parseYaml, readYamlFile } from './yaml.js';
+import { parseYaml } from './yaml.js';
 
 export interface LoadOptions {
   /** Raw -e strings: key=value, @file.yaml or {mapping}. */
@@ -36,47 +44,92 @@ export interface LoadOptions {
   defaults?: RoleDefaults;
 }
 
-export function loadInventory(file: string, opts: LoadOptions = {}): Inventory {
-  return buildInventory(readYamlFile(file), file, opts);
+/** An inventory read from its sources, before any host is validated. */
+export interface RawInventory {
+  parsed: ParsedInventory;
+  locator: Locator;
+  files: VarsFiles;
+  /** Host names in Ansible's order. */
+  order: string[];
 }
 
-/** The same, from text already in memory (tests, generated inventories). */
+function fail(issues: InventoryIssue[]): never {
+  throw new InventoryError(issues, { hint: 'fix the inventory; nothing was run on any host' });
+}
+
+/** Sources and vars files read, structure checked; throws InventoryError on any problem in them. */
+export function readInventory(sources: string | readonly string[]): RawInventory {
+  const { parsed, locator, varsDirs } = readSources(typeof sources === 'string' ? [sources] : sources);
+  return finishRead(parsed, locator, varsDirs);
+}
+
+function finishRead(parsed: ParsedInventory, locator: Locator, varsDirs: string[]): RawInventory {
+  const issues = collect(parsed.errors, locator);
+  if (issues.length) fail(issues);
+  const fileIssues: InventoryIssue[] = [];
+  const files = loadVarsFiles(parsed, varsDirs, locator, fileIssues);
+  if (fileIssues.length) fail(fileIssues);
+  return { parsed, locator, files, order: hostOrder(parsed) };
+}
+
+export function loadInventory(sources: string | readonly string[], opts: LoadOptions = {}): Inventory {
+  return buildInventory(readInventory(sources), opts);
+}
+
+/** The same, from YAML text already in memory (tests, an edited inventory); vars files beside `file` apply. */
 export function loadInventoryText(text: string, file: string, opts: LoadOptions = {}): Inventory {
-  return buildInventory(parseYaml(text, file), file, opts);
-}
-
-/** Parse and check the structure only; throws InventoryError on YAML or structure errors. */
-export function parseInventoryFile(file: string): { parsed: ParsedInventory; locator: Locator; warnings: string[] } {
-  const loaded = readYamlFile(file);
+  const loaded = parseYaml(text, file);
+  if (loaded.issues.length) throw new InventoryError(loaded.issues);
+  const b = new InventoryBuilder();
+  b.inv.sources.push(file);
+  addYamlSource(b, file, loaded.data);
   const locator = new Locator();
   locator.add(loaded.source);
-  if (loaded.issues.length) throw new InventoryError(loaded.issues);
-  const parsed = parseStructure(file, loaded.data);
-  const issues = collect(parsed.errors, locator);
-  if (issues.length) throw new InventoryError(issues);
-  return { parsed, locator, warnings: collect(parsed.warnings, locator).map(formatIssue) };
+  return buildInventory(finishRead(b.finish(), locator, [path.dirname(file)]), opts);
+}
+
+/** Parse and check the structure only (one file); throws InventoryError on any problem. */
+export function parseInventoryFile(file: string): { parsed: ParsedInventory; locator: Locator; warnings: string[] } {
+  const raw = readInventory(file);
+  return { parsed: raw.parsed, locator: raw.locator, warnings: collect(raw.parsed.warnings, raw.locator).map(formatIssue) };
 }
 
 /**
- * Inventory-level merged variables of every host (levels 2-4, Ansible names kept, no validation):
- * what `ansible-inventory --list` shows as _meta.hostvars.
+ * Inventory-level merged variables of every host (levels 2-7, Ansible names kept, no validation):
+ * what `ansible-inventory --list` shows as _meta.hostvars. `extra` (the -e layer) goes on top.
  */
-export function inventoryHostVars(parsed: ParsedInventory): Map<string, Record<string, unknown>> {
+export function inventoryHostVars(raw: RawInventory | ParsedInventory, extra?: VarLayer): Map<string, Record<string, unknown>> {
+  const parsed = 'parsed' in raw ? raw.parsed : raw;
+  const files = 'parsed' in raw ? raw.files : undefined;
   const depths = groupDepths(parsed.groups);
   const out = new Map<string, Record<string, unknown>>();
-  for (const name of parsed.hosts.keys()) out.set(name, layerValues(mergeLayers(inventoryLayers(parsed, name, depths))));
+  const names = 'parsed' in raw ? raw.order : [...parsed.hosts.keys()];
+  for (const name of names) out.set(name, layerValues(mergeLayers([...inventoryLayers(parsed, name, depths, files), ...(extra ? [extra] : [])])));
   return out;
 }
 
-function buildInventory(loaded: ReturnType<typeof readYamlFile>, file: string, opts: LoadOptions): Inventory {
-  const locator = new Locator();
-  locator.add(loaded.source);
-  if (loaded.issues.length) throw new InventoryError(loaded.issues);
-
-  const parsed = parseStructure(file, loaded.data);
-  const early: InventoryIssue[] = collect(parsed.errors, locator);
-  const extra = parseExtraVars(opts.extraVars ?? [], locator, early);
+/** The -e layer, raw (Ansible's names kept); throws InventoryError on a bad -e. */
+export function extraVarsLayer(raw: RawInventory, extraVars: readonly string[]): VarLayer {
+  const early: InventoryIssue[] = [];
+  const extra = parseExtraVars(extraVars, raw.locator, early);
   if (early.length) throw new InventoryError(early);
+  return extra;
+}
+
+/** The public Inventory's skeleton (names and groups, no variables): what --limit selects from. */
+export function skeletonOf(raw: RawInventory, file: string): Inventory {
+  return {
+    file,
+    groups: groupsOf(raw.parsed),
+    warnings: [],
+    hosts: raw.order.map((name) => ({ name, groups: [], vars: {} as HostVars, connection: {} as Connection })),
+  };
+}
+
+function buildInventory(raw: RawInventory, opts: LoadOptions): Inventory {
+  const { parsed, locator } = raw;
+  const file = parsed.sources.join(', ');
+  const extra = extraVarsLayer(raw, opts.extraVars ?? []);
 
   const errors: Finding[] = [];
   const warnings: Finding[] = [...parsed.warnings];
@@ -86,23 +139,19 @@ function buildInventory(loaded: ReturnType<typeof readYamlFile>, file: string, o
   const depths = groupDepths(parsed.groups);
 
   const groups = groupsOf(parsed);
-  const skeleton: Inventory = {
-    file,
-    groups,
-    warnings: [],
-    hosts: [...parsed.hosts.keys()].map((name) => ({ name, groups: [], vars: {} as HostVars, connection: {} as Connection })),
-  };
+  const skeleton = skeletonOf(raw, file);
   const selected = new Set((opts.limit ? selectHosts(skeleton, opts.limit) : skeleton.hosts).map((h) => h.name));
 
   const valid: { name: string; vars: HostVars; defs: VarLayer; origin: VarDef['origin'] }[] = [];
   const hosts: Host[] = [];
-  for (const ph of parsed.hosts.values()) {
+  for (const name of raw.order) {
+    const ph = parsed.hosts.get(name)!;
     const isSelected = selected.has(ph.name);
     const hostErrors: Finding[] = [];
     const hostWarnings: Finding[] = [];
-    const layers = [defaultsLayer, ...inventoryLayers(parsed, ph.name, depths).map((l) => normalizeLayer(l, hostWarnings)), extraLayer];
+    const layers = [defaultsLayer, ...inventoryLayers(parsed, ph.name, depths, raw.files).map((l) => normalizeLayer(l, hostWarnings)), extraLayer];
     const merged = resolveAnsibleVars(ph.name, mergeLayers(layers), hostErrors, hostWarnings);
-    const hostOrigin = { file, path: ph.path, where: `host ${ph.name}` };
+    const hostOrigin = ph.origin;
     const result = validateHost(ph.name, merged, hostOrigin);
     hostErrors.push(...result.errors);
     if (result.vars) hostErrors.push(...ruleFindings(checkHost(ph.name, result.vars), merged, hostOrigin));
@@ -115,12 +164,14 @@ function buildInventory(loaded: ReturnType<typeof readYamlFile>, file: string, o
     warnings.push(...hostWarnings);
     if (!result.vars || hostErrors.length) continue;
     valid.push({ name: ph.name, vars: result.vars, defs: merged, origin: hostOrigin });
-    hosts.push({
+    const host: Host = {
       name: ph.name,
       groups: [...groupsOfHost(parsed, ph.name)].filter((g) => g !== 'all').sort(),
       vars: result.vars,
       connection: connectionOf(result.vars),
-    });
+    };
+    if (result.other && Object.keys(result.other).length) host.otherVars = result.other;
+    hosts.push(host);
   }
 
   const validByName = new Map(valid.map((v) => [v.name, v]));
@@ -132,7 +183,7 @@ function buildInventory(loaded: ReturnType<typeof readYamlFile>, file: string, o
   }
 
   const issues = collect(errors, locator);
-  if (issues.length) throw new InventoryError(issues, { hint: 'fix the inventory; nothing was run on any host' });
+  if (issues.length) fail(issues);
 
   for (const g of Object.values(groups)) g.hosts = g.hosts.filter((h) => selected.has(h));
   return { file, hosts, groups, warnings: collect(warnings, locator).map(formatIssue) };
@@ -140,7 +191,7 @@ function buildInventory(loaded: ReturnType<typeof readYamlFile>, file: string, o
 
 /** The groups as the public Inventory shows them. */
 export function groupsOf(parsed: ParsedInventory): Inventory['groups'] {
-  const groups: Inventory['groups'] = {};
+  const groups = Object.create(null) as Inventory['groups'];
   for (const g of parsed.groups.values()) {
     groups[g.name] = { hosts: [...g.hosts], children: [...g.children], vars: layerValues(g.vars) };
   }
@@ -197,7 +248,7 @@ function relative(file: string): string {
  * Findings to issues: locate each, and fold the same problem at the same place for several hosts
  * into one issue naming them all (a bad value in all.vars is one line, not one per host).
  */
-function collect(findings: Finding[], locator: Locator): InventoryIssue[] {
+export function collect(findings: Finding[], locator: Locator): InventoryIssue[] {
   const byKey = new Map<string, { issue: InventoryIssue; hosts: string[] }>();
   for (const f of findings) {
     const location: SourceLocation = locator.locate(f.origin.file, [...f.origin.path, ...(f.subpath ?? [])], f.at ?? 'value');

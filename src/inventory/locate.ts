@@ -13,19 +13,36 @@ export type PathSeg = string | number | boolean | null;
 /** Which end of a `key: value` pair to point at: an unknown variable is its key, a bad value is the value. */
 export type LocateAt = 'key' | 'value';
 
+/** Positions of a line-based source (INI): a path's JSON to its line and column. */
+export type LineIndex = Map<string, { line: number; column: number }>;
+
 export class Locator {
   private readonly sources = new Map<string, YamlSource>();
+  private readonly lineSources = new Map<string, LineIndex>();
 
   add(source: YamlSource): void {
     this.sources.set(source.file, source);
   }
 
+  /** A source whose paths start with a line number ([12, 'wg_port']). */
+  addLines(file: string, index: LineIndex): void {
+    this.lineSources.set(file, index);
+  }
+
   has(file: string): boolean {
-    return this.sources.has(file);
+    return this.sources.has(file) || this.lineSources.has(file);
   }
 
   /** Location of `path` in `file`; just `{file}` for sources without positions (command-line -e). */
   locate(file: string, path: readonly PathSeg[], at: LocateAt = 'value'): SourceLocation {
+    const lines = this.lineSources.get(file);
+    if (lines) {
+      for (let n = path.length; n > 0; n--) {
+        const pos = lines.get(JSON.stringify(path.slice(0, n)));
+        if (pos) return { file, line: pos.line, column: pos.column };
+      }
+      return { file };
+    }
     const source = this.sources.get(file);
     if (!source) return { file };
     const node = findNode(source.doc, path, at);

@@ -22,7 +22,7 @@ function maskValue(value: unknown): unknown {
 
 /** A copy with every secret value replaced by '***', at any depth (wg_peers[].private_key too). */
 export function maskSecrets(vars: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of Object.entries(vars)) {
     out[k] = isSecretKey(k) && v !== null && v !== undefined ? MASK : maskValue(v);
   }

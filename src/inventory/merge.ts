@@ -2,20 +2,24 @@
  * Variable precedence, lowest first (each level replaces whole values of the levels below it):
  *
  *   1. role defaults          roles/<role>/defaults.yaml
- *   2. all vars               all: vars:
- *   3. group vars             by group depth (a parent before its child), then
+ *   2. all vars               all: vars: / [all:vars] in the inventory
+ *   3. group vars             in the inventory, by group depth (a parent before its child), then
  *                             ansible_group_priority, then group name, as Ansible sorts them
- *   4. host vars              the host's own entries (several listings combine, the later wins)
- *   5. extra vars             -e key=value / -e @file.yaml, in command-line order
+ *   4. group_vars/all         beside each source, in source order
+ *   5. group_vars/<group>     for each source in order, the groups in the order of 3
+ *   6. host vars              the host's own entries (several listings combine, the later wins)
+ *   7. host_vars/<host>       beside each source, in source order
+ *   8. extra vars             -e key=value / -e @file.yaml, in command-line order
  *
  * Lists and maps replace, they do not merge (Ansible's default hash_behaviour=replace): a host's
  * wg_peers replaces its group's wg_peers entirely.
  *
- * Levels 2-4 are exactly what `ansible-inventory --list` computes for `_meta.hostvars`
- * (test/inventory-ansible.test.ts compares the two).
+ * Levels 2-7 are exactly what `ansible-inventory --list` computes for `_meta.hostvars`
+ * (the parity tests compare the two).
  */
-import type { ParsedGroup, ParsedInventory } from './structure.js';
+import type { ParsedGroup, ParsedInventory } from './data.js';
 import type { VarLayer } from './types.js';
+import type { VarsFiles } from './vars-files.js';
 
 /** Each group's depth: the longest path from `all` (Ansible's Group.depth). */
 export function groupDepths(groups: Map<string, ParsedGroup>): Map<string, number> {
@@ -76,10 +80,18 @@ export function groupPrecedence(inv: ParsedInventory, names: Iterable<string>, d
   );
 }
 
-/** The inventory's levels for one host, lowest first: all vars, group vars in order, host vars. */
-export function inventoryLayers(inv: ParsedInventory, host: string, depths = groupDepths(inv.groups)): VarLayer[] {
+/** The inventory's levels for one host, lowest first (levels 2-7 above). */
+export function inventoryLayers(inv: ParsedInventory, host: string, depths = groupDepths(inv.groups), files?: VarsFiles): VarLayer[] {
   const groups = groupPrecedence(inv, groupsOfHost(inv, host), depths);
-  return [...groups.map((g) => g.vars), inv.hosts.get(host)?.vars ?? new Map()];
+  const layers = groups.map((g) => g.vars);
+  if (files?.dirs) {
+    const others = groups.filter((g) => g.name !== 'all');
+    layers.push(...(files.groups.get('all') ?? []));
+    for (let d = 0; d < files.dirs; d++) for (const g of others) layers.push(files.groups.get(g.name)?.[d] ?? new Map());
+  }
+  layers.push(inv.hosts.get(host)?.vars ?? new Map());
+  if (files?.dirs) layers.push(...(files.hosts.get(host) ?? []));
+  return layers;
 }
 
 /** Later layers replace earlier ones, key by key (whole values: no deep merge). */
@@ -91,7 +103,7 @@ export function mergeLayers(layers: readonly VarLayer[]): VarLayer {
 
 /** Plain values of a layer. */
 export function layerValues(layer: VarLayer): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = Object.create(null) as Record<string, unknown>;
   for (const [k, def] of layer) out[k] = def.value;
   return out;
 }

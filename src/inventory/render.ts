@@ -1,7 +1,8 @@
 /**
  * What `fleet inventory` prints, in ansible-inventory's shapes: --list is the inventory-script JSON
  * (`_meta.hostvars` plus each group's hosts and children, empty entries dropped, keys sorted),
- * --graph the `@group:` tree. Host variables are the merged, validated ones, secrets masked.
+ * --graph the `@group:` tree. Host variables are the raw merged ones (rawInventoryList) or the
+ * merged, validated ones (inventoryList), secrets masked either way.
  */
 import { InventoryError } from '../errors.js';
 import { maskSecrets } from './mask.js';
@@ -10,14 +11,27 @@ import type { Inventory } from './types.js';
 
 /** ansible-inventory --list. */
 export function inventoryList(inv: Inventory): Record<string, unknown> {
-  const hostvars: Record<string, unknown> = {};
-  for (const h of inv.hosts) hostvars[h.name] = maskSecrets(h.vars as Record<string, unknown>);
+  const hostvars = Object.create(null) as Record<string, unknown>;
+  for (const h of inv.hosts) hostvars[h.name] = maskSecrets({ ...(h.otherVars ?? {}), ...(h.vars as Record<string, unknown>) });
   return { _meta: { hostvars }, ...groupEntries(inv.groups) };
+}
+
+/**
+ * ansible-inventory --list from the raw merged variables: `_meta.hostvars` for the selected hosts
+ * that have any (secrets masked), and every group's entry.
+ */
+export function rawInventoryList(groups: Inventory['groups'], selected: readonly string[], vars: Map<string, Record<string, unknown>>): Record<string, unknown> {
+  const hostvars = Object.create(null) as Record<string, unknown>;
+  for (const h of selected) {
+    const v = vars.get(h);
+    if (v && Object.keys(v).length) hostvars[h] = maskSecrets(v);
+  }
+  return { _meta: { hostvars }, ...groupEntries(groups) };
 }
 
 /** The group part of --list: each group's hosts and children, empty entries left out, as Ansible does. */
 export function groupEntries(groups: Inventory['groups']): Record<string, { hosts?: string[]; children?: string[] }> {
-  const out: Record<string, { hosts?: string[]; children?: string[] }> = {};
+  const out = Object.create(null) as Record<string, { hosts?: string[]; children?: string[] }>;
   const seen = new Set<string>();
   const visit = (name: string) => {
     const g = groups[name];
@@ -43,7 +57,7 @@ export function hostVarsOf(inv: Inventory, name: string): Record<string, unknown
     const guess = didYouMean(name, inv.hosts.map((h) => h.name));
     throw new InventoryError([{ location: { file: inv.file }, host: name, message: `no such host in the inventory${guess ? `: did you mean ${guess}?` : ''}` }]);
   }
-  return maskSecrets(host.vars as Record<string, unknown>);
+  return maskSecrets({ ...(host.otherVars ?? {}), ...(host.vars as Record<string, unknown>) });
 }
 
 /** ansible-inventory --graph: children first, then the group's own hosts; `all` lists no hosts. */

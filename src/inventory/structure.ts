@@ -17,85 +17,38 @@
  * fleet reports an error: a misspelt `host:` for `hosts:` would otherwise drop gateways silently.
  */
 import type { PathSeg } from './locate.js';
+import { FORBIDDEN_NAMES, InventoryBuilder, type ParsedInventory } from './data.js';
 import { HostPatternError, expandHostKey } from './hosts-pattern.js';
 import { didYouMean } from './suggest.js';
 import { toPlain } from './yaml.js';
-import type { Finding, Origin, VarLayer } from './types.js';
+import type { Origin } from './types.js';
 
-export interface ParsedGroup {
-  name: string;
-  hosts: string[];
-  children: string[];
-  parents: string[];
-  vars: VarLayer;
-  /** ansible_group_priority (default 1): orders groups of equal depth before their names do. */
-  priority: number;
-  /** Path to the group's first definition (its key). */
-  path: PathSeg[];
-}
-
-export interface ParsedHost {
-  name: string;
-  vars: VarLayer;
-  /** Path to the host's first listing (its key in a `hosts:` map): "the host's line". */
-  path: PathSeg[];
-}
-
-export interface ParsedInventory {
-  file: string;
-  groups: Map<string, ParsedGroup>;
-  hosts: Map<string, ParsedHost>;
-  /** Errors (as Findings: the caller adds file:line). */
-  errors: Finding[];
-  warnings: Finding[];
-}
+export type { ParsedGroup, ParsedHost, ParsedInventory } from './data.js';
 
 const SECTIONS = ['hosts', 'children', 'vars'] as const;
 
+/** One YAML inventory on its own (tests, single files). */
 export function parseStructure(file: string, data: unknown): ParsedInventory {
-  const inv: ParsedInventory = { file, groups: new Map(), hosts: new Map(), errors: [], warnings: [] };
+  const b = new InventoryBuilder();
+  b.inv.sources.push(file);
+  addYamlSource(b, file, data);
+  return b.finish();
+}
+
+/** A YAML inventory's groups and hosts, added to `b` (which then reconciles). */
+export function addYamlSource(b: InventoryBuilder, file: string, data: unknown): void {
   const origin = (path: PathSeg[], where = 'inventory'): Origin => ({ file, path, where });
-  const error = (path: PathSeg[], message: string, at: 'key' | 'value' = 'key') => inv.errors.push({ origin: origin(path), at, message });
-
-  const memberSets = new Map<ParsedGroup, Set<string>>();
-  const members = (g: ParsedGroup) => memberSets.get(g) ?? memberSets.set(g, new Set(g.hosts)).get(g)!;
-
-  const ensureGroup = (name: string, path: PathSeg[]): ParsedGroup => {
-    let g = inv.groups.get(name);
-    if (!g) {
-      g = { name, hosts: [], children: [], parents: [], vars: new Map(), priority: 1, path };
-      inv.groups.set(name, g);
-    }
-    return g;
-  };
-
-  const ancestors = (name: string): Set<string> => {
-    const seen = new Set<string>();
-    const todo = [...(inv.groups.get(name)?.parents ?? [])];
-    while (todo.length) {
-      const g = todo.pop()!;
-      if (seen.has(g)) continue;
-      seen.add(g);
-      todo.push(...(inv.groups.get(g)?.parents ?? []));
-    }
-    return seen;
-  };
-
+  const error = (path: PathSeg[], message: string, at: 'key' | 'value' = 'key') => b.error(origin(path), message, at);
+  const ensureGroup = (name: string, path: PathSeg[]) => b.group(name, origin(path));
   const addChild = (parent: string, child: string, path: PathSeg[]) => {
-    const p = inv.groups.get(parent)!;
-    const c = inv.groups.get(child)!;
-    if (p.children.includes(child)) return;
-    if (parent === child || ancestors(parent).has(child)) {
-      error(path, `group ${child} cannot be a child of ${parent}: ${child} already contains ${parent} (a group loop)`);
-      return;
-    }
-    p.children.push(child);
-    if (!c.parents.includes(parent)) c.parents.push(parent);
+    const problem = b.addChild(parent, child);
+    if (problem) error(path, problem);
   };
-
-  ensureGroup('all', ['all']);
-  ensureGroup('ungrouped', ['all']);
-  addChild('all', 'ungrouped', ['all']);
+  const forbidden = (name: string, path: PathSeg[], what: string): boolean => {
+    if (!FORBIDDEN_NAMES.has(name)) return false;
+    error(path, `${name} cannot be ${what} name (it is reserved)`);
+    return true;
+  };
 
   const parseGroup = (name: unknown, gdata: unknown, path: PathSeg[], topLevel = false): string | undefined => {
     if (typeof name !== 'string' || name === '') {
@@ -106,7 +59,7 @@ export function parseStructure(file: string, data: unknown): ParsedInventory {
     // (`x-defaults: &defaults {...}`): Ansible skips it with a warning, and so does fleet.
     const groupShaped = gdata instanceof Map && [...gdata.keys()].some((k) => (SECTIONS as readonly unknown[]).includes(k));
     if (topLevel && gdata !== null && gdata !== undefined && !groupShaped) {
-      inv.warnings.push({ origin: origin(path), at: 'key', message: `skipped ${name}: not a group (it has no hosts, children or vars), as Ansible skips it` });
+      b.warn(origin(path), `skipped ${name}: not a group (it has no hosts, children or vars), as Ansible skips it`);
       if (gdata instanceof Map) ensureGroup(name, path);
       return undefined;
     }
@@ -114,6 +67,7 @@ export function parseStructure(file: string, data: unknown): ParsedInventory {
       error(path, `group ${name} must be a mapping with hosts, children and vars, got ${kind(gdata)}`, 'value');
       return undefined;
     }
+    if (forbidden(name, path, 'a group')) return undefined;
     const group = ensureGroup(name, path);
     if (!gdata) return name;
     for (const [rawKey, rawVal] of gdata) {
@@ -140,13 +94,14 @@ export function parseStructure(file: string, data: unknown): ParsedInventory {
       }
       if (key === 'vars') {
         for (const [k, v] of section) {
+          if (forbidden(String(k), entryPath(k), 'a variable')) continue;
           if (k === 'ansible_group_priority') {
             const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
             if (!Number.isInteger(n)) error(entryPath(k), `ansible_group_priority of group ${name} must be an integer, got ${JSON.stringify(v)}`, 'value');
             else group.priority = n;
             continue;
           }
-          group.vars.set(String(k), { key: String(k), value: toPlain(v), origin: origin(entryPath(k), name === 'all' ? 'all.vars' : `group ${name} vars`) });
+          b.setVar(group.vars, String(k), toPlain(v), origin(entryPath(k), name === 'all' ? 'all.vars' : `group ${name} vars`));
         }
       } else if (key === 'children') {
         for (const [child, cdata] of section) {
@@ -170,6 +125,11 @@ export function parseStructure(file: string, data: unknown): ParsedInventory {
             );
             continue;
           }
+          const badName = hostNameProblem(hkey);
+          if (badName) {
+            error(hpath, badName);
+            continue;
+          }
           let expanded: { names: string[]; port?: number };
           try {
             expanded = expandHostKey(hkey);
@@ -179,23 +139,11 @@ export function parseStructure(file: string, data: unknown): ParsedInventory {
             continue;
           }
           for (const hname of expanded.names) {
-            let host = inv.hosts.get(hname);
-            const isNew = !host;
-            if (!host) {
-              host = { name: hname, vars: new Map(), path: hpath };
-              inv.hosts.set(hname, host);
-            }
-            if (!members(group).has(hname)) {
-              group.hosts.push(hname);
-              members(group).add(hname);
-            }
             const where = `host ${hname}`;
-            // As Ansible's Host(name, port): the port of `gw1:2222` applies where the host is first seen.
-            if (isNew && expanded.port !== undefined) {
-              host.vars.set('ansible_port', { key: 'ansible_port', value: expanded.port, origin: origin(hpath, where) });
-            }
+            const host = b.addHost(hname, group.name, expanded.port, origin(hpath, where));
             for (const [k, v] of hdata ?? []) {
-              host.vars.set(String(k), { key: String(k), value: toPlain(v), origin: origin([...hpath, k as PathSeg], where) });
+              if (forbidden(String(k), [...hpath, k as PathSeg], 'a variable')) continue;
+              b.setVar(host.vars, String(k), toPlain(v), origin([...hpath, k as PathSeg], where));
             }
           }
         }
@@ -206,37 +154,26 @@ export function parseStructure(file: string, data: unknown): ParsedInventory {
 
   if (data === null || data === undefined) {
     error([], 'the inventory is empty: expected all: with hosts, children and vars');
-    return inv;
+    return;
   }
   if (!(data instanceof Map)) {
     error([], `an inventory must be a mapping of groups (all: ...), got ${kind(data)}`, 'value');
-    return inv;
+    return;
   }
   if (data.has('plugin')) {
-    error(['plugin'], 'this is an inventory plugin configuration, not a YAML inventory: fleet reads only YAML inventories (all: hosts/children/vars)');
-    return inv;
+    error(['plugin'], `not supported: this is an inventory plugin configuration (plugin: ${String(data.get('plugin'))}); fleet reads YAML and INI inventories, host lists and directories of them`);
+    return;
   }
   for (const [name, gdata] of data) parseGroup(name, gdata, [name as PathSeg], true);
+}
 
-  // reconcile_inventory: every group descends from all; hosts in no other group are `ungrouped`.
-  for (const g of inv.groups.values()) {
-    if (g.name !== 'all' && g.parents.length === 0) addChild('all', g.name, g.path);
-  }
-  const ungrouped = inv.groups.get('ungrouped')!;
-  const member = new Map<string, Set<string>>();
-  for (const g of inv.groups.values()) for (const h of g.hosts) (member.get(h) ?? member.set(h, new Set()).get(h)!).add(g.name);
-  for (const h of inv.hosts.keys()) {
-    const groups = member.get(h) ?? new Set();
-    const others = [...groups].filter((g) => g !== 'all' && g !== 'ungrouped');
-    if (others.length && groups.has('ungrouped')) ungrouped.hosts.splice(ungrouped.hosts.indexOf(h), 1);
-    else if (!others.length && !groups.has('ungrouped')) ungrouped.hosts.push(h);
-  }
-  for (const h of inv.hosts.values()) {
-    if (inv.groups.has(h.name)) {
-      inv.warnings.push({ origin: origin(h.path), at: 'key', message: `${h.name} is both a host and a group: --limit ${h.name} selects the host` });
-    }
-  }
-  return inv;
+/** Host names reach terminals and messages: no control characters, no blanks. */
+export function hostNameProblem(name: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return `host name ${JSON.stringify(name)} contains a control character`;
+  if (/\s/.test(name)) return `host name ${JSON.stringify(name)} contains a blank`;
+  if (FORBIDDEN_NAMES.has(name)) return `${name} cannot be a host name (it is reserved)`;
+  return undefined;
 }
 
 function kind(v: unknown): string {

@@ -24,6 +24,8 @@ export interface Host {
   /** The merged, validated variables. */
   vars: HostVars;
   connection: Connection;
+  /** Variables fleet does not use (another role's, Ansible's own): kept for display, ignored by the roles. */
+  otherVars?: Record<string, unknown>;
 }
 
 export interface InventoryGroup {

@@ -16,15 +16,31 @@ type Issue = z.core.$ZodIssue;
 
 export interface Validated {
   vars?: HostVars;
+  /** The variables fleet does not use, passed through as they are. */
+  other?: Record<string, unknown>;
   errors: Finding[];
+}
+
+const SCHEMA_KEYS: ReadonlySet<string> = new Set(Object.keys(hostVarsSchema.shape));
+
+/**
+ * A variable fleet does not use is another role's (kubernetes_role, wireguard_port, ip): it passes
+ * through. One close to a name fleet uses is a typo of it (wg_prot), and stays an error.
+ */
+export function isPassThrough(name: string): boolean {
+  return !SCHEMA_KEYS.has(name) && didYouMean(name, KNOWN_VARS) === undefined;
 }
 
 /** The variable names fleet knows, for did-you-mean. */
 export const KNOWN_VARS: readonly string[] = [...Object.keys(hostVarsSchema.shape), ...ALIAS_NAMES];
 
 export function validateHost(host: string, merged: VarLayer, hostOrigin: Origin): Validated {
-  const input: Record<string, unknown> = {};
-  for (const [k, def] of merged) input[k] = def.value;
+  const input = Object.create(null) as Record<string, unknown>;
+  const other = Object.create(null) as Record<string, unknown>;
+  for (const [k, def] of merged) {
+    if (isPassThrough(k)) other[k] = def.value;
+    else input[k] = def.value;
+  }
   // As in Ansible, a host without an address is reached by its inventory name.
   const defs = new Map(merged);
   if (!('host' in input)) {
@@ -32,7 +48,7 @@ export function validateHost(host: string, merged: VarLayer, hostOrigin: Origin)
     defs.set('host', { key: 'host', value: host, origin: hostOrigin });
   }
   const result = hostVarsSchema.safeParse(input);
-  if (result.success) return { vars: result.data, errors: [] };
+  if (result.success) return { vars: result.data, other, errors: [] };
 
   const errors: Finding[] = [];
   const missing: string[] = [];
@@ -76,7 +92,9 @@ export function validateHost(host: string, merged: VarLayer, hostOrigin: Origin)
       at: 'key',
       host,
       field: missing.join(', '),
-      message: `required variable${missing.length > 1 ? 's' : ''} not set: ${missing.join(', ')} (set ${missing.length > 1 ? 'them' : 'it'} in the host's entry, a group's vars or all.vars)`,
+      message:
+        `required variable${missing.length > 1 ? 's' : ''} not set: ${missing.join(', ')} (set ${missing.length > 1 ? 'them' : 'it'} in the host's entry, a group's vars, group_vars/ or host_vars/;` +
+        ` if ${host} is not a gateway, leave it out with --limit '!${host}')`,
     });
   }
   return { errors };

@@ -97,5 +97,5 @@ describe('YAML problems come back as issues with positions', () => {
 
 it('an unreadable file is a FleetError, not an inventory issue', () => {
   expect(() => readYamlFile('/nonexistent/hosts.yaml')).toThrow(FleetError);
-  expect(() => readYamlFile('/nonexistent/hosts.yaml')).toThrow('cannot read: no such file');
+  expect(() => readYamlFile('/nonexistent/hosts.yaml')).toThrow('inventory /nonexistent/hosts.yaml: no such file');
 });

@@ -8,12 +8,12 @@
  * expressions (yaml/resolver.py). One deliberate difference: timestamps stay strings (fleet has no
  * date variables; for a bare date Ansible's JSON shows the same text).
  *
- * Failure semantics: an unreadable file throws InventoryError (bad input); everything wrong inside the file is
+ * Failure semantics: an unreadable file throws InputFileError (bad input); everything wrong inside the file is
  * returned as InventoryIssues with file:line:column, so the caller can report them all at once.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, Scalar, isScalar, parseDocument, visit, type Document, type ScalarTag, type Tags } from 'yaml';
-import { InventoryError, type InventoryIssue } from '../errors.js';
+import type { InventoryIssue } from '../errors.js';
+import { readRegularText } from '../fs/read-regular-file.js';
 
 /**
  * Aliases may expand at most this many times (yaml's `maxAliasCount`). Expansion work is bounded by
@@ -143,25 +143,8 @@ export interface YamlLoad {
  */
 export const MAX_INVENTORY_BYTES = 8 * 1024 * 1024;
 
-export function readYamlFile(file: string): YamlLoad {
-  let text: string;
-  try {
-    const size = statSync(file).isFile() ? statSync(file).size : 0;
-    if (size > MAX_INVENTORY_BYTES) {
-      throw new InventoryError([
-        { location: { file }, message: `too large to be an inventory: ${(size / 1024 / 1024).toFixed(1)} MiB (fleet reads at most ${MAX_INVENTORY_BYTES / 1024 / 1024} MiB)` },
-      ], { hint: 'is this the right file? split a huge fleet into several inventories' });
-    }
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if (err instanceof InventoryError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InventoryError(
-      [{ location: { file }, message: `cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : ((err as Error).message ?? code)}` }],
-      { hint: code === 'ENOENT' ? 'pass the inventory with -i FILE (default: inventory/hosts.yaml)' : undefined },
-    );
-  }
-  return parseYaml(text, file);
+export function readYamlFile(file: string, what = 'inventory'): YamlLoad {
+  return parseYaml(readRegularText(file, { what, maxBytes: MAX_INVENTORY_BYTES }), file);
 }
 
 export function parseYaml(text: string, file: string): YamlLoad {
@@ -287,7 +270,8 @@ function recursiveAliases({ file, doc, lineCounter }: YamlSource): InventoryIssu
 /** Plain JS from the Map-based data: nested Maps become objects with string keys (as in JSON). */
 export function toPlain(value: unknown): unknown {
   if (value instanceof Map) {
-    const out: Record<string, unknown> = {};
+    // Null prototype: a `__proto__` key inside a value stays a key, it does not become the prototype.
+    const out = Object.create(null) as Record<string, unknown>;
     for (const [k, v] of value) out[String(k)] = toPlain(v);
     return out;
   }
