@@ -107,7 +107,8 @@ Examples:
       .addOption(new Option('--half <half>', 'which half of the subnet: direct or vpn (default: direct, or the half of --address)').argParser(halfArg))
       .option('--address <ip>', 'this address instead of the first free one in the half')
       .option('--public-key <key>', "the client's own public key: no key pair is made and the config has no PrivateKey")
-      .option('--allowed-ips <cidrs>', "more AllowedIPs for the client beside the WireGuard subnet, e.g. 0.0.0.0/0 (repeatable, comma-separated)", listArg)
+      .option('--split', 'a split client: only the WireGuard subnet goes through the tunnel (default: everything, a full tunnel)')
+      .option('--allowed-ips <cidrs>', 'with --split: more networks for the tunnel beside the WireGuard subnet (repeatable, comma-separated)', listArg)
       .option('--endpoint <host:port>', "the Endpoint clients use (default: the inventory's wan_ip:wg_port)")
       .option('--out <file>', 'write the client config to this file (mode 0600) instead of printing it')
       .option('--qr', 'print a QR code of the config (default on a terminal)')
@@ -127,9 +128,14 @@ What it does:
   5. prints the client config: Address, DNS (the gateway's wg0 address), the gateway's public key
      read from the gateway, Endpoint, AllowedIPs, PersistentKeepalive 25.
 
+AllowedIPs: a full tunnel by default (0.0.0.0/0): all the client's traffic meets the gateway,
+which sends it out of the WAN or through the provider by the client's half. --split tunnels only
+the WireGuard subnet (and --allowed-ips): the client's other traffic bypasses the gateway.
+
 Examples:
   fleet peer add gw1 laptop --half vpn -i prod.yaml
-  fleet peer add gw1 phone --address 10.4.0.20 --allowed-ips 0.0.0.0/0 --out phone.conf -i prod.yaml
+  fleet peer add gw1 phone --address 10.4.0.20 --out phone.conf -i prod.yaml
+  fleet peer add gw1 nas --split --allowed-ips 192.168.1.0/24 -i prod.yaml
   fleet peer add gw1 router --public-key 'kkF9mcIbAkIS8yuU9op2masQSd/wQPLAN4RskuUG2Ho=' -i prod.yaml`,
     )
     .action(async (gateway: string, name: string, opts) => {
@@ -141,6 +147,7 @@ Examples:
           half: opts.half,
           address: opts.address,
           publicKey: opts.publicKey,
+          split: opts.split,
           allowedIps: opts.allowedIps,
           endpoint: opts.endpoint,
           ssh: sshOptions(opts),

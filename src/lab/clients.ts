@@ -5,7 +5,7 @@
  * The gateway's public key only exists once fleet has deployed it (it is made on the gateway), so
  * peers are set later by `connectClients` (`fleet lab connect`).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { CLIENT_ALLOWED_IPS, CLIENT_GW, CLIENT_KEEPALIVE, INET_IP, WG_PORT, gatewayPlan, type ClientPlan } from './names.js';
@@ -121,4 +121,47 @@ export async function connectClients(state: LabState): Promise<ConnectResult[]> 
         return { gateway: g.name, publicKey: key, clients: done };
       }),
   );
+}
+
+const CLIENT_UNDERLAY = shellAsset(import.meta.url, 'client-underlay.sh');
+const CLIENT_RESOLVCONF = shellAsset(import.meta.url, 'client-resolvconf.sh');
+const CLIENT_WG_QUICK = shellAsset(import.meta.url, 'client-wg-quick.sh');
+
+export interface UnderlayClient {
+  /** The client's netns (created and wired to the switch by the caller). */
+  netns: string;
+  name: string;
+  underlayIp: string;
+  /** A directory of its own: the init script, its resolvconf, the ready marker. */
+  dir: string;
+  logPath: string;
+  timeoutMs?: number;
+}
+
+/** Starts a client with only its underlay (no WireGuard yet): the tunnel comes from `wgQuickUp`. */
+export async function startUnderlayClient(c: UnderlayClient): Promise<StartedClient> {
+  mkdirSync(path.join(c.dir, 'bin'), { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(c.dir, 'init.sh'), CLIENT_UNDERLAY);
+  writeFileSync(path.join(c.dir, 'bin', 'resolvconf'), CLIENT_RESOLVCONF, { mode: 0o755 });
+  rmSync(path.join(c.dir, 'ready'), { force: true });
+  const pid = spawnDaemon(
+    ['ip', 'netns', 'exec', c.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc',
+      '/bin/sh', path.join(c.dir, 'init.sh'), c.dir, c.name, c.underlayIp, CLIENT_GW],
+    c.logPath,
+    LAB_ENV,
+  );
+  const unshareStart = processStartTime(pid) ?? 0;
+  await waitFor(`client ${c.name}`, c.timeoutMs ?? 20_000, () => {
+    if (processStartTime(pid) === undefined) throw new LabError(`client ${c.name} did not start`, { hint: `its log: ${c.logPath}` });
+    return existsSync(path.join(c.dir, 'ready')) ? true : undefined;
+  }, 25);
+  const initPid = childOf(pid);
+  if (!initPid) throw new LabError(`client ${c.name} did not start`, { hint: `its log: ${c.logPath}` });
+  return { initPid, initStart: processStartTime(initPid) ?? 0, unsharePid: pid, unshareStart };
+}
+
+/** `wg-quick up <conf>` inside the client whose init is `initPid` (conf: <iface>.conf, 0600). */
+export async function wgQuickUp(initPid: number, dir: string, conf: string): Promise<void> {
+  const r = await enter(initPid, CLIENT_WG_QUICK, { args: [dir, conf], timeoutMs: 30_000 });
+  if (r.code !== 0) throw new LabError(`wg-quick up ${conf} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-6).join('\n    ')}`);
 }

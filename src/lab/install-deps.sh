@@ -14,9 +14,10 @@ set -eu
 # tmux: the live-view test watches fleet deploy on a terminal of a fixed size.
 # The tests check every shell program in the source tree with shellcheck.
 # prometheus: its promtool checks the metrics fleet prints (status --format prometheus, the textfile).
+# zbar-tools: the peer test decodes the QR code fleet prints with zbarimg.
 PKGS="openssh-server openssh-client wireguard-tools wireguard-go iptables iproute2 openvpn dnsmasq
 openssl procps tcpdump dnsutils curl sudo ansible util-linux iputils-ping nftables
-systemd-container mmdebstrap shellcheck tmux prometheus"
+systemd-container mmdebstrap shellcheck tmux prometheus zbar-tools"
 
 missing=""
 for p in $PKGS; do

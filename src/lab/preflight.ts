@@ -41,6 +41,7 @@ const PROGRAMS: { bin: string; pkg: string; for: 'lab' | 'test' | 'systemd' }[] 
   { bin: 'ping', pkg: 'iputils-ping', for: 'test' },
   { bin: 'nft', pkg: 'nftables', for: 'test' },
   { bin: 'tmux', pkg: 'tmux', for: 'test' },
+  { bin: 'zbarimg', pkg: 'zbar-tools', for: 'test' },
   { bin: 'systemd-nspawn', pkg: 'systemd-container', for: 'systemd' },
   { bin: 'mmdebstrap', pkg: 'mmdebstrap', for: 'systemd' },
   { bin: 'flock', pkg: 'util-linux', for: 'systemd' },

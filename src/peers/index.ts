@@ -22,6 +22,7 @@ import type { Transport } from '../transport/types.js';
 import { parseCidr } from '../types/net.js';
 import { allocateAddress, findPeer, halfOf, PeerError, type Half } from './allocate.js';
 import { renderClientConfig } from './config.js';
+import { clientAllowedIps } from './tunnel.js';
 import { checkEndpoint } from './endpoint.js';
 import { addPeerText, readInventoryText, removePeerText, writeInventory } from './inventory-edit.js';
 import { generateKeys, isWgKey } from './keys.js';
@@ -35,7 +36,9 @@ export interface AddPeerRequest {
   half?: Half;
   address?: string;
   publicKey?: string;
-  /** Extra AllowedIPs for the client (beside the WireGuard subnet), e.g. 0.0.0.0/0. */
+  /** Only the WireGuard subnet (and `allowedIps`) through the tunnel, instead of everything. */
+  split?: boolean;
+  /** With `split`: more AllowedIPs for the client beside the WireGuard subnet. */
   allowedIps?: string[];
   /** host[:port] for the client's Endpoint; default wan_ip:wg_port. */
   endpoint?: string;
@@ -123,7 +126,8 @@ export async function addPeer(req: AddPeerRequest): Promise<AddPeerResult> {
     const dup = v.wg_peers.find((p) => p.public_key === req.publicKey);
     if (dup) throw new PeerError(`that public key is already peer ${dup.name} of ${req.gateway}`);
   }
-  for (const a of req.allowedIps ?? []) if (!parseCidr(a)) throw new PeerError(`--allowed-ips ${a} is not a CIDR like 0.0.0.0/0`);
+  for (const a of req.allowedIps ?? []) if (!parseCidr(a)) throw new PeerError(`--allowed-ips ${a} is not a CIDR like 198.51.100.0/24`);
+  const allowedIps = clientAllowedIps([v.wg_subnet], { split: req.split, extra: req.allowedIps });
   const half: Half = req.half ?? (req.address ? (halfOf(v, req.address) ?? 'direct') : 'direct');
   const address = allocateAddress(v, half, req.address);
   const keys = req.publicKey ? { publicKey: req.publicKey, privateKey: undefined } : generateKeys();
@@ -147,7 +151,7 @@ export async function addPeer(req: AddPeerRequest): Promise<AddPeerResult> {
       dns: wgAddr,
       serverPublicKey: serverKey,
       endpoint: req.endpoint ?? `${next.vars.wan_ip}:${next.vars.wg_port}`,
-      allowedIps: [...new Set([next.vars.wg_subnet, ...(req.allowedIps ?? [])])],
+      allowedIps,
       keepalive: 25,
       comment: `${req.name} on ${req.gateway} (${half} half): made by fleet peer add`,
     });

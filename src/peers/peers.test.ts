@@ -6,6 +6,7 @@ import { allocateAddress, halfOf, PeerError } from './allocate.js';
 import { qrCode, renderClientConfig } from './config.js';
 import { addPeerText, removePeerText } from './inventory-edit.js';
 import { generateKeys, isWgKey } from './keys.js';
+import { clientAllowedIps } from './tunnel.js';
 
 const K1 = 'kkF9mcIbAkIS8yuU9op2masQSd/wQPLAN4RskuUG2Ho=';
 const K2 = '7Ad/AwSjTiq+HpZWwFasVCCUO9uQMYLq3nBFSkf52m0=';
@@ -154,5 +155,18 @@ PersistentKeepalive = 25
     const k = generateKeys();
     expect(isWgKey(k.privateKey) && isWgKey(k.publicKey)).toBe(true);
     expect(spawnSync('wg', ['pubkey'], { input: k.privateKey, encoding: 'utf8' }).stdout.trim()).toBe(k.publicKey);
+  });
+});
+
+describe('what a client tunnels', () => {
+  test('a full tunnel by default: every destination meets the gateway', () => {
+    expect(clientAllowedIps(['10.4.0.0/24'], {})).toEqual(['0.0.0.0/0']);
+  });
+  test('--split: the WireGuard subnet, then the networks asked for, once each', () => {
+    expect(clientAllowedIps(['10.4.0.0/24'], { split: true })).toEqual(['10.4.0.0/24']);
+    expect(clientAllowedIps(['10.4.0.0/24'], { split: true, extra: ['192.168.1.0/24', '10.4.0.0/24'] })).toEqual(['10.4.0.0/24', '192.168.1.0/24']);
+  });
+  test('--allowed-ips without --split is refused: it would silently mean nothing', () => {
+    expect(() => clientAllowedIps(['10.4.0.0/24'], { extra: ['192.168.1.0/24'] })).toThrow(/--allowed-ips needs --split/);
   });
 });

@@ -5,15 +5,16 @@
  * most one packet; remove cuts the new client off and leaves the others working; the inventory
  * file's comments survive.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childOf } from '../../src/lab/gateway.js';
-import { CLIENT_GW, SWITCH_NS, labMac } from '../../src/lab/names.js';
+import { SWITCH_NS, labMac } from '../../src/lab/names.js';
 import { echoFrom } from '../../src/lab/proof.js';
-import { enter, isAlive, run, runOk, sleep, spawnDaemon, waitFor } from '../../src/lab/run.js';
+import { startUnderlayClient, wgQuickUp } from '../../src/lab/clients.js';
+import { decodePrintedQr } from '../../src/lab/qr-decode.js';
+import { enter, isAlive, run, runOk, sleep } from '../../src/lab/run.js';
 import { fleetCli } from './cli.js';
 import { clientExec, connectClients, teardownLab, useLab, type LabState } from './harness.js';
 
@@ -46,35 +47,15 @@ afterAll(async () => {
   await teardownLab();
 }, 60_000);
 
-/** Brings up a WireGuard client from a wg-quick config file, as the WireGuard tools would. */
+/** Brings up a WireGuard client from a wg-quick config file with wg-quick, as a laptop would. */
 async function startClientFrom(confPath: string): Promise<void> {
-  const conf = readFileSync(confPath, 'utf8');
-  const address = /^Address = (\S+)$/m.exec(conf)![1]!;
-  const allowed = /^AllowedIPs = (.+)$/m.exec(conf)![1]!.split(/,\s*/);
   await runOk(['ip', 'netns', 'add', NS]);
   await runOk(['ip', 'link', 'add', PORT, 'netns', SWITCH_NS, 'type', 'veth', 'peer', 'name', 'eth0', 'address', labMac(UNDERLAY), 'netns', NS]);
   await runOk(['ip', '-n', SWITCH_NS, 'link', 'set', PORT, 'master', 'br0', 'up']);
-  const script = [
-    'set -eu',
-    'ip link set lo up',
-    `ip addr add ${UNDERLAY}/24 dev eth0`,
-    'ip link set eth0 up',
-    `ip route add default via ${CLIENT_GW}`,
-    'mount -t tmpfs tmpfs /run && mkdir -p /run/wireguard',
-    'LOG_LEVEL=error wireguard-go wg0 >/dev/null',
-    `wg-quick strip '${confPath}' > /run/wg0.conf`,
-    'wg setconf wg0 /run/wg0.conf',
-    `ip addr add ${address} dev wg0`,
-    'ip link set wg0 up',
-    ...allowed.map((a) => `ip route replace ${a} dev wg0`),
-    `touch '${tmp}/ready'`,
-    'exec sleep infinity',
-  ].join('\n');
-  writeFileSync(path.join(tmp, 'client.sh'), script);
-  unsharePid = spawnDaemon(['ip', 'netns', 'exec', NS, 'unshare', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '/bin/sh', path.join(tmp, 'client.sh')], path.join(tmp, 'client.log'));
-  await waitFor('the new client', 15_000, () => (existsSync(path.join(tmp, 'ready')) ? true : undefined));
-  initPid = childOf(unsharePid);
-  expect(initPid).toBeDefined();
+  const started = await startUnderlayClient({ netns: NS, name: 'laptop', underlayIp: UNDERLAY, dir: path.join(tmp, 'client'), logPath: path.join(tmp, 'client.log') });
+  unsharePid = started.unsharePid;
+  initPid = started.initPid;
+  await wgQuickUp(initPid, path.join(tmp, 'client'), confPath);
 }
 
 const inClient = (script: string) => enter(initPid!, script, { timeoutMs: 30_000 });
@@ -110,7 +91,7 @@ describe('fleet peer', () => {
     const ping = clientExec(lab, 'c1-direct', 'ping -c 60 -i 0.1 -W 1 10.4.0.200', { timeoutMs: 30_000 });
     await sleep(500);
     const out = path.join(tmp, 'laptop.conf');
-    const r = await fleetCli(['peer', 'add', 'gw1', 'laptop', '--half', 'vpn', '--out', out, '--allowed-ips', `${lab.internet!.ip}/32`, '-i', inv]);
+    const r = await fleetCli(['peer', 'add', 'gw1', 'laptop', '--half', 'vpn', '--out', out, '-i', inv]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toBe(''); // the config (with its private key) went only to the file
     const p = await ping;
@@ -123,7 +104,7 @@ describe('fleet peer', () => {
     const gwKey = (await enter(lab.gateways[0]!.initPid, 'wg show wg0 public-key')).stdout.trim();
     expect(conf).toMatch(/^PrivateKey = [A-Za-z0-9+/]{43}=$/m);
     expect(conf).toContain('Address = 10.4.0.128/32\nDNS = 10.4.0.1\n');
-    expect(conf).toContain(`PublicKey = ${gwKey}\nEndpoint = ${lab.gateways[0]!.wanIp}:51821\nAllowedIPs = 10.4.0.0/24, ${lab.internet!.ip}/32\nPersistentKeepalive = 25\n`);
+    expect(conf).toContain(`PublicKey = ${gwKey}\nEndpoint = ${lab.gateways[0]!.wanIp}:51821\nAllowedIPs = 0.0.0.0/0\nPersistentKeepalive = 25\n`);
     // the private key is stored nowhere by fleet: not in the inventory, not on the gateway
     const priv = /^PrivateKey = (\S+)$/m.exec(conf)![1]!;
     const now = readFileSync(inv, 'utf8');
@@ -139,11 +120,15 @@ describe('fleet peer', () => {
     expect(now.startsWith(original.split('\n').slice(0, 8).join('\n'))).toBe(true);
   });
 
-  it('a client brought up from exactly that config reaches the echo service through the provider and resolves the internal names', async () => {
+  it('a client brought up by wg-quick from exactly that config reaches the echo service through the provider and resolves the internal names', async () => {
     await startClientFrom(path.join(tmp, 'laptop.conf'));
+    // its default route is the tunnel: wg-quick's own policy routing, nothing added by the test
+    expect((await inClient('ip route get 198.51.100.3')).stdout).toMatch(/ dev laptop /);
     expect(await newClientEcho(15)).toBe(lab.provider!.ip);
+    // the DNS line went through resolvconf into the client's own resolv.conf
+    expect((await inClient('cat /etc/resolv.conf')).stdout.trim()).toBe('nameserver 10.4.0.1');
     for (const [name, ip] of [['vault.raff.local', '10.4.0.7'], ['rafflab.internal', '10.4.0.3']]) {
-      const r = await inClient(`dig +short +time=2 +tries=2 @10.4.0.1 ${name} A`);
+      const r = await inClient(`dig +short +time=2 +tries=2 ${name} A`);
       expect(r.stdout.trim(), name).toBe(ip);
     }
   });
@@ -173,5 +158,18 @@ describe('fleet peer', () => {
     const again = await fleetCli(['peer', 'remove', 'gw1', 'laptop', '-i', inv]);
     expect(again.code).toBe(4);
     expect(again.stderr).toContain('gw1 has no peer laptop');
+  });
+
+  it('peer add --qr: the QR code printed decodes (zbarimg) to the config file byte for byte', async () => {
+    const out = path.join(tmp, 'phone.conf');
+    const r = await fleetCli(['peer', 'add', 'gw1', 'phone', '--qr', '--out', out, '-i', inv]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const file = readFileSync(out);
+    expect(file.toString('utf8')).toMatch(/^AllowedIPs = 0\.0\.0\.0\/0$/m);
+    const decoded = await decodePrintedQr(r.stdout);
+    expect(decoded.equals(file), decoded.toString('utf8')).toBe(true);
+    const gone = await fleetCli(['peer', 'remove', 'gw1', 'phone', '-i', inv]);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(readFileSync(inv, 'utf8')).toBe(original);
   });
 });
