@@ -21,6 +21,7 @@
 import type { PathSeg } from './locate.js';
 import type { HostVars } from './schema.js';
 import { cidrContains, ipv4ToInt, networkOf, parseCidr, type Cidr } from '../types/net.js';
+import { checkPrivacyNetworks } from './network-rules.js';
 
 export interface RuleFinding {
   host: string;
@@ -103,6 +104,8 @@ export function checkHost(host: string, v: HostVars): RuleFinding[] {
   if (cidrOverlap(vethNet, subnet)) {
     error(['veth_host_address'], `the veth subnet ${show(vethNet)} overlaps wg_subnet ${show(subnet)}: pick a separate subnet (e.g. 10.200.1.0/24)`);
   }
+
+  out.push(...checkPrivacyNetworks(host, v));
 
   if (v.user !== 'root' && !v.become) {
     error(['user'], `${v.user} is not root: set become: true as well (fleet runs every step as root, through sudo -n)`);

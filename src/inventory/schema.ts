@@ -68,9 +68,11 @@ export const gatewaySchema = z.strictObject({
 
   local_networks: z.array(cidr),
   vpn_destinations: z.array(cidr).describe('destinations the gateway reaches through the VPN (ip rules to the VPN table)'),
+  allow_broad_local_networks: z.boolean().describe('accept local_networks / vpn_destinations shorter than /8 (never the default route)'),
   vpn_mark: fwmark,
   dns_mark: fwmark,
   vpn_table: tableId,
+  vpn_unreachable_table: tableId.describe('the table behind vpn_table: only an unreachable default, so VPN-half traffic never falls to main'),
   rule_priority: z.number().int().min(1).max(32000).describe('first ip rule priority; rules take consecutive slots'),
 });
 

@@ -4,7 +4,7 @@
  * through the gateway's dnsmasq. Used by the demo and the end-to-end tests.
  */
 import { readFileSync } from 'node:fs';
-import { clientExec } from './exec.js';
+import { clientExec, gatewayExec } from './exec.js';
 import type { LabClient, LabState } from './state.js';
 
 export interface PathProof {
@@ -106,4 +106,36 @@ export function proofTable(proofs: PathProof[]): string {
   const header = ['CLIENT', 'HALF', 'ADDRESS', 'ECHO SAW', 'EXPECTED', 'DNS', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export interface LeakCheck {
+  /** What tcpdump printed: each line is a packet that must not have left. */
+  packets: string;
+  /** The capture ran its whole window (a tcpdump that failed to start prints nothing either). */
+  ranFullWindow: boolean;
+  /** The VPN-half client's echo and outside-name lookup during the window ('' = nothing came back). */
+  vpnEcho: string;
+  vpnLookup: string;
+  /** Sources the upstream DNS saw asking for that name. */
+  upstreamSaw: string[];
+  /** The direct-half client's echo during the same window. */
+  directEcho: string;
+}
+
+/**
+ * A capture on a gateway's WAN while its VPN-half client tries the echo service and an outside
+ * name, and its direct-half client the echo service. `filter` selects what must not appear there:
+ * the VPN half's addresses and DNS (port 53), never the tunnel's own packets to the provider.
+ */
+export async function vpnHalfLeaks(lab: LabState, gateway: string, opts: { filter: string; wan?: string; seconds?: number }): Promise<LeakCheck> {
+  const seconds = opts.seconds ?? 6;
+  const vpn = lab.clients.find((c) => c.gateway === gateway && c.half === 'vpn')!;
+  const direct = lab.clients.find((c) => c.gateway === gateway && c.half === 'direct')!;
+  const gw = lab.gateways.find((g) => g.name === gateway)!;
+  const capture = gatewayExec(lab, gw.name, `timeout ${seconds} tcpdump -n -l -i ${opts.wan ?? 'ens5'} '${opts.filter}'`, { timeoutMs: (seconds + 10) * 1000 });
+  await new Promise((r) => setTimeout(r, 1000));
+  const name = `leak-${Date.now().toString(36)}.${lab.internet!.echoName.split('.').slice(1).join('.')}`;
+  const [vpnEcho, vpnLookup, directEcho] = await Promise.all([echoFrom(lab, vpn, 2), resolveFrom(lab, vpn, name, '10.4.0.1', 2), echoFrom(lab, direct, 3)]);
+  const captured = await capture;
+  return { packets: captured.stdout.trim(), ranFullWindow: captured.code === 124, vpnEcho, vpnLookup, upstreamSaw: upstreamQuerySources(lab, name), directEcho };
 }

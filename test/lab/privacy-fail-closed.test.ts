@@ -1,0 +1,86 @@
+/**
+ * Privacy fails closed (issue 19): whatever part of the VPN path disappears (the OpenVPN client,
+ * the host's veth, the namespace, the VPN table's default route), a capture on the gateway's WAN
+ * shows no packet from the VPN half and no upstream DNS query, while the direct half keeps
+ * working. `fleet status` reports the fault, and a deploy repairs it.
+ */
+import { mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoFrom, vpnHalfLeaks } from '../../src/lab/proof.js';
+import { fleetCli } from './cli.js';
+import { connectClients, gatewayExec, teardownLab, useLab, type LabState } from './harness.js';
+
+let lab: LabState;
+let tmp: string;
+let inv: string;
+
+beforeAll(async ({}, suite) => {
+  lab = await useLab({ hosts: 1, fresh: true }, suite);
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'fleet-failclosed-'));
+  inv = path.join(tmp, 'lab.yaml');
+  copyFileSync(lab.inventory, inv);
+}, 120_000);
+
+afterAll(async () => {
+  rmSync(tmp, { recursive: true, force: true });
+  await teardownLab();
+}, 60_000);
+
+/** Packets of the VPN half (any source in it) and DNS, on the WAN. The tunnel itself is UDP 1194. */
+const LEAK_FILTER = 'net 10.4.0.128/25 or port 53';
+
+const FAULTS: { name: string; script: string; drift: RegExp }[] = [
+  {
+    name: 'OpenVPN killed',
+    script: 'kill "$(cat /run/fleet/openvpn.pid)"; for i in $(seq 50); do ip -n vpn link show tun0 >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1',
+    drift: /^daemon:openvpn/,
+  },
+  { name: "the host's veth deleted by hand", script: 'ip link del veth-wg', drift: /^veth:veth-wg/ },
+  {
+    // `ip netns del` only drops the name while OpenVPN holds the namespace: its processes go too,
+    // and with them the namespace and both ends of the veth.
+    name: 'the namespace deleted by hand (its processes with it)',
+    script: 'for p in $(ip netns pids vpn); do kill -9 "$p"; done; ip netns del vpn; for i in $(seq 50); do ip link show veth-wg >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1',
+    drift: /^netns:vpn/,
+  },
+  { name: "the VPN table's default route deleted by hand", script: 'ip route del default table 200', drift: /^ip-route:.*default.*200/ },
+];
+
+describe('the VPN half fails closed', () => {
+  it('a deploy: both halves take their paths', async () => {
+    const r = await fleetCli(['deploy', inv, '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect((await connectClients(lab)).every((c) => !c.error)).toBe(true);
+    expect(await echoFrom(lab, 'c1-vpn', 5)).toBe(lab.provider!.ip);
+    expect(await echoFrom(lab, 'c1-direct', 5)).toBe(lab.gateways[0]!.wanIp);
+  });
+
+  it.each(FAULTS)('$name: nothing of the VPN half on the WAN, the direct half works, status reports it, a deploy repairs it', async (fault) => {
+    const broken = await gatewayExec(lab, 'gw1', fault.script);
+    expect(broken.code, broken.stderr).toBe(0);
+
+    const leak = await vpnHalfLeaks(lab, 'gw1', { filter: LEAK_FILTER });
+    expect(leak.ranFullWindow, 'the capture ran its whole window').toBe(true);
+    expect(leak.packets, 'VPN-half or DNS packets on the WAN').toBe('');
+    expect(leak.vpnEcho).toBe('');
+    expect(leak.vpnLookup).toBe('');
+    expect(leak.upstreamSaw).toEqual([]);
+    expect(leak.directEcho).toBe(lab.gateways[0]!.wanIp);
+
+    const status = await fleetCli(['status', '-i', inv, '--json']);
+    expect(status.code, status.stdout + status.stderr).toBe(2);
+    const host = status.json.hosts[0];
+    expect(host.state).not.toBe('healthy');
+    expect(host.drift.items.map((i: { id: string }) => i.id)).toEqual(expect.arrayContaining([expect.stringMatching(fault.drift)]));
+
+    const repair = await fleetCli(['deploy', inv, '--json']);
+    expect(repair.code, repair.stdout + repair.stderr).toBe(0);
+    let back = '';
+    for (let i = 0; i < 15 && back !== lab.provider!.ip; i++) back = await echoFrom(lab, 'c1-vpn', 3);
+    expect(back).toBe(lab.provider!.ip);
+    const healthy = await fleetCli(['status', '-i', inv, '--json']);
+    expect(healthy.json.hosts[0].state, JSON.stringify(healthy.json.hosts[0].drift)).toBe('healthy');
+  });
+});
