@@ -44,8 +44,8 @@ describe('renderDesired shares resources between hosts', () => {
     const gw2 = new Map(d.get('gw2')!.map((x) => [x.resource.id, x.resource]));
     expect([...gw1].filter(([id, r]) => gw2.get(id) === r).length).toBeGreaterThan(0);
     // The SNAT rule names each host's own WAN address; the wg config file differs in content.
-    expect([...gw1.keys()].some((id) => id.endsWith('--to-source 10.0.1.191'))).toBe(true);
-    expect([...gw2.keys()].some((id) => id.endsWith('--to-source 10.0.1.191'))).toBe(false);
+    expect([...gw1.keys()].some((id) => id.includes('--to-source 10.0.1.191 '))).toBe(true);
+    expect([...gw2.keys()].some((id) => id.includes('--to-source 10.0.1.191 '))).toBe(false);
     const wg3 = d.get('gw3')!.find((x) => x.resource.id === 'file:/etc/wireguard/wg0.conf')!.resource;
     expect(wg3).not.toBe(gw1.get('file:/etc/wireguard/wg0.conf'));
     expect(wg3.desiredContent).toContain('51822');

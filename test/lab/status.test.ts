@@ -50,7 +50,7 @@ describe('fleet status', () => {
   });
 
   it('reports exactly the hand-made drift on gw2 and dnsmasq down on gw3; a deploy repairs both', async () => {
-    const del = await gatewayExec(lab, 'gw2', 'iptables -t nat -D POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 198.51.100.12');
+    const del = await gatewayExec(lab, 'gw2', 'iptables -t nat -D POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 198.51.100.12 -m comment --comment "fleet: direct-half clients exit from the WAN address"');
     expect(del.code, del.stderr).toBe(0);
     const kill = await gatewayExec(lab, 'gw3', 'kill "$(cat /run/fleet/dnsmasq.pid)"; sleep 0.3');
     expect(kill.code, kill.stderr).toBe(0);
@@ -59,7 +59,7 @@ describe('fleet status', () => {
     const h = byHost(r.json);
     expect(h.gw1.state).toBe('healthy');
     expect(h.gw2.state).toBe('drifted');
-    expect(h.gw2.drift.items.map((i: any) => i.id)).toEqual(['iptables-rule:nat/POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 198.51.100.12']);
+    expect(h.gw2.drift.items.map((i: any) => i.id)).toEqual(["iptables-rule:nat/POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 198.51.100.12 -m comment --comment 'fleet: direct-half clients exit from the WAN address'"]);
     expect(h.gw3.state).toBe('unhealthy');
     expect(h.gw3.health.dnsmasq.running).toBe(false);
     expect(h.gw3.drift.items.map((i: any) => i.id)).toEqual(['daemon:dnsmasq']);
