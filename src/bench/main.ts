@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --hosts 1,10,50 [--reps 5] [--json FILE] [--lab auto|full|bare] [--forks N]`
+ * `npm run bench -- --hosts 1,10,50 [--reps 5] [--json FILE] [--lab auto|full|bare] [--forks N] [--rtt 0,50ms]`
  *
  * For each N: brings up a fresh lab (the full lab with provider and clients where N <= 122 and
  * --lab is auto or full, so cold deploys run all seven roles; a --bare lab otherwise, where the
@@ -8,7 +8,9 @@
  * the bare gateways, a converged deploy, status and a full rollback (which leaves the gateways bare
  * for the next cold rep). Every fleet command runs as its own process, as a user runs it; its CPU
  * time and peak RSS come from the process's own rusage. The lab is taken down at the end, also on
- * error. Run it inside the lab lock: `flock /tmp/fleet-lab.lock npm run bench -- ...`.
+ * error. With --rtt, every size is measured at each round trip, on a lab whose gateways sit behind a
+ * delaying relay (`lab up --rtt`): the floor connects through the same relay as fleet does.
+ * Run it inside the lab lock: `flock /tmp/fleet-lab.lock npm run bench -- ...`.
  */
 import { writeFileSync } from 'node:fs';
 import { labDown, labUp, type LabState } from '../lab/index.js';
@@ -17,23 +19,25 @@ import { fleetCommand, floorLibrary, floorOpenssh, targetsOf, type CliRun } from
 import { jsonDocument, table, type RunStats } from './report.js';
 import { profileConverged, type Profile } from './profile.js';
 
-const USAGE = `usage: npm run bench -- --hosts 1,10,50 [--reps 5] [--json FILE] [--lab auto|full|bare] [--forks N] [--skip-roles a,b]
+const USAGE = `usage: npm run bench -- --hosts 1,10,50 [--reps 5] [--json FILE] [--lab auto|full|bare] [--forks N] [--skip-roles a,b] [--rtt 0,50ms]
   --lab auto   full lab (all seven roles) up to 122 gateways, bare lab (openvpn skipped) above
   --forks N    fleet's parallelism (default: N, the floor's parallelism)
+  --rtt LIST   round trips to measure at (a relay in each gateway delays its SSH traffic; 0: none)
 Run it inside the lab lock: flock /tmp/fleet-lab.lock npm run bench -- --hosts 1,10,50`;
 
 const log = (msg: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 };
 
-async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
+async function benchOne(n: number, rttMs: number, args: BenchArgs): Promise<RunStats> {
   const bare = bareFor(n, args.lab);
-  log(`${n} gateways: lab up (${bare ? 'bare' : 'full'}, fresh)`);
+  const at = rttMs ? ` at ${rttMs} ms` : '';
+  log(`${n} gateways${at}: lab up (${bare ? 'bare' : 'full'}, fresh)`);
   const t0 = performance.now();
   const skipped = [...new Set([...(bare ? ['openvpn'] : []), ...(args.skipRoles ?? [])])];
   const wireguard = !skipped.includes('wireguard');
-  const lab: LabState = await labUp({ hosts: n, bare, fresh: true, wireguard, log: (m) => log(`  lab: ${m}`) });
-  log(`${n} gateways: lab up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const lab: LabState = await labUp({ hosts: n, bare, fresh: true, wireguard, rttMs, log: (m) => log(`  lab: ${m}`) });
+  log(`${n} gateways${at}: lab up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const targets = targetsOf(lab);
   const inv = lab.inventory;
   const forks = String(args.forks ?? n);
@@ -82,7 +86,7 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
     s.rollback.push(rb);
 
     log(
-      `${n} gateways rep ${rep}/${args.reps}: floor ssh ${fo.toFixed(2)} lib ${fl.toFixed(2)} | cold ${cold.wallS.toFixed(2)} converged ${conv.wallS.toFixed(2)} status ${st.wallS.toFixed(2)} rollback ${rb.wallS.toFixed(2)} s | cpu cold ${cold.cpuS.toFixed(2)} s rss ${cold.peakRssMb.toFixed(0)} MB`,
+      `${n} gateways${at} rep ${rep}/${args.reps}: floor ssh ${fo.toFixed(2)} lib ${fl.toFixed(2)} | cold ${cold.wallS.toFixed(2)} converged ${conv.wallS.toFixed(2)} status ${st.wallS.toFixed(2)} rollback ${rb.wallS.toFixed(2)} s | cpu cold ${cold.cpuS.toFixed(2)} s rss ${cold.peakRssMb.toFixed(0)} MB`,
     );
   }
   const wall = (xs: CliRun[]) => stat(xs.map((x) => x.wallS));
@@ -92,6 +96,7 @@ async function benchOne(n: number, args: BenchArgs): Promise<RunStats> {
   const trips = (xs: CliRun[]) => Math.max(...xs.map((x) => x.roundTripsMax));
   return {
     hosts: n,
+    rttMs,
     bare,
     roles: skipped.length ? `all but ${skipped.join(', ')}` : 'all seven',
     resourcesPerHost,
@@ -124,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
   const runs: RunStats[] = [];
   let failed: unknown;
   try {
-    for (const n of args.hosts) runs.push(await benchOne(n, args));
+    for (const rtt of args.rtts) for (const n of args.hosts) runs.push(await benchOne(n, rtt, args));
   } catch (err) {
     failed = err;
   } finally {

@@ -6,6 +6,8 @@ import type { Profile } from './profile.js';
 
 export interface RunStats {
   hosts: number;
+  /** The round trip a relay added in front of each gateway's sshd (0: none). */
+  rttMs: number;
   bare: boolean;
   roles: string;
   resourcesPerHost: number;
@@ -41,12 +43,24 @@ export function machine(): Record<string, unknown> {
   };
 }
 
+/** The runs of each round trip, smallest first: ratios and growth are taken within one distance. */
+function byRtt(runs: RunStats[]): [number, RunStats[]][] {
+  const rtts = [...new Set(runs.map((x) => x.rttMs))].sort((a, b) => a - b);
+  return rtts.map((rtt) => [rtt, runs.filter((x) => x.rttMs === rtt)]);
+}
+
+function ratiosOf(runs: RunStats[]): Ratios {
+  return ratios(runs.map((x) => ({ hosts: x.hosts, floorOpenssh: x.floorOpenssh.median, floorLibrary: x.floorLibrary.median, cold: x.cold.median, converged: x.converged.median, status: x.status.median })));
+}
+
 export function jsonDocument(runs: RunStats[]): Record<string, unknown> {
-  const r = ratios(runs.map((x) => ({ hosts: x.hosts, floorOpenssh: x.floorOpenssh.median, floorLibrary: x.floorLibrary.median, cold: x.cold.median, converged: x.converged.median, status: x.status.median })));
+  const groups = byRtt(runs);
+  const r = ratiosOf(groups[0]?.[1] ?? []);
   return {
     machine: machine(),
     runs: runs.map((x) => ({
       hosts: x.hosts,
+      rttMs: x.rttMs,
       floorOpenssh: round(x.floorOpenssh.median),
       floorLibrary: round(x.floorLibrary.median),
       cold: round(x.cold.median),
@@ -71,7 +85,9 @@ export function jsonDocument(runs: RunStats[]): Record<string, unknown> {
         profile: x.profile ? mapRound(x.profile as unknown as Record<string, number>, 3) : undefined,
       },
     })),
+    // The smallest round trip's (the only one without --rtt); each distance's in ratiosByRtt.
     ratios: roundRatios(r),
+    ratiosByRtt: Object.fromEntries(groups.map(([rtt, xs]) => [String(rtt), roundRatios(ratiosOf(xs))])),
   };
 }
 
@@ -91,8 +107,10 @@ function roundRatios(r: Ratios): Ratios {
 const f = (s: Stat): string => `${s.median.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
 
 export function table(runs: RunStats[]): string {
-  const head = ['hosts', 'lab', 'floor ssh', 'floor lib', 'cold', 'converged', 'status', 'rollback', 'trips c/cv/st', 'cpu s (cold)', 'cpu ms/host', 'rss MB'];
+  const withRtt = runs.some((x) => x.rttMs > 0);
+  const head = [...(withRtt ? ['rtt'] : []), 'hosts', 'lab', 'floor ssh', 'floor lib', 'cold', 'converged', 'status', 'rollback', 'trips c/cv/st', 'cpu s (cold)', 'cpu ms/host', 'rss MB'];
   const rows = runs.map((x) => [
+    ...(withRtt ? [`${x.rttMs}ms`] : []),
     String(x.hosts),
     x.roles === 'all seven' ? 'full' : x.roles === 'all but openvpn' ? 'bare*' : `bare, ${x.roles}`,
     f(x.floorOpenssh),
@@ -113,14 +131,10 @@ export function table(runs: RunStats[]): string {
   out.push('seconds: median (min–max) over reps, wall time of the whole fleet process (node start to exit);');
   out.push('floor: N parallel fresh connections running `true` (OpenSSH client / fleet\'s SshTransport).');
   if (runs.some((x) => x.bare)) out.push('bare*: a --bare lab has no OpenVPN provider, so the openvpn role is skipped there (six roles).');
-  const r = ratios(runs.map((x) => ({ hosts: x.hosts, floorOpenssh: x.floorOpenssh.median, floorLibrary: x.floorLibrary.median, cold: x.cold.median, converged: x.converged.median, status: x.status.median })));
+  if (withRtt) out.push('rtt: the round trip a relay in each gateway adds to its SSH traffic (the floor goes through it too).');
   out.push('');
   out.push('ratios to the OpenSSH floor of the same run:');
-  for (const p of r.perRun) out.push(`  ${String(p.hosts).padStart(4)} hosts: converged/floor ${p.convergedOverFloor.toFixed(2)}  status/floor ${p.statusOverFloor.toFixed(2)}  cold/floor ${p.coldOverFloor.toFixed(2)}  (library floor: converged ${p.convergedOverLibraryFloor?.toFixed(2)} status ${p.statusOverLibraryFloor?.toFixed(2)})`);
-  if (r.growth) {
-    const g = r.growth;
-    out.push(`growth ${g.from} -> ${g.to} hosts: floor ${g.floor.toFixed(2)}x  converged ${g.converged.toFixed(2)}x  status ${g.status.toFixed(2)}x  cold ${g.cold.toFixed(2)}x`);
-  }
+  for (const [rtt, xs] of byRtt(runs)) out.push(...ratioLines(ratiosOf(xs), withRtt ? `${rtt}ms ` : ''));
   const profiled = runs.filter((x) => x.profile);
   if (profiled.length) {
     out.push('');
@@ -130,9 +144,22 @@ export function table(runs: RunStats[]): string {
       const p = x.profile!;
       const ms = (v: number): string => `${(v * 1000).toFixed(0)}ms`;
       out.push(
-        `  ${String(x.hosts).padStart(4)} hosts: connect ${ms(p.connectS)}  rt ${ms(p.trueRoundTripS)}  plan ${ms(p.planRoundTripS)} (remote cpu ${ms(p.planRemoteCpuS)})  plan on all ${ms(p.planParallelMedianS)} median, ${ms(p.planParallelMaxS)} max  start ${ms(p.startupS)} (cpu ${ms(p.startupCpuS)})`,
+        `  ${x.rttMs ? `${x.rttMs}ms ` : ''}${String(x.hosts).padStart(4)} hosts: connect ${ms(p.connectS)}  rt ${ms(p.trueRoundTripS)}  plan ${ms(p.planRoundTripS)} (remote cpu ${ms(p.planRemoteCpuS)})  plan on all ${ms(p.planParallelMedianS)} median, ${ms(p.planParallelMaxS)} max  start ${ms(p.startupS)} (cpu ${ms(p.startupCpuS)})`,
       );
     }
   }
   return out.join('\n');
+}
+
+/** The ratio lines of one distance (`prefix` names it when there are several). */
+function ratioLines(r: Ratios, prefix: string): string[] {
+  const out = r.perRun.map(
+    (p) =>
+      `  ${prefix}${String(p.hosts).padStart(4)} hosts: converged/floor ${p.convergedOverFloor.toFixed(2)}  status/floor ${p.statusOverFloor.toFixed(2)}  cold/floor ${p.coldOverFloor.toFixed(2)}  (library floor: converged ${p.convergedOverLibraryFloor?.toFixed(2)} status ${p.statusOverLibraryFloor?.toFixed(2)})`,
+  );
+  if (r.growth) {
+    const g = r.growth;
+    out.push(`  ${prefix}growth ${g.from} -> ${g.to} hosts: floor ${g.floor.toFixed(2)}x  converged ${g.converged.toFixed(2)}x  status ${g.status.toFixed(2)}x  cold ${g.cold.toFixed(2)}x`);
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { BenchUsageError, bareFor, median, parseArgs, ratios, stat } from './sta
 
 describe('bench arguments', () => {
   it('defaults to 1,10,50 with 5 reps and the auto lab', () => {
-    expect(parseArgs([])).toEqual({ hosts: [1, 10, 50], reps: 5, lab: 'auto' });
+    expect(parseArgs([])).toEqual({ hosts: [1, 10, 50], reps: 5, lab: 'auto', rtts: [0] });
   });
   it('parses --hosts (sorted, deduplicated), --reps, --json, --lab and --forks, also with =', () => {
     expect(parseArgs(['--hosts', '50,1,10,10', '--reps=3', '--json', 'out.json', '--lab', 'bare', '--forks', '20'])).toEqual({
@@ -12,7 +12,13 @@ describe('bench arguments', () => {
       json: 'out.json',
       lab: 'bare',
       forks: 20,
+      rtts: [0],
     });
+  });
+  it('parses --rtt as round trips in milliseconds (sorted, deduplicated)', () => {
+    expect(parseArgs(['--rtt', '50ms,0,0.1s,50']).rtts).toEqual([0, 50, 100]);
+    expect(() => parseArgs(['--rtt', '50us'])).toThrow(/--rtt: expected round trips/);
+    expect(() => parseArgs(['--rtt', '3s'])).toThrow(/up to 2000ms/);
   });
   it('parses --skip-roles as a list', () => {
     expect(parseArgs(['--skip-roles', 'wireguard, dnsmasq']).skipRoles).toEqual(['wireguard', 'dnsmasq']);

@@ -10,6 +10,8 @@ export interface BenchArgs {
   forks?: number;
   /** Roles to skip besides openvpn in a bare lab (e.g. wireguard past the lab's wireguard-go limit). */
   skipRoles?: string[];
+  /** Round trips (ms) to measure at, each with a relay in front of every gateway's sshd (0: none). */
+  rtts: number[];
 }
 
 export const FULL_LAB_MAX = 122;
@@ -18,7 +20,7 @@ export const BARE_LAB_MAX = 244;
 export class BenchUsageError extends Error {}
 
 export function parseArgs(argv: string[]): BenchArgs {
-  const out: BenchArgs = { hosts: [1, 10, 50], reps: 5, lab: 'auto' };
+  const out: BenchArgs = { hosts: [1, 10, 50], reps: 5, lab: 'auto', rtts: [0] };
   const need = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new BenchUsageError(`${flag} needs a value`);
@@ -59,6 +61,9 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--skip-roles':
         out.skipRoles = value().split(',').map((r) => r.trim()).filter(Boolean);
         break;
+      case '--rtt':
+        out.rtts = [...new Set(value().split(',').map((s) => rttOf(s.trim())))].sort((x, y) => x - y);
+        break;
       case '--forks':
         out.forks = posInt(value(), '--forks');
         break;
@@ -74,6 +79,14 @@ export function parseArgs(argv: string[]): BenchArgs {
     if (n > max) throw new BenchUsageError(`--hosts: ${n} is more than the ${out.lab === 'full' ? 'full' : 'bare'} lab holds (${max})`);
   }
   return out;
+}
+
+/** `0`, `50ms`, `0.05s` or `50` (milliseconds). */
+function rttOf(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text);
+  const ms = m ? Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1)) : NaN;
+  if (!Number.isFinite(ms) || ms > 2000) throw new BenchUsageError(`--rtt: expected round trips like 0,50ms (up to 2000ms), got '${text}'`);
+  return ms;
 }
 
 /** Whether the lab for N gateways is bare (no provider: the openvpn role is skipped). */

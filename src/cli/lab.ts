@@ -11,12 +11,21 @@ import { connectClients } from '../lab/clients.js';
 import { LabError } from '../lab/errors.js';
 import { rebootGateway, type BootResult } from '../lab/reboot.js';
 import { DEFAULT_HOSTS, MAX_HOSTS } from '../lab/names.js';
+import { parseRtt } from '../lab/rtt.js';
 import { SYSTEMD_VARIANTS, isSystemdVariant, type SystemdVariant } from '../lab/image.js';
 
 function hostsArg(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < 1 || n > MAX_HOSTS) throw new InvalidArgumentError(`expected a number of gateways from 1 to ${MAX_HOSTS}`);
   return n;
+}
+
+function rttArg(v: string): number {
+  try {
+    return parseRtt(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--rtt: /, ''));
+  }
 }
 
 function variantArg(v: string): SystemdVariant {
@@ -55,6 +64,7 @@ Examples:
     .option('--systemd', 'gateways boot Debian 12 with systemd under systemd-nspawn (as real gateways run)')
     .option('--systemd-variant <variant>', `the systemd gateways' image: ${SYSTEMD_VARIANTS.join(', ')} (implies --systemd)`, variantArg)
     .option('--bastion', 'put a bastion (198.51.100.4, sshd) between this machine and the gateways: they are reachable only through it')
+    .option('--rtt <time>', "a WAN distance: a relay in each gateway delays its SSH traffic by this round trip (50ms, 0.1s)", rttArg)
     .option('--json', 'print the lab status as JSON when done')
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
@@ -69,6 +79,10 @@ With --bastion this machine's veth ends in a bastion namespace (198.51.100.4, ss
 forwarding only) instead of on the switch: the gateways are reachable only through it, and
 inventory/lab.yaml reaches them with proxy_jump: root@198.51.100.4:22.
 
+With --rtt 50ms each gateway's sshd listens on 127.0.0.1:2222 inside it, and a relay on its SSH
+port passes every chunk of data on after half the round trip, in each direction (this kernel has
+no netem): fleet, and the benchmark's SSH floor, see gateways 50 ms away.
+
 With --systemd each gateway is a booted Debian 12 (systemd as PID 1, journald, ssh.service, the
 distribution's units) under systemd-nspawn, in the same network namespace with the same address
 and inventory. Its image is built once with mmdebstrap from this machine's Debian mirror and
@@ -82,11 +96,12 @@ Examples:
   sudo fleet lab up                 # 3 gateways with clients
   sudo fleet lab up --hosts 50 --bare
   sudo fleet lab up --bastion       # gateways only through a jump host
+  sudo fleet lab up --rtt 50ms      # gateways 50 ms away
   sudo fleet lab up --fresh --json
   sudo fleet lab up --systemd
   sudo fleet lab up --systemd-variant ufw --hosts 1`,
     )
-    .action(async (opts: { hosts: number; bare?: boolean; fresh?: boolean; systemd?: boolean; systemdVariant?: SystemdVariant; bastion?: boolean; json?: boolean; quiet?: boolean }) => {
+    .action(async (opts: { hosts: number; bare?: boolean; fresh?: boolean; systemd?: boolean; systemdVariant?: SystemdVariant; bastion?: boolean; rtt?: number; json?: boolean; quiet?: boolean }) => {
       const started = Date.now();
       const state = await labUp({
         hosts: opts.hosts,
@@ -95,6 +110,7 @@ Examples:
         systemd: !!opts.systemd,
         variant: opts.systemdVariant,
         bastion: !!opts.bastion,
+        rttMs: opts.rtt,
         log: progress(!!opts.quiet || !!opts.json),
       });
       if (opts.json) {

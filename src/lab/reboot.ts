@@ -23,6 +23,7 @@ import { labPaths, readRecord, writeRecord, type LabGateway, type LabState } fro
 import { renewGatewayNetns } from './switch.js';
 import { startGateway } from './gateway.js';
 import { tcpOpenFromBastion } from './bastion.js';
+import { startRelay } from './rtt.js';
 import { findGateway } from './exec.js';
 import { shellAsset } from '../shell/asset.js';
 import { rebootSystemdGateway } from './systemd-reboot.js';
@@ -76,7 +77,7 @@ export async function rebootGateway(
   const plan = gatewayPlan(Number(g.name.replace(/^gw/, '')));
   const rec = readRecord(state.stateDir);
   if (!rec?.status) throw new LabError('no lab record: is the lab up?', { hint: 'fleet lab up' });
-  const mine = rec.processes.filter((p) => p.role === `${g.name}:init` || p.role === `${g.name}:unshare`);
+  const mine = rec.processes.filter((p) => [`${g.name}:init`, `${g.name}:unshare`, `${g.name}:relay`].includes(p.role));
   for (const p of mine) {
     if (isAlive(p.pid, p.start)) {
       try {
@@ -95,11 +96,13 @@ export async function rebootGateway(
 
   const P = labPaths(state.stateDir);
   const tcpProbe = state.bastion ? tcpOpenFromBastion : undefined;
+  const relay = state.rttMs ? await startRelay(plan, state.rttMs, path.join(P.logs, `${g.name}-relay.log`)) : undefined;
   const s = await startGateway(plan, P.gateway(g.name), { initScript: P.gatewayInit, labDir: state.stateDir, logPath: path.join(P.logs, `${g.name}.log`), tcpProbe });
   rec.processes = [
     ...rec.processes.filter((p) => !mine.includes(p)),
     { role: `${g.name}:unshare`, pid: s.unsharePid, start: s.unshareStart },
     { role: `${g.name}:init`, pid: s.initPid, start: s.initStart },
+    ...(relay ? [{ role: `${g.name}:relay`, pid: relay.pid, start: relay.start }] : []),
   ];
   rec.status = { ...rec.status, gateways: rec.status.gateways.map((x) => (x.name === g.name ? { ...x, initPid: s.initPid } : x)) };
   writeRecord(rec);

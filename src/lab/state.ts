@@ -105,6 +105,8 @@ export interface LabState {
   clients: LabClient[];
   /** Set when the gateways are reachable only through a bastion (`lab up --bastion`). */
   bastion?: LabBastion;
+  /** The round trip a relay in front of each gateway's sshd adds (`lab up --rtt`); absent: none. */
+  rttMs?: number;
 }
 
 /** `lab up --bastion`: the gateways are reachable only through this jump host. */
@@ -139,7 +141,7 @@ export interface ProcRecord {
 export interface LabRecord {
   version: 1;
   stateDir: string;
-  options: { hosts: number; bare: boolean; systemd?: SystemdVariant; bastion?: boolean };
+  options: { hosts: number; bare: boolean; systemd?: SystemdVariant; bastion?: boolean; rttMs?: number };
   phase: 'building' | 'up';
   startedAt: string;
   /** Every namespace the lab made (recorded before `ip netns add`). */

@@ -71,6 +71,7 @@ export function formatStatus(s: LabState): string {
     `inventory: ${s.inventory}`,
     `ssh: ${s.ssh.user}@<wanIp> -i ${s.ssh.keyPath} -o UserKnownHostsFile=${s.ssh.knownHostsPath}${s.bastion ? ` -J ${s.bastion.jump}` : ''}${s.ssh.becomeUser ? ` (or ${s.ssh.becomeUser} with sudo)` : ''}`,
   ];
+  if (s.rttMs) lines.push(`distance: a relay in front of each gateway's sshd adds ${s.rttMs} ms of round trip`);
   if (s.bastion) lines.push(`bastion: ${s.bastion.jump} in ${s.bastion.netns} (the only way to the gateways); log ${s.bastion.logPath}`);
   if (s.provider) lines.push(`provider: ${s.provider.ip}:${s.provider.port}/udp (OpenVPN) in ${s.provider.netns}; client config ${s.provider.clientConfig}`);
   if (s.internet) lines.push(`internet: echo ${s.internet.echoUrl}, DNS ${s.internet.dnsIp} (${s.internet.echoName}), query log ${s.internet.dnsQueryLog}`);

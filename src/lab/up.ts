@@ -13,6 +13,8 @@
  * (src/lab/bastion.ts): the gateways are reachable only through it, and the inventory says so
  * (proxy_jump).
  *
+ * With `rttMs`, a delaying relay holds each gateway's SSH port (src/lab/rtt.ts).
+ *
  * Running `up` on a healthy lab with the same options changes nothing and returns its status.
  */
 import { cpus } from 'node:os';
@@ -30,6 +32,7 @@ import { run } from './run.js';
 import { inventoryPath, labPaths, readRecord, stateDir, writeRecord, type LabRecord, type LabState, type ProcRecord } from './state.js';
 import { ensureSshKey, knownHostsLine, wgKeyPair } from './keys.js';
 import { buildTopology, gatewayPort, type CtlPeer, type SwitchPort } from './switch.js';
+import { RELAYED_SSHD, startRelay } from './rtt.js';
 import { BASTION_OPS_IFACE, BASTION_USER, prepareBastion, startBastion, tcpOpenFromBastion } from './bastion.js';
 import { GATEWAY_INIT, becomeAccount, prepareGateway, startGateway, type GatewayFiles } from './gateway.js';
 import { ensureImage, type LabImage, type SystemdVariant } from './image.js';
@@ -62,6 +65,8 @@ export interface UpOptions {
   variant?: SystemdVariant;
   /** A bastion between the controller and the gateways, the only way to reach them. */
   bastion?: boolean;
+  /** A round trip (ms) added in front of each gateway's sshd by a delaying relay; 0 or absent: none. */
+  rttMs?: number;
 }
 
 /** What kind of gateways a lab has: namespace gateways, or systemd ones of a variant. */
@@ -70,6 +75,7 @@ interface LabKind {
   bare: boolean;
   systemd?: SystemdVariant;
   bastion: boolean;
+  rttMs: number;
 }
 
 /** Refuses a lab whose wireguard-go processes would not all fit under the inotify cap. */
@@ -95,6 +101,9 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   const bastion = !!opts.bastion;
   const log = opts.log ?? (() => undefined);
   if (bastion && systemd) throw new LabError('--bastion works with namespace gateways only, not with --systemd');
+  const rttMs = opts.rttMs ?? 0;
+  if (!Number.isInteger(rttMs) || rttMs < 0) throw new LabError(`the round trip must be a whole number of milliseconds, got ${rttMs}`);
+  if (rttMs && systemd) throw new LabError('--rtt works with namespace gateways only, not with --systemd');
   const maxHosts = bare ? MAX_HOSTS : MAX_HOSTS_WITH_CLIENTS;
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > maxHosts) {
     throw new LabError(`--hosts must be 1..${maxHosts}${bare ? '' : ' (more with --bare: 203.0.113.0/24 holds two clients per gateway up to 122)'}, got ${hosts}`);
@@ -111,7 +120,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 
   const existing = readRecord(dir);
-  const same = existing?.options.hosts === hosts && existing.options.bare === bare && existing.options.systemd === systemd && !!existing.options.bastion === bastion;
+  const same = existing?.options.hosts === hosts && existing.options.bare === bare && existing.options.systemd === systemd && !!existing.options.bastion === bastion && (existing.options.rttMs ?? 0) === rttMs;
   if (!opts.fresh && existing?.phase === 'up' && existing.status && same && labHealthy(existing)) {
     log('lab already up');
     return { ...existing.status, up: true };
@@ -122,7 +131,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 
   try {
-    return await build(dir, { hosts, bare, systemd, bastion }, log, opts.concurrency);
+    return await build(dir, { hosts, bare, systemd, bastion, rttMs }, log, opts.concurrency);
   } catch (err) {
     if (process.env.FLEET_LAB_KEEP_FAILED !== '1') {
       log('lab up failed: removing the half-built lab');
@@ -138,7 +147,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
 
 async function build(dir: string, kind: LabKind, log: (m: string) => void, concurrency?: number): Promise<LabState> {
   const t0 = Date.now();
-  const { hosts, bare, systemd, bastion } = kind;
+  const { hosts, bare, systemd, bastion, rttMs } = kind;
   const P = labPaths(dir);
   for (const d of [dir, P.logs, P.gateways, P.clients, P.provider, P.internet]) mkdirSync(d, { recursive: true, mode: 0o700 });
   const ctlPeer: CtlPeer | undefined = bastion ? { name: BASTION_OPS_IFACE, ns: BASTION_NS } : undefined;
@@ -159,7 +168,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   const rec: LabRecord = {
     version: 1,
     stateDir: dir,
-    options: { hosts, bare, ...(systemd ? { systemd } : {}), ...(bastion ? { bastion } : {}) },
+    options: { hosts, bare, ...(systemd ? { systemd } : {}), ...(bastion ? { bastion } : {}), ...(rttMs ? { rttMs } : {}) },
     phase: 'building',
     startedAt: new Date().toISOString(),
     namespaces,
@@ -178,7 +187,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   const limit = pLimit(concurrency ?? Math.max(16, cpus().length * 8));
   const labPub = await ensureSshKey(P.sshKey, 'fleet-lab');
   writeFileSync(P.authorizedKeys, `${labPub}\n`, { mode: 0o600 });
-  const [gwFiles, pki] = await Promise.all([prepareGateways(gateways, P.gateways, `${labPub}\n`, { image, systemd, limit }), ensurePki(P.provider)]);
+  const [gwFiles, pki] = await Promise.all([prepareGateways(gateways, P.gateways, `${labPub}\n`, { image, systemd, limit, behindRelay: rttMs > 0 }), ensurePki(P.provider)]);
   writeClientConfig(pki, P.clientConfig);
   const bastionFiles = bastion ? await prepareBastion(P.bastion, `${labPub}\n`, { perSourcePenalties: await sshdHasPerSourcePenalties() }) : undefined;
   // Every gateway gets its two peers in the inventory, also in a bare lab (no client runs there,
@@ -209,7 +218,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
         }),
         startProvider(pki, { logPath: path.join(P.logs, 'openvpn-server.log') }).then((s) => addProc({ role: 'openvpn', pid: s.pid, start: s.start })),
       ]);
-  const gwStarted = startGateways(gateways, gwFiles, { dir, image, systemd, limit, addProc, log, ...(bastion ? { tcpProbe: tcpOpenFromBastion } : {}) });
+  const gwStarted = startGateways(gateways, gwFiles, { dir, image, systemd, limit, addProc, log, rttMs, ...(bastion ? { tcpProbe: tcpOpenFromBastion } : {}) });
   const clStarted = Promise.all(
     prepared.map((p) =>
       limit(async () => {
@@ -286,6 +295,7 @@ function describeLab(a: {
       publicKey: p.keys.publicKey,
       initPid: a.clInit[i]!,
     })),
+    ...(a.kind.rttMs ? { rttMs: a.kind.rttMs } : {}),
     ...(a.bastionInit !== undefined
       ? { bastion: { netns: BASTION_NS, ip: BASTION_IP, sshPort: SSH_PORT, user: BASTION_USER, jump: bastionJump(), logPath: bastionLog(a.dir), initPid: a.bastionInit } }
       : {}),
@@ -304,6 +314,8 @@ interface GatewayKind {
   image?: LabImage;
   systemd?: SystemdVariant;
   limit: ReturnType<typeof pLimit>;
+  /** sshd moves aside for the rtt relay (src/lab/rtt.ts). */
+  behindRelay?: boolean;
 }
 
 /** Each gateway's state dir and first files; its host public key for known_hosts. */
@@ -315,14 +327,15 @@ async function prepareGateways(gateways: GatewayPlan[], gatewaysDir: string, aut
   }
   const perSourcePenalties = await sshdHasPerSourcePenalties();
   const become = becomeAccount();
-  return Promise.all(gateways.map((g) => k.limit(() => prepareGateway(g, gatewaysDir, authorizedKeys, { perSourcePenalties, become }))));
+  const sshdListen = k.behindRelay ? RELAYED_SSHD : undefined;
+  return Promise.all(gateways.map((g) => k.limit(() => prepareGateway(g, gatewaysDir, authorizedKeys, { perSourcePenalties, become, sshdListen }))));
 }
 
 /** Starts every gateway (recording each pid as it appears); resolves with their init pids. */
 function startGateways(
   gateways: GatewayPlan[],
   files: GatewayFiles[],
-  k: GatewayKind & { dir: string; addProc: (p: ProcRecord) => void; log: (m: string) => void; tcpProbe?: (ip: string, port: number) => Promise<boolean> },
+  k: GatewayKind & { dir: string; addProc: (p: ProcRecord) => void; log: (m: string) => void; tcpProbe?: (ip: string, port: number) => Promise<boolean>; rttMs?: number },
 ): Promise<number[]> {
   const P = labPaths(k.dir);
   // A booting systemd is busy: a few at a time boot faster than all at once on a small machine.
@@ -343,6 +356,10 @@ function startGateways(
         });
       }
       return k.limit(async () => {
+        if (k.rttMs) {
+          const relay = await startRelay(g, k.rttMs, path.join(P.logs, `${g.name}-relay.log`));
+          k.addProc({ role: `${g.name}:relay`, pid: relay.pid, start: relay.start });
+        }
         const s = await startGateway(g, files[i]!.dir, { initScript: P.gatewayInit, labDir: k.dir, logPath, tcpProbe: k.tcpProbe });
         k.addProc({ role: `${g.name}:unshare`, pid: s.unsharePid, start: s.unshareStart });
         k.addProc({ role: `${g.name}:init`, pid: s.initPid, start: s.initStart });

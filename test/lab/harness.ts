@@ -48,6 +48,8 @@ export interface UseLabOptions {
   variant?: SystemdVariant;
   /** A bastion between the controller and the gateways (`lab up --bastion`). */
   bastion?: boolean;
+  /** A round trip (ms) a relay adds in front of each gateway's sshd (`lab up --rtt`). */
+  rttMs?: number;
 }
 
 /** The systemd variant `opts` (or $FLEET_LAB_SYSTEMD) asks for, or undefined for namespace gateways. */
@@ -106,7 +108,7 @@ export async function useLab(opts: UseLabOptions = {}, skip?: SkipTarget): Promi
     skip.skip(reason);
     return labStatus();
   }
-  return labUp({ hosts: opts.hosts, bare: opts.bare, fresh: opts.fresh, systemd: !!variant, variant, bastion: opts.bastion });
+  return labUp({ hosts: opts.hosts, bare: opts.bare, fresh: opts.fresh, systemd: !!variant, variant, bastion: opts.bastion, rttMs: opts.rttMs });
 }
 
 /** Takes the lab down (a no-op where the lab cannot run, e.g. not root). */
