@@ -29,7 +29,8 @@ describe('bench arguments', () => {
     expect(() => parseArgs(['--json'])).toThrow(/needs a value/);
     expect(() => parseArgs(['--lab', 'big'])).toThrow(/auto, full or bare/);
     expect(() => parseArgs(['--hosts', '200', '--lab', 'full'])).toThrow(/full lab holds \(122\)/);
-    expect(() => parseArgs(['--hosts', '300'])).toThrow(/244/);
+    expect(parseArgs(['--hosts', '300']).hosts).toEqual([300]);
+    expect(() => parseArgs(['--hosts', '1001'])).toThrow(/bare lab holds \(1000\)/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown argument/);
   });
   it('uses the full lab up to 122 gateways in auto mode, bare above', () => {

@@ -10,13 +10,13 @@ import { formatStatus, labProblems, labStatus } from '../lab/status.js';
 import { connectClients } from '../lab/clients.js';
 import { LabError } from '../lab/errors.js';
 import { rebootGateway, type BootResult } from '../lab/reboot.js';
-import { DEFAULT_HOSTS, MAX_HOSTS } from '../lab/names.js';
+import { DEFAULT_HOSTS, MAX_BENCH_HOSTS } from '../lab/names.js';
 import { parseRtt } from '../lab/rtt.js';
 import { SYSTEMD_VARIANTS, isSystemdVariant, type SystemdVariant } from '../lab/image.js';
 
 function hostsArg(v: string): number {
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > MAX_HOSTS) throw new InvalidArgumentError(`expected a number of gateways from 1 to ${MAX_HOSTS}`);
+  if (!/^\d+$/.test(v) || n < 1 || n > MAX_BENCH_HOSTS) throw new InvalidArgumentError(`expected a number of gateways from 1 to ${MAX_BENCH_HOSTS}`);
   return n;
 }
 
@@ -58,7 +58,7 @@ Examples:
   lab
     .command('up')
     .description('build the lab and write inventory/lab.yaml (safe to run again)')
-    .option('-n, --hosts <n>', `number of gateways (1-${MAX_HOSTS}; above 122 needs --bare)`, hostsArg, DEFAULT_HOSTS)
+    .option('-n, --hosts <n>', `number of gateways (1-${MAX_BENCH_HOSTS}; above 122 needs --bare; above 244 they are in 198.18.0.0/15)`, hostsArg, DEFAULT_HOSTS)
     .option('--bare', 'only the switch and the gateways with sshd: no clients, provider or internet services (for benchmarks)')
     .option('--fresh', 'tear down and rebuild even when the same lab is already up')
     .option('--systemd', 'gateways boot Debian 12 with systemd under systemd-nspawn (as real gateways run)')
@@ -74,6 +74,9 @@ Builds: a switch (198.51.100.0/24), gateways gw1..gwN at 198.51.100.11.. (each w
 network, mount, uts and pid namespace and sshd), an OpenVPN provider at 198.51.100.2, an internet
 host at 198.51.100.3 (HTTP echo and DNS), and two WireGuard clients per gateway (10.4.0.10 and
 10.4.0.200). Checks first for root, /dev/net/tun and the packages it needs.
+
+A bare lab of more than 244 gateways (up to 1,000, for benchmarks) puts them in 198.18.0.0/15
+(198.18.1.1 onwards), and fl-ctl holds 198.18.0.1/15 as well, for that lab only.
 
 With --bastion this machine's veth ends in a bastion namespace (198.51.100.4, sshd allowing TCP
 forwarding only) instead of on the switch: the gateways are reachable only through it, and

@@ -11,7 +11,7 @@
 import { connect } from 'node:net';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BECOME_USER, INET_IP, LAB_PREFIX_LEN, SSH_PORT, WAN_IFACE, type GatewayPlan } from './names.js';
+import { BECOME_USER, INET_IP, SSH_PORT, WAN_IFACE, wanNetOf, type GatewayPlan } from './names.js';
 import { LabError } from './errors.js';
 import { LAB_ENV, processStartTime, spawnDaemon, waitFor } from './run.js';
 import { ensureSshKey } from './keys.js';
@@ -175,9 +175,10 @@ export async function startGateway(
   dir: string,
   opts: { initScript: string; labDir: string; logPath: string; timeoutMs?: number; tcpProbe?: (ip: string, port: number) => Promise<boolean> },
 ): Promise<StartedGateway> {
+  const wan = wanNetOf(g.wanIp);
   const pid = spawnDaemon(
     ['ip', 'netns', 'exec', g.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc',
-      '/bin/sh', opts.initScript, dir, g.name, `${g.wanIp}/${LAB_PREFIX_LEN}`, WAN_IFACE, opts.labDir, INET_IP],
+      '/bin/sh', opts.initScript, dir, g.name, `${g.wanIp}/${wan.prefixLen}`, WAN_IFACE, opts.labDir, wan.defaultGw],
     opts.logPath,
     LAB_ENV,
   );

@@ -50,6 +50,19 @@ export const WAN_IFACE = 'ens5';
 /** A non-root user with passwordless sudo in every gateway, for `become` tests. */
 export const BECOME_USER = 'fleetop';
 
+/**
+ * The benchmark range (198.18.0.0/15, RFC 2544's, for benchmarks): a bare lab of more gateways
+ * than the lab's /24 holds puts them here. The controller's veth gets BENCH_CONTROLLER_IP beside
+ * its lab address, for such a lab only; BENCH_DEFAULT_GW is the gateways' default route, an
+ * address nothing holds (a bare lab has no internet host either).
+ */
+export const BENCH_NET = '198.18.0.0/15';
+export const BENCH_PREFIX_LEN = 15;
+export const BENCH_CONTROLLER_IP = '198.18.0.1';
+export const BENCH_DEFAULT_GW = '198.18.0.3';
+/** A Linux bridge has at most 1024 ports: the switch's one bridge holds the controller and 1,000 gateways. */
+export const MAX_BENCH_HOSTS = 1000;
+
 export const DEFAULT_HOSTS = 3;
 /** Gateways take 198.51.100.11..254. */
 export const MAX_HOSTS = 244;
@@ -96,6 +109,23 @@ export function peerName(k: number, half: Half): string {
 export function gatewayPlan(k: number): GatewayPlan {
   if (!Number.isInteger(k) || k < 1 || k > MAX_HOSTS) throw new RangeError(`gateway index out of range: ${k}`);
   return { index: k, name: `gw${k}`, netns: `${PREFIX}gw${k}`, wanIp: `198.51.100.${10 + k}`, switchPort: `p-gw${k}` };
+}
+
+/** Gateway K of a benchmark-range lab: 198.18.1.1 .. 198.18.1.250, 198.18.2.1 .., 250 to a /24. */
+export function benchGatewayPlan(k: number): GatewayPlan {
+  if (!Number.isInteger(k) || k < 1 || k > MAX_BENCH_HOSTS) throw new RangeError(`benchmark gateway index out of range: ${k}`);
+  const wanIp = `198.18.${1 + Math.floor((k - 1) / 250)}.${1 + ((k - 1) % 250)}`;
+  return { index: k, name: `gw${k}`, netns: `${PREFIX}gw${k}`, wanIp, switchPort: `p-gw${k}` };
+}
+
+/** Gateway K of a lab in the lab's /24 or in the benchmark range. */
+export function gatewayPlanIn(k: number, benchRange: boolean): GatewayPlan {
+  return benchRange ? benchGatewayPlan(k) : gatewayPlan(k);
+}
+
+/** The WAN prefix and default route of a gateway with this address. */
+export function wanNetOf(wanIp: string): { prefixLen: number; defaultGw: string } {
+  return /^198\.1[89]\./.test(wanIp) ? { prefixLen: BENCH_PREFIX_LEN, defaultGw: BENCH_DEFAULT_GW } : { prefixLen: LAB_PREFIX_LEN, defaultGw: INET_IP };
 }
 
 export function clientPlan(k: number, half: Half): ClientPlan {

@@ -17,7 +17,7 @@
  */
 import path from 'node:path';
 import { LabError } from './errors.js';
-import { gatewayPlan } from './names.js';
+import { gatewayPlanIn } from './names.js';
 import { enter, isAlive, sleep } from './run.js';
 import { labPaths, readRecord, writeRecord, type LabGateway, type LabState } from './state.js';
 import { renewGatewayNetns } from './switch.js';
@@ -74,7 +74,7 @@ export async function rebootGateway(
     return rebootSystemdGateway(state, gw, opts);
   }
   const g = findGateway(state, gw);
-  const plan = gatewayPlan(Number(g.name.replace(/^gw/, '')));
+  const plan = gatewayPlanIn(Number(g.name.replace(/^gw/, '')), !!state.benchRange);
   const rec = readRecord(state.stateDir);
   if (!rec?.status) throw new LabError('no lab record: is the lab up?', { hint: 'fleet lab up' });
   const mine = rec.processes.filter((p) => [`${g.name}:init`, `${g.name}:unshare`, `${g.name}:relay`].includes(p.role));

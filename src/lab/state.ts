@@ -107,6 +107,8 @@ export interface LabState {
   bastion?: LabBastion;
   /** The round trip a relay in front of each gateway's sshd adds (`lab up --rtt`); absent: none. */
   rttMs?: number;
+  /** Set when the gateways are in the benchmark range 198.18.0.0/15 (a bare lab past 244 gateways). */
+  benchRange?: boolean;
 }
 
 /** `lab up --bastion`: the gateways are reachable only through this jump host. */
@@ -141,7 +143,7 @@ export interface ProcRecord {
 export interface LabRecord {
   version: 1;
   stateDir: string;
-  options: { hosts: number; bare: boolean; systemd?: SystemdVariant; bastion?: boolean; rttMs?: number };
+  options: { hosts: number; bare: boolean; systemd?: SystemdVariant; bastion?: boolean; rttMs?: number; benchRange?: boolean };
   phase: 'building' | 'up';
   startedAt: string;
   /** Every namespace the lab made (recorded before `ip netns add`). */

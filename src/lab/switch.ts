@@ -5,7 +5,7 @@
  * the one change the lab makes there (198.51.100.1/24 on it, and the connected route the kernel
  * adds with it). Whole topologies are built with `ip -batch`: one process, not one per link.
  */
-import { BRIDGE, CONTROLLER_IP, CTL_VETH, LAB_PREFIX_LEN, SWITCH_NS, WAN_IFACE, labMac, type GatewayPlan } from './names.js';
+import { BENCH_CONTROLLER_IP, BENCH_PREFIX_LEN, BRIDGE, CONTROLLER_IP, CTL_VETH, LAB_PREFIX_LEN, SWITCH_NS, WAN_IFACE, labMac, type GatewayPlan } from './names.js';
 import { run, runOk } from './run.js';
 
 export interface SwitchPort {
@@ -36,7 +36,7 @@ export interface CtlPeer {
 export const CTL_ON_SWITCH: CtlPeer = { name: 'p-ctl', ns: SWITCH_NS };
 
 /** Root-namespace `ip -batch` lines: the namespaces, then every veth pair. */
-export function topologyBatch(namespaces: string[], ports: SwitchPort[], stateDir: string, ctl: CtlPeer = CTL_ON_SWITCH): string {
+export function topologyBatch(namespaces: string[], ports: SwitchPort[], stateDir: string, ctl: CtlPeer = CTL_ON_SWITCH, benchRange = false): string {
   const lines = [...namespaces.map((ns) => `netns add ${ns}`)];
   // The controller's veth. The alias names the state dir that owns the lab, so another checkout's
   // `lab up` can tell a live lab from a crashed one. addrgenmode none: no IPv6 link-local address
@@ -45,6 +45,8 @@ export function topologyBatch(namespaces: string[], ports: SwitchPort[], stateDi
   lines.push(`link set ${CTL_VETH} alias "${stateDir.replace(/["\\]/g, '')}"`);
   lines.push(`link set ${CTL_VETH} addrgenmode none`);
   lines.push(`address add ${CONTROLLER_IP}/${LAB_PREFIX_LEN} dev ${CTL_VETH}`);
+  // A benchmark lab past the /24: its gateways are in 198.18.0.0/15, and so is the controller.
+  if (benchRange) lines.push(`address add ${BENCH_CONTROLLER_IP}/${BENCH_PREFIX_LEN} dev ${CTL_VETH}`);
   for (const p of ports) lines.push(portLine(p));
   return `${lines.join('\n')}\n`;
 }
@@ -61,8 +63,8 @@ export function plugBatch(ports: string[]): string[] {
   return ports.flatMap((port) => [`link set ${port} master ${BRIDGE}`, `link set ${port} up`]);
 }
 
-export async function buildTopology(namespaces: string[], ports: SwitchPort[], stateDir: string, ctl: CtlPeer = CTL_ON_SWITCH): Promise<void> {
-  await runOk(['ip', '-batch', '-'], { input: topologyBatch(namespaces, ports, stateDir, ctl), what: 'creating the lab namespaces and links (ip -batch)' });
+export async function buildTopology(namespaces: string[], ports: SwitchPort[], stateDir: string, ctl: CtlPeer = CTL_ON_SWITCH, benchRange = false): Promise<void> {
+  await runOk(['ip', '-batch', '-'], { input: topologyBatch(namespaces, ports, stateDir, ctl, benchRange), what: 'creating the lab namespaces and links (ip -batch)' });
   await runOk(['ip', '-n', SWITCH_NS, '-batch', '-'], { input: switchBatch(ports, ctl), what: 'wiring the lab switch (ip -batch)' });
   // Last: only now can packets from the root namespace reach the lab.
   await runOk(['ip', 'link', 'set', CTL_VETH, 'up'], { what: `ip link set ${CTL_VETH} up` });

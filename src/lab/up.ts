@@ -15,6 +15,10 @@
  *
  * With `rttMs`, a delaying relay holds each gateway's SSH port (src/lab/rtt.ts).
  *
+ * A bare lab of more than 244 gateways (up to 1,000) is built in the benchmark range
+ * 198.18.0.0/15 instead of the lab's /24 (src/lab/names.ts), the controller's veth holding an
+ * address there too.
+ *
  * Running `up` on a healthy lab with the same options changes nothing and returns its status.
  */
 import { cpus } from 'node:os';
@@ -22,7 +26,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {
-  BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, PROVIDER_IP, PROVIDER_NS,
+  BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, MAX_BENCH_HOSTS, gatewayPlanIn, PROVIDER_IP, PROVIDER_NS,
   SSH_PORT, SWITCH_NS, BASTION_IP, BASTION_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, gatewayPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
 } from './names.js';
 import { inotifyBudget, maxHostsForInotify, wireguardGoNeeded } from './inotify.js';
@@ -76,6 +80,7 @@ interface LabKind {
   systemd?: SystemdVariant;
   bastion: boolean;
   rttMs: number;
+  benchRange: boolean;
 }
 
 /** Refuses a lab whose wireguard-go processes would not all fit under the inotify cap. */
@@ -104,10 +109,11 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   const rttMs = opts.rttMs ?? 0;
   if (!Number.isInteger(rttMs) || rttMs < 0) throw new LabError(`the round trip must be a whole number of milliseconds, got ${rttMs}`);
   if (rttMs && systemd) throw new LabError('--rtt works with namespace gateways only, not with --systemd');
-  const maxHosts = bare ? MAX_HOSTS : MAX_HOSTS_WITH_CLIENTS;
+  const maxHosts = bare && !bastion && !rttMs ? MAX_BENCH_HOSTS : bare ? MAX_HOSTS : MAX_HOSTS_WITH_CLIENTS;
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > maxHosts) {
     throw new LabError(`--hosts must be 1..${maxHosts}${bare ? '' : ' (more with --bare: 203.0.113.0/24 holds two clients per gateway up to 122)'}, got ${hosts}`);
   }
+  const benchRange = hosts > MAX_HOSTS;
   const dir = stateDir();
   await assertPreflight({ stateDir: dir, systemd: !!systemd });
   if (!(bare && opts.wireguard === false)) checkInotifyBudget(hosts, bare, !!systemd);
@@ -120,7 +126,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 
   const existing = readRecord(dir);
-  const same = existing?.options.hosts === hosts && existing.options.bare === bare && existing.options.systemd === systemd && !!existing.options.bastion === bastion && (existing.options.rttMs ?? 0) === rttMs;
+  const same = existing?.options.hosts === hosts && existing.options.bare === bare && existing.options.systemd === systemd && !!existing.options.bastion === bastion && (existing.options.rttMs ?? 0) === rttMs && !!existing.options.benchRange === benchRange;
   if (!opts.fresh && existing?.phase === 'up' && existing.status && same && labHealthy(existing)) {
     log('lab already up');
     return { ...existing.status, up: true };
@@ -131,7 +137,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 
   try {
-    return await build(dir, { hosts, bare, systemd, bastion, rttMs }, log, opts.concurrency);
+    return await build(dir, { hosts, bare, systemd, bastion, rttMs, benchRange }, log, opts.concurrency);
   } catch (err) {
     if (process.env.FLEET_LAB_KEEP_FAILED !== '1') {
       log('lab up failed: removing the half-built lab');
@@ -147,14 +153,14 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
 
 async function build(dir: string, kind: LabKind, log: (m: string) => void, concurrency?: number): Promise<LabState> {
   const t0 = Date.now();
-  const { hosts, bare, systemd, bastion, rttMs } = kind;
+  const { hosts, bare, systemd, bastion, rttMs, benchRange } = kind;
   const P = labPaths(dir);
   for (const d of [dir, P.logs, P.gateways, P.clients, P.provider, P.internet]) mkdirSync(d, { recursive: true, mode: 0o700 });
   const ctlPeer: CtlPeer | undefined = bastion ? { name: BASTION_OPS_IFACE, ns: BASTION_NS } : undefined;
   await probeOverlay(dir);
   const image = systemd ? await ensureImage({ log }) : undefined;
 
-  const gateways: GatewayPlan[] = Array.from({ length: hosts }, (_, i) => gatewayPlan(i + 1));
+  const gateways: GatewayPlan[] = Array.from({ length: hosts }, (_, i) => gatewayPlanIn(i + 1, benchRange));
   const clients: ClientPlan[] = bare ? [] : gateways.flatMap((g) => [clientPlan(g.index, 'direct'), clientPlan(g.index, 'vpn')]);
   const namespaces = [SWITCH_NS, ...(bastion ? [BASTION_NS] : []), ...(bare ? [] : [INET_NS, PROVIDER_NS]), ...gateways.map((g) => g.netns), ...clients.map((c) => c.netns)];
   const ports: SwitchPort[] = [
@@ -168,7 +174,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   const rec: LabRecord = {
     version: 1,
     stateDir: dir,
-    options: { hosts, bare, ...(systemd ? { systemd } : {}), ...(bastion ? { bastion } : {}), ...(rttMs ? { rttMs } : {}) },
+    options: { hosts, bare, ...(systemd ? { systemd } : {}), ...(bastion ? { bastion } : {}), ...(rttMs ? { rttMs } : {}), ...(benchRange ? { benchRange } : {}) },
     phase: 'building',
     startedAt: new Date().toISOString(),
     namespaces,
@@ -198,7 +204,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   writeFileSync(P.clientInit, CLIENT_INIT, { mode: 0o755 });
   log(`keys ready (${Date.now() - t0} ms)`);
 
-  await buildTopology(namespaces, ports, dir, ctlPeer);
+  await buildTopology(namespaces, ports, dir, ctlPeer, benchRange);
   log(`${namespaces.length} namespaces and ${ports.length + 1} links (${Date.now() - t0} ms)`);
   if (bastionFiles) {
     // First: the gateways' readiness is probed from the bastion.
@@ -296,6 +302,7 @@ function describeLab(a: {
       initPid: a.clInit[i]!,
     })),
     ...(a.kind.rttMs ? { rttMs: a.kind.rttMs } : {}),
+    ...(a.kind.benchRange ? { benchRange: true } : {}),
     ...(a.bastionInit !== undefined
       ? { bastion: { netns: BASTION_NS, ip: BASTION_IP, sshPort: SSH_PORT, user: BASTION_USER, jump: bastionJump(), logPath: bastionLog(a.dir), initPid: a.bastionInit } }
       : {}),

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, it, expect } from 'vitest';
 import { parse } from 'yaml';
-import { clientPlan, gatewayPlan, isLabName, labMac, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS } from '../../src/lab/names.js';
+import { benchGatewayPlan, clientPlan, gatewayPlan, isLabName, labMac, wanNetOf, MAX_BENCH_HOSTS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS } from '../../src/lab/names.js';
 import { renderInventory } from '../../src/lab/inventory.js';
 import { wgKeyPair } from '../../src/lab/keys.js';
 import { normalizeIptables, normalizeLinks, normalizeProcesses } from '../../src/lab/exec.js';
@@ -19,6 +19,21 @@ describe('addressing plan', () => {
     expect(gatewayPlan(1)).toEqual({ index: 1, name: 'gw1', netns: 'fl-gw1', wanIp: '198.51.100.11', switchPort: 'p-gw1' });
     expect(gatewayPlan(MAX_HOSTS).wanIp).toBe('198.51.100.254');
     expect(() => gatewayPlan(MAX_HOSTS + 1)).toThrow(RangeError);
+  });
+
+  it('a benchmark lab past the /24 puts 1,000 gateways in 198.18.0.0/15, each address once', () => {
+    const plans = Array.from({ length: MAX_BENCH_HOSTS }, (_, i) => benchGatewayPlan(i + 1));
+    expect(plans[0]).toEqual({ index: 1, name: 'gw1', netns: 'fl-gw1', wanIp: '198.18.1.1', switchPort: 'p-gw1' });
+    expect(plans[249]!.wanIp).toBe('198.18.1.250');
+    expect(plans[250]!.wanIp).toBe('198.18.2.1');
+    expect(plans[999]!.wanIp).toBe('198.18.4.250');
+    expect(new Set(plans.map((p) => p.wanIp)).size).toBe(MAX_BENCH_HOSTS);
+    expect(plans.every((p) => isLabName(p.netns) && p.switchPort.length <= 15)).toBe(true);
+    expect(() => benchGatewayPlan(MAX_BENCH_HOSTS + 1)).toThrow(RangeError);
+    expect(wanNetOf('198.18.4.250')).toEqual({ prefixLen: 15, defaultGw: '198.18.0.3' });
+    expect(wanNetOf('198.51.100.11')).toEqual({ prefixLen: 24, defaultGw: '198.51.100.3' });
+    const batch = topologyBatch(['fl-switch', 'fl-gw1'], [{ port: 'p-gw1', peer: 'ens5', peerNs: 'fl-gw1' }], '/x', undefined, true);
+    expect(batch.split('\n').filter((l) => l.startsWith('address add'))).toEqual(['address add 198.51.100.1/24 dev fl-ctl', 'address add 198.18.0.1/15 dev fl-ctl']);
     expect(clientPlan(2, 'direct')).toMatchObject({ name: 'c2-direct', netns: 'fl-c2d', address: '10.4.0.10', underlayIp: '203.0.113.12' });
     expect(clientPlan(2, 'vpn')).toMatchObject({ name: 'c2-vpn', netns: 'fl-c2v', address: '10.4.0.200', underlayIp: '203.0.113.13' });
     expect(clientPlan(MAX_HOSTS_WITH_CLIENTS, 'vpn').underlayIp).toBe('203.0.113.253');
