@@ -9,6 +9,7 @@ import { CLIENT_NET, CTL_VETH, LAB_NET } from './names.js';
 import { LabPrereqError } from './errors.js';
 import { run } from './run.js';
 import { repoRoot } from './state.js';
+import { cidrContains, isIPv4, parseCidr } from '../types/net.js';
 
 /**
  * program → Debian package. `lab` = needed by `up`; `test` = needed by the lab tests; `systemd` =
@@ -158,8 +159,6 @@ async function addressConflicts(): Promise<string[]> {
 }
 
 function inNet(ip: string, net: string): boolean {
-  const [base, len] = net.split('/');
-  const toInt = (s: string) => s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
-  const size = 2 ** (32 - Number(len));
-  return Math.floor(toInt(ip) / size) === Math.floor(toInt(base!) / size);
+  const c = parseCidr(net);
+  return !!c && isIPv4(ip) && cidrContains(c, ip);
 }

@@ -2,21 +2,25 @@
  * Typed primitives shared by the inventory schema and the modules. Every inventory value passes
  * through one of these before it is rendered into shell (DESIGN invariant 4).
  */
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
-const octet = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const IPV4_RE = new RegExp(`^${octet}(\\.${octet}){3}$`);
-
+/**
+ * Address and prefix arithmetic comes from ipaddr.js (a small, well-kept library with no
+ * dependencies) instead of hand-written octet maths; fleet only narrows what it accepts: a
+ * dotted quad of four decimal parts without leading zeros (ipaddr.js also takes 10.1, 0x0a.0.0.1
+ * and octal parts, which the tools on the gateway read differently).
+ */
 export function isIPv4(s: string): boolean {
-  return IPV4_RE.test(s);
+  return ipaddr.IPv4.isValidFourPartDecimal(s);
 }
 
 export function ipv4ToInt(s: string): number {
-  return s.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  return ipaddr.IPv4.parse(s).toByteArray().reduce((acc, o) => acc * 256 + o, 0);
 }
 
 export function intToIPv4(n: number): string {
-  return [24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join('.');
+  return ipaddr.fromByteArray([24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256)).toString();
 }
 
 export interface Cidr {
@@ -34,13 +38,11 @@ export function parseCidr(s: string): Cidr | undefined {
 
 /** Network address of a CIDR (host bits cleared). */
 export function networkOf(c: Cidr): string {
-  const size = 2 ** (32 - c.prefix);
-  return intToIPv4(Math.floor(ipv4ToInt(c.address) / size) * size);
+  return ipaddr.IPv4.networkAddressFromCIDR(`${c.address}/${c.prefix}`).toString();
 }
 
 export function cidrContains(net: Cidr, ip: string): boolean {
-  const size = 2 ** (32 - net.prefix);
-  return Math.floor(ipv4ToInt(ip) / size) === Math.floor(ipv4ToInt(net.address) / size);
+  return ipaddr.IPv4.parse(ip).match(ipaddr.IPv4.parse(net.address), net.prefix);
 }
 
 export const ipv4 = z.string().refine(isIPv4, { message: 'expected an IPv4 address like 10.4.0.1' }).describe('IPv4 address');
