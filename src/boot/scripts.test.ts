@@ -57,12 +57,12 @@ describe('boot scripts from the desired state', () => {
     expect(conf).toContain('PostDown = [ -n "${FLEET_NO_BOOT_HOOKS:-}" ] || /etc/wireguard/wg0-down.sh');
   });
 
-  test('hold every runtime resource once, in deploy order (up) and reverse (down), and nothing persistent', () => {
+  test('hold every runtime resource once, in boot order (up) and reverse (down), and nothing persistent', () => {
     const runtime = state.filter((d) => d.resource.runtime).map((d) => d.resource.id);
     expect(runtime.length).toBeGreaterThan(30);
-    const stepIds = (text: string) => [...text.matchAll(/^# \d+\/\d+ \[[^\]]*\] .*? \((\S+?:.*)\)$/gm)].map((m) => m[1]);
-    expect(stepIds(up)).toEqual(runtime);
-    expect(stepIds(down)).toEqual([...runtime].reverse());
+    const stepIds = (text: string) => [...text.matchAll(/^# \d+\/\d+ \[[^\]]*\] .*? \((\S+?:.*)\)$/gm)].map((m) => m[1]!);
+    expect([...stepIds(up)].sort()).toEqual([...runtime].sort());
+    expect(stepIds(down)).toEqual([...stepIds(up)].reverse());
     for (const persistent of ['file:', 'package:', 'wireguard-key:', 'systemd-unit-enabled:']) {
       expect(up).not.toContain(`(${persistent}`);
       expect(down).not.toContain(`(${persistent}`);
@@ -153,5 +153,40 @@ describe('running the scripts (synthetic resources under /bin/sh)', () => {
     expect(r.stderr).toContain('wg9-up.sh: step 2 (test:broken) failed:');
     expect(r.stderr).toContain('cannot make broken');
     expect(readLog()).toEqual(['apply x', 'apply y']);
+  });
+});
+
+describe('boot order: no leak window', () => {
+  const state = gateway(PEER);
+  const up = content(state, '/etc/wireguard/wg0-up.sh');
+  const stepIds = (text: string) => [...text.matchAll(/^# \d+\/\d+ \[[^\]]*\] .*? \((\S+?:.*)\)$/gm)].map((m) => m[1]!);
+  const ids = stepIds(up);
+  const at = (pred: (id: string) => boolean) => ids.findIndex(pred);
+  const last = (pred: (id: string) => boolean) => ids.length - 1 - [...ids].reverse().findIndex(pred);
+  const guards = (id: string) => /^iptables-rule:(filter|nat|mangle)\//.test(id) || id.startsWith('ip-rule:') || id === 'ip-route:default table 201';
+
+  test('every host rule, mark, drop and policy rule, and the unreachable default come before wg0, dnsmasq and the namespace', () => {
+    const firstOther = at((id) => !guards(id));
+    expect(last(guards)).toBeLessThan(firstOther);
+    for (const id of ['wireguard-interface:wg0', 'daemon:dnsmasq', 'netns:vpn', 'veth:veth-wg']) expect(at((x) => x === id)).toBeGreaterThan(last(guards));
+    expect(ids.slice(0, 3).every(guards)).toBe(true);
+  });
+
+  test("IP forwarding in the host's namespace comes after every guard and link, before the daemons; down in reverse", () => {
+    const fwd = at((id) => id === 'sysctl:net.ipv4.ip_forward');
+    const daemons = (id: string) => id.startsWith('daemon:') || id.startsWith('interface-ready:');
+    expect(fwd).toBe(at(daemons) - 1);
+    expect(ids.slice(fwd + 1).every(daemons)).toBe(true);
+    expect(at((id) => id === 'daemon:dnsmasq')).toBeGreaterThan(fwd);
+    const downIds = stepIds(content(state, '/etc/wireguard/wg0-down.sh'));
+    expect(downIds.indexOf('sysctl:net.ipv4.ip_forward')).toBe(ids.filter(daemons).length);
+    // the namespace's own forwarding needs the namespace: it stays with it
+    expect(at((id) => id === 'sysctl:vpn:net.ipv4.ip_forward')).toBeGreaterThan(at((id) => id === 'netns:vpn'));
+  });
+
+  test('the guards are removed last by the down script', () => {
+    const down = stepIds(downScript(state.map((d) => ({ label: `[${d.role}] ${d.task}`, resource: d.resource }))));
+    const firstGuard = down.findIndex(guards);
+    expect(down.slice(firstGuard).every(guards)).toBe(true);
   });
 });

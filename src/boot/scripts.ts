@@ -7,8 +7,9 @@
  * deploy applies:
  *
  * - up: every *runtime* resource (`Resource.runtime`: what a reboot loses — links, addresses,
- *   routes, rules, iptables, sysctls, namespaces, daemons, the WireGuard interface) in deploy
- *   order, each guarded by its own check: `( check ) || ( apply )`, so running it twice changes
+ *   routes, rules, iptables, sysctls, namespaces, daemons, the WireGuard interface) in boot order
+ *   (src/boot/order.ts: the rules that keep the VPN half in the tunnel first, IP forwarding
+ *   last; otherwise deploy order), each guarded by its own check: `( check ) || ( apply )`, so running it twice changes
  *   nothing. Files, keys and packages persist on disk and are not in it, so no file content (the
  *   provider's key) is ever in a script. A failed step is reported on stderr and the rest still
  *   runs; the exit status is the number of failed steps (capped at 100).
@@ -21,6 +22,7 @@
  * it, for tests).
  */
 import type { Resource } from '../modules/types.js';
+import { bootOrder } from './order.js';
 
 export const BOOT_RUN_DIR = '/run/fleet/boot';
 
@@ -75,7 +77,7 @@ export function runtimeSteps<T extends BootStep>(steps: readonly T[]): T[] {
 }
 
 export function upScript(steps: readonly BootStep[], name = 'wg0-up.sh'): string {
-  const run = runtimeSteps(steps);
+  const run = bootOrder(runtimeSteps(steps));
   const body = run.flatMap((s, i) => {
     const k = i + 1;
     const r = s.resource;
@@ -95,7 +97,7 @@ export function upScript(steps: readonly BootStep[], name = 'wg0-up.sh'): string
 }
 
 export function downScript(steps: readonly BootStep[], name = 'wg0-down.sh'): string {
-  const run = runtimeSteps(steps);
+  const run = bootOrder(runtimeSteps(steps));
   const body = run
     .map((s, i) => ({ s, k: i + 1 }))
     .reverse()
