@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   deploy: async () => (await import('./deploy.js')).registerDeployCommand,
   rollback: async () => (await import('./rollback.js')).registerRollbackCommand,
   status: async () => (await import('./status.js')).registerStatusCommand,
+  verify: async () => (await import('./verify.js')).registerVerifyCommand,
   inventory: async () => (await import('./inventory.js')).registerInventoryCommand,
   lab: async () => (await import('./lab.js')).registerLabCommand,
   peer: async () => (await import('./peer.js')).registerPeerCommand,

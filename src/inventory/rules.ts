@@ -22,6 +22,7 @@ import type { PathSeg } from './locate.js';
 import type { HostVars } from './schema.js';
 import { cidrContains, ipv4ToInt, networkOf, parseCidr, type Cidr } from '../types/net.js';
 import { checkPrivacyNetworks } from './network-rules.js';
+import { probeAddressIssues } from '../verify/probe-address.js';
 
 export interface RuleFinding {
   host: string;
@@ -106,6 +107,7 @@ export function checkHost(host: string, v: HostVars): RuleFinding[] {
   }
 
   out.push(...checkPrivacyNetworks(host, v));
+  for (const issue of probeAddressIssues(v)) error(issue.path, issue.message);
 
   if (v.user !== 'root' && !v.become) {
     error(['user'], `${v.user} is not root: set become: true as well (fleet runs every step as root, through sudo -n)`);

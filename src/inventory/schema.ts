@@ -74,6 +74,19 @@ export const gatewaySchema = z.strictObject({
   vpn_table: tableId,
   vpn_unreachable_table: tableId.describe('the table behind vpn_table: only an unreachable default, so VPN-half traffic never falls to main'),
   rule_priority: z.number().int().min(1).max(32000).describe('first ip rule priority; rules take consecutive slots'),
+
+  // fleet verify and metrics (src/verify, src/metrics): optional, none changes the gateway.
+  verify_echo_url: z
+    .string()
+    .regex(/^https?:\/\/[A-Za-z0-9._~%\[\]:-]+(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/, 'expected an http:// or https:// URL')
+    .optional()
+    .describe("fleet verify: a URL that answers with the caller's address"),
+  verify_names: z.array(dnsEntrySchema).optional().describe('fleet verify: names and the answers they must get (default: dns_entries)'),
+  verify_probe_direct: ipv4.optional().describe("fleet verify: the direct half's reserved probe address (default: its last address)"),
+  verify_probe_vpn: ipv4.optional().describe("fleet verify: the VPN half's reserved probe address (default: its last usable address)"),
+  wan_public_ip: ipv4.optional().describe('the address the internet sees the direct half at (default: wan_ip)'),
+  provider_exit_ip: ipv4.optional().describe('the address the internet sees the VPN half at, when known'),
+  metrics_textfile: absPath.optional().describe("a .prom file for node_exporter's textfile collector, rewritten every minute (off by default)"),
 });
 
 export const hostVarsSchema = connectionSchema.extend(gatewaySchema.shape);

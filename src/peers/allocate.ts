@@ -5,6 +5,7 @@
  */
 import { FleetError } from '../errors.js';
 import type { HostVars, Peer } from '../inventory/index.js';
+import { HALVES, probeAddress, probeVariable } from '../verify/probe-address.js';
 import { cidrContains, intToIPv4, ipv4ToInt, isIPv4, parseCidr, type Cidr } from '../types/net.js';
 
 export type Half = 'direct' | 'vpn';
@@ -27,6 +28,7 @@ export function takenAddresses(v: HostVars): { ip: number; prefix: number; who: 
   const out: { ip: number; prefix: number; who: string }[] = [];
   const gw = parseCidr(v.wg_address);
   if (gw) out.push({ ip: ipv4ToInt(gw.address), prefix: 32, who: `the gateway (${v.wg_interface})` });
+  for (const half of HALVES) out.push({ ip: ipv4ToInt(probeAddress(v, half)), prefix: 32, who: `fleet verify's ${half} probe (${probeVariable(half)})` });
   for (const p of v.wg_peers) {
     for (const a of p.allowed_ips) {
       const c = parseCidr(a);
