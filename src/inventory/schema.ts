@@ -86,7 +86,13 @@ export const gatewaySchema = z.strictObject({
   verify_probe_vpn: ipv4.optional().describe("fleet verify: the VPN half's reserved probe address (default: its last usable address)"),
   wan_public_ip: ipv4.optional().describe('the address the internet sees the direct half at (default: wan_ip)'),
   provider_exit_ip: ipv4.optional().describe('the address the internet sees the VPN half at, when known'),
-  metrics_textfile: absPath.optional().describe("a .prom file for node_exporter's textfile collector, rewritten every minute (off by default)"),
+  metrics_textfile: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9_-]\.prom$/, "expected an absolute path ending in .prom (node_exporter's textfile collector reads *.prom)")
+    .refine((s) => !s.split('/').includes('..'), { message: 'a path must not contain ..' })
+    .optional()
+    .describe("a .prom file for node_exporter's textfile collector, rewritten periodically (off by default)"),
+  metrics_interval_seconds: z.number().int().min(5).max(3600).describe('how often the metrics textfile is rewritten'),
 });
 
 export const hostVarsSchema = connectionSchema.extend(gatewaySchema.shape);

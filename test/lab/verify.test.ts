@@ -26,7 +26,8 @@ const byHost = (json: any) => Object.fromEntries(json.hosts.map((h: any) => [h.h
 
 /** The gateway's snapshot plus wg0's peers (a probe peer left behind would show here). */
 async function state(gw: string): Promise<string> {
-  const peers = await gatewayExec(lab, gw, 'wg show wg0 allowed-ips; ls -A /run/fleet-verify 2>&1; ls -A /var/lib/fleet');
+  // wg lists peers in no fixed order: sorted.
+  const peers = await gatewayExec(lab, gw, 'wg show wg0 allowed-ips | sort; ls -A /run/fleet-verify 2>&1; ls -A /var/lib/fleet');
   return `${await snapshotGateway(lab, gw)}== wg0 peers and verify state\n${peers.stdout}`;
 }
 
@@ -101,8 +102,10 @@ describe('fleet verify', () => {
     });
     try {
       let up = '';
-      for (let i = 0; i < 100 && !up.includes('fleet-verify-'); i++) {
-        up = (await gatewayExec(lab, 'gw1', 'ip netns list; wg show wg0 peers | wc -l')).stdout;
+      // Both probe clients are set up once the counting rules are in (the last step before the pause).
+      const ready = (t: string) => /fleet-verify-[0-9a-f]{6}-d/.test(t) && /fleet-verify-[0-9a-f]{6}-v/.test(t) && t.includes('COUNTING');
+      for (let i = 0; i < 100 && !ready(up); i++) {
+        up = (await gatewayExec(lab, 'gw1', 'ip netns list; wg show wg0 peers | wc -l; iptables -t mangle -S POSTROUTING | grep -q fleet-verify- && echo COUNTING')).stdout;
         await new Promise((r) => setTimeout(r, 200));
       }
       expect(up).toMatch(/fleet-verify-[0-9a-f]{6}-d/);

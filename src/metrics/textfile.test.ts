@@ -1,0 +1,48 @@
+/**
+ * The on-gateway textfile writer (roles/metrics): the same metric families as status's output,
+ * a real shell program (sh -n, shellcheck), and only in the desired state when metrics_textfile is set.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findProgram } from '../lab/preflight.js';
+import { loadInventoryText } from '../inventory/index.js';
+import { rolesDir } from '../roles/defaults.js';
+import { desiredState } from '../roles/tasks.js';
+import { GATEWAY_METRICS } from './gateway-metrics.js';
+
+const script = path.join(rolesDir(), 'metrics', 'templates', 'metrics-textfile.sh');
+
+function vars(extra = '') {
+  const text = `all:\n  hosts:\n    gw1:\n      host: 198.51.100.11\n      wan_interface: ens5\n      wan_ip: 198.51.100.11\n      vpn_server_ip: 198.51.100.2\n      openvpn_config_file: /etc/hostname\n${extra}`;
+  return loadInventoryText(text, 'inv.yaml').hosts[0]!.vars as unknown as Record<string, unknown>;
+}
+
+describe('the metrics textfile writer', () => {
+  it('declares exactly the gateway families of fleet status --format prometheus', () => {
+    const r = spawnSync('sh', [script, 'help'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const want = Object.values(GATEWAY_METRICS).flatMap((d) => [`# HELP ${d.name} ${d.help}`, `# TYPE ${d.name} ${d.type}`]);
+    expect(r.stdout.trim().split('\n')).toEqual(want);
+  });
+
+  it('parses with sh -n and passes shellcheck -S warning', ({ skip }) => {
+    expect(spawnSync('sh', ['-n', script]).status).toBe(0);
+    if (!findProgram('shellcheck')) {
+      if (process.env.CI === 'true') throw new Error('shellcheck is missing (Debian package shellcheck)');
+      skip('shellcheck is not installed');
+    }
+    const r = spawnSync('shellcheck', ['-S', 'warning', '-s', 'sh', script], { encoding: 'utf8' });
+    expect(r.status, r.stdout).toBe(0);
+  });
+
+  it('is in the desired state only with metrics_textfile, rendered as it is written', () => {
+    expect(desiredState(vars(), ['metrics'])).toEqual([]);
+    const on = desiredState(vars('      metrics_textfile: /var/lib/prometheus/node-exporter/fleet.prom\n'), ['metrics']);
+    expect(on.map((d) => d.resource.id)).toEqual(['file:/usr/local/lib/fleet/metrics-textfile.sh', 'file:/etc/fleet/metrics.conf', 'daemon:fleet-metrics']);
+  });
+
+  it('refuses a textfile the collector would not read', () => {
+    expect(() => vars('      metrics_textfile: /var/lib/node-exporter/fleet.txt\n')).toThrow(/metrics_textfile.*ending in \.prom/s);
+  });
+});
