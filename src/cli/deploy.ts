@@ -33,7 +33,8 @@ export function registerDeployCommand(program: Command): void {
     .option('--max-fail-percent <pct>', 'stop starting new hosts when more than this share of hosts failed', percent)
     .option('--break-lock', 'remove a stale lock left by a dead run before deploying (a live run\'s lock is refused)')
     .option('--confirm-timeout <seconds>', `commit-confirmed: a host whose routing, firewall, namespace or wireguard changes reverts itself unless fleet reaches it again over a new connection within this time (${CONFIRM_TIMEOUT_RANGE.min}-${CONFIRM_TIMEOUT_RANGE.max} s)`, confirmTimeoutArg, DEFAULT_CONFIRM_TIMEOUT_S)
-    .option('--no-confirm', 'no watchdog: do not arm the on-host revert or confirm over a new connection');
+    .option('--no-confirm', 'no watchdog: do not arm the on-host revert or confirm over a new connection')
+    .option('--verify', 'after the deploy, prove each host\'s paths as fleet verify does; a host whose proof fails is rolled back');
   addInventoryOptions(cmd);
   addRoleOptions(cmd);
   addConnectionOptions(cmd);
@@ -47,6 +48,7 @@ Examples:
   fleet deploy -i prod.yaml --roles dnsmasq -e dns_upstreams='[9.9.9.9]'
   fleet deploy -i prod.yaml --json > run.json     machine-readable result
   fleet deploy -i prod.yaml --confirm-timeout 120 a slow link: give the confirm longer
+  fleet deploy -i prod.yaml --verify             prove the paths afterwards; roll back a host that fails
   fleet deploy -i prod.yaml --shard 2/3 --json > shard-2.json
                                                   one CI job of three; then: fleet report merge shard-*.json
 
@@ -69,10 +71,11 @@ ${EXIT_HELP}`,
     const { hosts, record } = shardHosts(inv.hosts, shard, !!opts.json);
     const roles = selectedRoles(opts);
     const desired = renderDesired(hosts, roles);
+    if (opts.verify && !opts.check) (await import('../verify/verify.js')).checkVerifiable(hosts, inv.file);
     // Before the live view starts: a line written under its frame would be painted over.
     for (const w of inv.warnings) if (!opts.json) process.stderr.write(`warning: ${w}\n`);
     const progress = await createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), opts.check ? 'checking' : 'applying', !!opts.check);
-    const results = await deployFleet(hosts, desired, {
+    let results = await deployFleet(hosts, desired, {
       roles,
       check: !!opts.check,
       breakLock: !!opts.breakLock,
@@ -84,6 +87,10 @@ ${EXIT_HELP}`,
       onEvent: (e) => progress.onEvent(e),
     });
     await progress.finish();
+    if (opts.verify && !opts.check) {
+      const { verifyAfterDeploy } = await import('../verify/after-deploy.js');
+      results = (await verifyAfterDeploy(hosts, results, { roles, forks: opts.forks, ssh: sshOptions(opts) })).results;
+    }
     const secondsTaken = (performance.now() - started) / 1000;
     if (opts.json) {
       process.stdout.write(`${fleetJson('deploy', results, { check: !!opts.check, seconds: secondsTaken, shard: record })}\n`);

@@ -24,10 +24,13 @@ afterAll(() => teardownLab());
 
 const byHost = (json: any) => Object.fromEntries(json.hosts.map((h: any) => [h.host, h]));
 
-/** The gateway's snapshot plus wg0's peers (a probe peer left behind would show here). */
-async function state(gw: string): Promise<string> {
+/**
+ * The gateway's snapshot plus wg0's peers (a probe peer left behind would show here) and, unless
+ * a rollback is expected to change it, the top of the journal dir (a probe's lock would show).
+ */
+async function state(gw: string, opts: { journal?: boolean } = {}): Promise<string> {
   // wg lists peers in no fixed order: sorted.
-  const peers = await gatewayExec(lab, gw, 'wg show wg0 allowed-ips | sort; ls -A /run/fleet-verify 2>&1; ls -A /var/lib/fleet');
+  const peers = await gatewayExec(lab, gw, `wg show wg0 allowed-ips | sort; ls -A /run/fleet-verify 2>&1${opts.journal === false ? '' : '; ls -A /var/lib/fleet'}`);
   return `${await snapshotGateway(lab, gw)}== wg0 peers and verify state\n${peers.stdout}`;
 }
 
@@ -91,6 +94,27 @@ describe('fleet verify', () => {
     expect(d.code, d.stdout).toBe(0);
     const again = await fleetCli(['verify', '-i', inv, '--json']);
     expect(again.code, again.stdout).toBe(0);
+  });
+
+  it('deploy --verify with a wrong provider_exit_ip rolls the host back to where it was', async () => {
+    // The rollback removes the record of the last good deploy, by design: the journal dir is not compared.
+    const before = await state('gw1', { journal: false });
+    // A real change (the MTU), so that there is a deploy to undo.
+    const r = await fleetCli(['deploy', inv, '--limit', 'gw1', '-e', 'wg_mtu=1400', '-e', 'provider_exit_ip=198.51.100.99', '--verify', '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    const h = r.json.hosts[0];
+    expect(h.status).toBe('failed');
+    expect(h.error.code).toBe('VERIFY_FAILED');
+    expect(h.error.message).toMatch(/vpn half: http:\/\/\S+ saw 198\.51\.100\.2, expected the provider's exit address 198\.51\.100\.99 \(provider_exit_ip\); rolled back \(run \S+ undone/);
+    expect(await state('gw1', { journal: false })).toEqual(before);
+    const mtu = await gatewayExec(lab, 'gw1', 'cat /sys/class/net/wg0/mtu');
+    expect(mtu.stdout.trim()).toBe('1420');
+    // With the right value the same deploy stands.
+    const ok = await fleetCli(['deploy', inv, '--limit', 'gw1', '-e', 'wg_mtu=1400', '--verify', '--json']);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.json.hosts[0].status).toBe('changed');
+    const back = await fleetCli(['deploy', inv, '--limit', 'gw1', '--json']);
+    expect(back.code, back.stdout).toBe(0);
   });
 
   it('a probe killed mid-way with its connection leaves nothing once the gateway reaper has run', async () => {
