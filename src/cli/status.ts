@@ -4,6 +4,7 @@ import { statusHost, type HostStatusReport } from '../engine/status.js';
 import { FleetError, TransportError } from '../errors.js';
 import { statusDocument, statusTable } from '../report/status.js';
 import { statusMetrics } from '../metrics/status-metrics.js';
+import type { VerifyHostReport } from '../verify/verify.js';
 import { renderDesired } from './deploy.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
@@ -23,6 +24,7 @@ export function registerStatusCommand(program: Command): void {
     .description('the live state of every gateway: reachability, wg0 and peers, OpenVPN, dnsmasq, drift, journal')
     .option('-v, --verbose', 'list each peer and each drifted resource with what is there instead')
     .option('-w, --watch [seconds]', 'refresh every few seconds (default 5) until interrupted')
+    .option('--verify', 'also prove each reachable gateway\'s paths as fleet verify does (its results join the output and the exit code)')
     .addOption(new Option('--format <format>', 'table, json (same as --json) or prometheus (the text exposition format)').choices(['table', 'json', 'prometheus']));
   addInventoryOptions(cmd);
   addRoleOptions(cmd);
@@ -52,6 +54,13 @@ ${EXIT_HELP}`,
     const inv = inventoryFromOptions(opts);
     const { hosts, record } = shardHosts(inv.hosts, shard, !!opts.json);
     const desired = renderDesired(hosts, selectedRoles(opts));
+    const verifyMod = opts.verify ? await import('../verify/verify.js') : undefined;
+    verifyMod?.checkVerifiable(hosts, inv.file);
+    const verifyOnce = async (reports: HostStatusReport[]): Promise<VerifyHostReport[]> => {
+      if (!verifyMod) return [];
+      const reached = new Set(reports.filter((r) => r.reachable).map((r) => r.host));
+      return verifyMod.verifyFleet(hosts.filter((h) => reached.has(h.name)), { forks: opts.forks, ssh: sshOptions(opts) });
+    };
     const once = async (): Promise<HostStatusReport[]> =>
       withEachHost<HostStatusReport>(
         hosts,
@@ -63,28 +72,33 @@ ${EXIT_HELP}`,
           return { host: host.name, reachable: false, unreachableReason: reason, healthy: false, inSync: false, roundTrips: t?.roundTrips ?? 0, seconds: (performance.now() - started) / 1000 };
         },
       );
-    const render = (reports: HostStatusReport[]) => {
+    const render = async (reports: HostStatusReport[], verify: VerifyHostReport[]) => {
       if (opts.format === 'prometheus') {
-        process.stdout.write(statusMetrics(reports));
+        process.stdout.write(statusMetrics(reports, verify.filter((v) => v.reachable).map((v) => ({ host: v.host, ok: v.ok, halves: v.proof?.halves ?? [] }))));
       } else if (opts.json) {
-        process.stdout.write(`${JSON.stringify(statusDocument(reports, { at: new Date().toISOString(), shard: record }), null, 2)}\n`);
+        const doc = statusDocument(reports, { at: new Date().toISOString(), shard: record });
+        process.stdout.write(`${JSON.stringify(opts.verify ? { ...doc, verify } : doc, null, 2)}\n`);
       } else {
         process.stdout.write(`${statusTable(reports, { verbose: !!opts.verbose })}\n`);
+        if (opts.verify) process.stdout.write(`\n${(await import('../verify/table.js')).verifyTable(verify)}\n`);
       }
     };
     if (opts.watch) {
       const every = opts.watch === true ? 5 : positiveInt(String(opts.watch), '--watch');
       for (;;) {
         const reports = await once();
+        const verify = await verifyOnce(reports);
         const plain = !opts.json && opts.format !== 'prometheus';
         if (plain && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
         process.stdout.write(!plain ? '' : `fleet status — ${new Date().toLocaleTimeString()} (every ${every}s, Ctrl-C to stop)\n\n`);
-        render(reports);
+        await render(reports, verify);
         await new Promise((r) => setTimeout(r, every * 1000));
       }
     }
     const reports = await once();
-    render(reports);
-    process.exitCode = exitCodeForStatus(reports);
+    const verify = await verifyOnce(reports);
+    await render(reports, verify);
+    const codes = [exitCodeForStatus(reports), verifyMod?.exitCodeForVerify(verify) ?? EXIT.OK];
+    process.exitCode = codes.includes(EXIT.HOSTS_FAILED) ? EXIT.HOSTS_FAILED : codes.includes(EXIT.HOSTS_UNREACHABLE) ? EXIT.HOSTS_UNREACHABLE : EXIT.OK;
   });
 }
