@@ -90,6 +90,14 @@ describe('fleet verify', () => {
     expect(table.code).toBe(2);
     expect(table.stdout).toMatch(/gw2\s+vpn\s+10\.4\.0\.254\s+-\s+198\.51\.100\.2\s+.*✗ vpn half: no answer/);
 
+    // Undone the way it was done (on gw3), and by a deploy (gw2's OpenVPN).
+    const undo = await gatewayExec(
+      lab,
+      'gw3',
+      `sed -i 's,^address=/vault.raff.local/10.4.0.99$,address=/vault.raff.local/10.4.0.7,' /etc/dnsmasq.d/internal.conf &&
+       kill "$(cat /run/fleet/dnsmasq.pid)" && sleep 0.3 && dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid --user=dnsmasq`,
+    );
+    expect(undo.code, undo.stderr).toBe(0);
     const d = await fleetCli(['deploy', inv, '--json']);
     expect(d.code, d.stdout).toBe(0);
     const again = await fleetCli(['verify', '-i', inv, '--json']);
