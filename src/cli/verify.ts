@@ -10,7 +10,7 @@ export function registerVerifyCommand(program: Command): void {
   const cmd = program
     .command('verify')
     .description('prove each gateway\'s paths with throwaway probe clients on the gateway: the direct half leaves from the WAN, the VPN half through the provider, names resolve, upstream DNS goes through the tunnel')
-    .option('--probe-timeout <seconds>', `the gateway removes the probe by itself after this long, also when the connection drops (10-600, default ${DEFAULT_PROBE_TIMEOUT_S})`, (v) => boundedInt(v, '--probe-timeout', { min: 10, max: 600 }), DEFAULT_PROBE_TIMEOUT_S);
+    .option('--probe-timeout <seconds>', `the gateway removes the probe by itself after this long, also when the connection drops (10-600)`, (v) => boundedInt(v, '--probe-timeout', { min: 10, max: 600 }), DEFAULT_PROBE_TIMEOUT_S);
   addInventoryOptions(cmd);
   addConnectionOptions(cmd);
   cmd.addHelpText(

@@ -79,3 +79,20 @@ describe('what the markers prove', () => {
     expect(p.problems).toEqual(["direct half: http://198.51.100.3:8080/ saw 198.51.100.11, expected the WAN's public address 203.0.113.50"]);
   });
 });
+
+describe('fleet verify input', () => {
+  it('a host without verify_echo_url is bad input, named with its field, before any host is contacted', async () => {
+    const { checkVerifiable } = await import('./verify.js');
+    const { InventoryError } = await import('../errors.js');
+    const text = `all:\n  hosts:\n    gw1:\n      host: 198.51.100.11\n      wan_interface: ens5\n      wan_ip: 198.51.100.11\n      vpn_server_ip: 198.51.100.2\n      openvpn_config_file: /etc/hostname\n`;
+    const inv = loadInventoryText(text, 'inv.yaml');
+    let err: unknown;
+    try {
+      checkVerifiable(inv.hosts, inv.file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InventoryError);
+    expect((err as Error).message).toMatch(/^inv\.yaml: host gw1, field verify_echo_url: not set/);
+  });
+});
