@@ -25,7 +25,7 @@ beforeAll(async ({}, suite) => {
 }, 120_000);
 
 afterAll(async () => {
-  rmSync(tmp, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
   await teardownLab();
 }, 60_000);
 

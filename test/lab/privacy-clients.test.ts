@@ -36,7 +36,7 @@ beforeAll(async ({}, suite) => {
 afterAll(async () => {
   for (const s of started.values()) if (isAlive(s.unsharePid, s.unshareStart)) process.kill(s.unsharePid, 'SIGKILL');
   for (const c of CLIENTS) await run(['ip', 'netns', 'del', c.netns]);
-  rmSync(tmp, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
   await teardownLab();
 }, 60_000);
 
