@@ -60,9 +60,10 @@ describe('clients made the way an operator makes them', () => {
     const inClient = (script: string, timeoutMs = 30_000) => enter(s.initPid, script, { timeoutMs });
     const wan = lab.gateways[0]!.wanIp;
 
-    // Everything on the client's underlay from before the tunnel comes up. ARP and the link-local
-    // multicast of IPv6 neighbour discovery are the link itself, not traffic.
-    const capture = inClient(`timeout 25 tcpdump -n -l -i eth0 'not arp and not (udp and host ${wan} and port ${WG_PORT}) and not (icmp6 and ip6 dst net ff02::/16)'`, 40_000);
+    // Everything on the client's underlay from before the tunnel comes up. ARP and IPv6 link-local
+    // multicast (neighbour discovery, multicast listener reports: never routed off the link) are
+    // the link itself, not traffic. (MLD carries a hop-by-hop header, so `icmp6` would miss it.)
+    const capture = inClient(`timeout 25 tcpdump -n -l -i eth0 'not arp and not (udp and host ${wan} and port ${WG_PORT}) and not (ip6 and ip6 dst net ff02::/16)'`, 40_000);
     await sleep(1000);
     await wgQuickUp(s.initPid, dir, path.join(tmp, `${c.name}.conf`));
     expect((await inClient(`ip route get ${lab.internet!.ip}`)).stdout).toMatch(new RegExp(` dev ${c.name} `));
