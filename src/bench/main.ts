@@ -42,7 +42,11 @@ async function benchOne(n: number, rttMs: number, args: BenchArgs): Promise<RunS
   const inv = lab.inventory;
   const forks = String(args.forks ?? n);
   const roleArgs = skipped.length ? ['--skip-roles', skipped.join(',')] : [];
-  const conn = ['--forks', forks];
+  // Generous timeouts: with hundreds of gateways on the controller's own cores, a handshake or the
+  // confirm's reconnect can wait its turn longer than the defaults (10 s, 60 s). They only matter
+  // when something fails; they never make a measured command slower.
+  const conn = ['--forks', forks, '--connect-timeout', '120'];
+  const deployArgs = ['--confirm-timeout', '900'];
 
   // One unmeasured pass so that neither the floor nor fleet pays for sshd's first fork.
   await floorOpenssh(lab, targets);
@@ -56,13 +60,13 @@ async function benchOne(n: number, rttMs: number, args: BenchArgs): Promise<RunS
     s.floorOpenssh.push(fo);
     s.floorLibrary.push(fl);
 
-    const cold = await fleetCommand(['deploy', inv, ...roleArgs, ...conn]);
+    const cold = await fleetCommand(['deploy', inv, ...roleArgs, ...conn, ...deployArgs]);
     const changed = cold.json.summary?.changed;
     if (changed !== n) throw new Error(`cold deploy rep ${rep}: ${changed} of ${n} hosts changed (expected all: were the gateways bare?)`);
     resourcesPerHost = Math.max(resourcesPerHost, ...(cold.json.hosts ?? []).map((h: any) => (Array.isArray(h.resources) ? h.resources.length : 0)));
     s.cold.push(cold);
 
-    const conv = await fleetCommand(['deploy', inv, ...roleArgs, ...conn]);
+    const conv = await fleetCommand(['deploy', inv, ...roleArgs, ...conn, ...deployArgs]);
     if (conv.json.summary?.changed !== 0) throw new Error(`converged deploy rep ${rep}: ${conv.json.summary?.changed} hosts changed (expected 0)`);
     s.converged.push(conv);
 

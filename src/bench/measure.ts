@@ -57,7 +57,7 @@ export async function floorOpenssh(lab: LabState, targets: Target[]): Promise<nu
         '-i', lab.ssh.keyPath, '-o', 'IdentitiesOnly=yes',
         '-o', `UserKnownHostsFile=${lab.ssh.knownHostsPath}`, '-o', 'GlobalKnownHostsFile=/dev/null',
         '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-        '-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-o', 'ConnectTimeout=20',
+        '-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-o', 'ConnectTimeout=120',
         '-p', String(t.port), `${lab.ssh.user}@${t.host}`, 'true',
       ]),
     ),
@@ -80,7 +80,7 @@ export async function floorLibrary(lab: LabState, targets: Target[]): Promise<nu
         keyFile: lab.ssh.keyPath,
         knownHostsFile: lab.ssh.knownHostsPath,
         become: false,
-        connectTimeout: 20,
+        connectTimeout: 120,
       });
       try {
         const r = await tr.run(sh`true`);
