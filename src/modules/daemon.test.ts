@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -22,6 +22,13 @@ describe('daemon rendering', () => {
     expect(r.watches).toEqual(['file:/etc/dnsmasq.d/internal.conf']);
     expect(r.check.text).toMatchInlineSnapshot(`
       "fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
+      fleet_daemon_stat() {
+        # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces
+        fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+        fleet_st=\${fleet_st##*) }
+        set -f; set -- $fleet_st; set +f
+        echo "$1 \${20}"
+      }
       fleet_daemon_pid() {
         # prints the pid when the pidfile names a live process of ours; status 1 otherwise
         [ -s /run/fleet/dnsmasq.pid ] || return 1
@@ -29,7 +36,11 @@ describe('daemon rendering', () => {
         fleet_p=\${fleet_p%%[!0-9]*}
         case $fleet_p in ''|0*) return 1 ;; esac
         [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1
-        [ "$(awk '/^State:/ { print $2 }' /proc/$fleet_p/status 2>/dev/null)" != Z ] || return 1
+        fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1
+        case $fleet_s in Z\\ *|'') return 1 ;; esac
+        if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started && [ "$fleet_rp" = "$fleet_p" ]; then
+          [ "$fleet_rs" = "\${fleet_s#* }" ] || return 1
+        fi
         echo "$fleet_p"
       }
       fleet_daemon_hash() {
@@ -46,19 +57,21 @@ describe('daemon rendering', () => {
         while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done
         if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi
         if fleet_daemon_pid >/dev/null; then echo 'fleet: dnsmasq (pid' "$fleet_p) did not stop" >&2; return 1; fi
-        rm -f /run/fleet/dnsmasq.pid
+        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
       }
       fleet_daemon_start() {
         mkdir -p /run/fleet/daemons /run/fleet || return
         fleet_want=$(fleet_daemon_hash) || return
-        rm -f /run/fleet/dnsmasq.pid
+        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
         dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid </dev/null >>/run/fleet/daemons/dnsmasq.log 2>&1 || { tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; }
         fleet_i=0
-        until fleet_daemon_pid >/dev/null; do
+        until fleet_p=$(fleet_daemon_pid); do
           fleet_i=$((fleet_i + 1))
           if [ $fleet_i -gt 50 ]; then echo 'fleet: dnsmasq did not start (log: /run/fleet/daemons/dnsmasq.log)' >&2; tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; fi
           sleep 0.1
         done
+        fleet_s=$(fleet_daemon_stat "$fleet_p") || return
+        printf '%s %s\\n' "$fleet_p" "\${fleet_s#* }" > /run/fleet/daemons/dnsmasq.started || return
         printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
       }
       fleet_daemon_undo() {
@@ -77,6 +90,13 @@ describe('daemon rendering', () => {
     `);
     expect(r.apply.text).toMatchInlineSnapshot(`
       "fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
+      fleet_daemon_stat() {
+        # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces
+        fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+        fleet_st=\${fleet_st##*) }
+        set -f; set -- $fleet_st; set +f
+        echo "$1 \${20}"
+      }
       fleet_daemon_pid() {
         # prints the pid when the pidfile names a live process of ours; status 1 otherwise
         [ -s /run/fleet/dnsmasq.pid ] || return 1
@@ -84,7 +104,11 @@ describe('daemon rendering', () => {
         fleet_p=\${fleet_p%%[!0-9]*}
         case $fleet_p in ''|0*) return 1 ;; esac
         [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1
-        [ "$(awk '/^State:/ { print $2 }' /proc/$fleet_p/status 2>/dev/null)" != Z ] || return 1
+        fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1
+        case $fleet_s in Z\\ *|'') return 1 ;; esac
+        if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started && [ "$fleet_rp" = "$fleet_p" ]; then
+          [ "$fleet_rs" = "\${fleet_s#* }" ] || return 1
+        fi
         echo "$fleet_p"
       }
       fleet_daemon_hash() {
@@ -101,19 +125,21 @@ describe('daemon rendering', () => {
         while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done
         if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi
         if fleet_daemon_pid >/dev/null; then echo 'fleet: dnsmasq (pid' "$fleet_p) did not stop" >&2; return 1; fi
-        rm -f /run/fleet/dnsmasq.pid
+        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
       }
       fleet_daemon_start() {
         mkdir -p /run/fleet/daemons /run/fleet || return
         fleet_want=$(fleet_daemon_hash) || return
-        rm -f /run/fleet/dnsmasq.pid
+        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
         dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid </dev/null >>/run/fleet/daemons/dnsmasq.log 2>&1 || { tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; }
         fleet_i=0
-        until fleet_daemon_pid >/dev/null; do
+        until fleet_p=$(fleet_daemon_pid); do
           fleet_i=$((fleet_i + 1))
           if [ $fleet_i -gt 50 ]; then echo 'fleet: dnsmasq did not start (log: /run/fleet/daemons/dnsmasq.log)' >&2; tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; fi
           sleep 0.1
         done
+        fleet_s=$(fleet_daemon_stat "$fleet_p") || return
+        printf '%s %s\\n' "$fleet_p" "\${fleet_s#* }" > /run/fleet/daemons/dnsmasq.started || return
         printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
       }
       fleet_daemon_undo() {
@@ -134,6 +160,13 @@ describe('daemon rendering', () => {
       elif [ "$(cat "$FLEET_STATE/daemon.was")" = running ]; then
         printf '%s\\n' '(
       fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
+      fleet_daemon_stat() {
+        # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces
+        fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+        fleet_st=\${fleet_st##*) }
+        set -f; set -- $fleet_st; set +f
+        echo "$1 \${20}"
+      }
       fleet_daemon_pid() {
         # prints the pid when the pidfile names a live process of ours; status 1 otherwise
         [ -s /run/fleet/dnsmasq.pid ] || return 1
@@ -141,7 +174,11 @@ describe('daemon rendering', () => {
         fleet_p=\${fleet_p%%[!0-9]*}
         case $fleet_p in '\\'''\\''|0*) return 1 ;; esac
         [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1
-        [ "$(awk '\\''/^State:/ { print $2 }'\\'' /proc/$fleet_p/status 2>/dev/null)" != Z ] || return 1
+        fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1
+        case $fleet_s in Z\\ *|'\\'''\\'') return 1 ;; esac
+        if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started && [ "$fleet_rp" = "$fleet_p" ]; then
+          [ "$fleet_rs" = "\${fleet_s#* }" ] || return 1
+        fi
         echo "$fleet_p"
       }
       fleet_daemon_hash() {
@@ -158,19 +195,21 @@ describe('daemon rendering', () => {
         while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done
         if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi
         if fleet_daemon_pid >/dev/null; then echo '\\''fleet: dnsmasq (pid'\\'' "$fleet_p) did not stop" >&2; return 1; fi
-        rm -f /run/fleet/dnsmasq.pid
+        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
       }
       fleet_daemon_start() {
         mkdir -p /run/fleet/daemons /run/fleet || return
         fleet_want=$(fleet_daemon_hash) || return
-        rm -f /run/fleet/dnsmasq.pid
+        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
         dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid </dev/null >>/run/fleet/daemons/dnsmasq.log 2>&1 || { tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; }
         fleet_i=0
-        until fleet_daemon_pid >/dev/null; do
+        until fleet_p=$(fleet_daemon_pid); do
           fleet_i=$((fleet_i + 1))
           if [ $fleet_i -gt 50 ]; then echo '\\''fleet: dnsmasq did not start (log: /run/fleet/daemons/dnsmasq.log)'\\'' >&2; tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; fi
           sleep 0.1
         done
+        fleet_s=$(fleet_daemon_stat "$fleet_p") || return
+        printf '\\''%s %s\\n'\\'' "$fleet_p" "\${fleet_s#* }" > /run/fleet/daemons/dnsmasq.started || return
         printf '\\''%s\\n'\\'' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
       }
       fleet_daemon_undo() {
@@ -183,6 +222,13 @@ describe('daemon rendering', () => {
       )' >> "$FLEET_DEFER"
       else
       fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
+      fleet_daemon_stat() {
+        # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces
+        fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+        fleet_st=\${fleet_st##*) }
+        set -f; set -- $fleet_st; set +f
+        echo "$1 \${20}"
+      }
       fleet_daemon_pid() {
         # prints the pid when the pidfile names a live process of ours; status 1 otherwise
         [ -s /run/fleet/dnsmasq.pid ] || return 1
@@ -190,7 +236,11 @@ describe('daemon rendering', () => {
         fleet_p=\${fleet_p%%[!0-9]*}
         case $fleet_p in ''|0*) return 1 ;; esac
         [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1
-        [ "$(awk '/^State:/ { print $2 }' /proc/$fleet_p/status 2>/dev/null)" != Z ] || return 1
+        fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1
+        case $fleet_s in Z\\ *|'') return 1 ;; esac
+        if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started && [ "$fleet_rp" = "$fleet_p" ]; then
+          [ "$fleet_rs" = "\${fleet_s#* }" ] || return 1
+        fi
         echo "$fleet_p"
       }
       fleet_daemon_hash() {
@@ -207,19 +257,21 @@ describe('daemon rendering', () => {
         while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done
         if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi
         if fleet_daemon_pid >/dev/null; then echo 'fleet: dnsmasq (pid' "$fleet_p) did not stop" >&2; return 1; fi
-        rm -f /run/fleet/dnsmasq.pid
+        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
       }
       fleet_daemon_start() {
         mkdir -p /run/fleet/daemons /run/fleet || return
         fleet_want=$(fleet_daemon_hash) || return
-        rm -f /run/fleet/dnsmasq.pid
+        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
         dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid </dev/null >>/run/fleet/daemons/dnsmasq.log 2>&1 || { tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; }
         fleet_i=0
-        until fleet_daemon_pid >/dev/null; do
+        until fleet_p=$(fleet_daemon_pid); do
           fleet_i=$((fleet_i + 1))
           if [ $fleet_i -gt 50 ]; then echo 'fleet: dnsmasq did not start (log: /run/fleet/daemons/dnsmasq.log)' >&2; tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; fi
           sleep 0.1
         done
+        fleet_s=$(fleet_daemon_stat "$fleet_p") || return
+        printf '%s %s\\n' "$fleet_p" "\${fleet_s#* }" > /run/fleet/daemons/dnsmasq.started || return
         printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
       }
       fleet_daemon_undo() {
@@ -233,6 +285,13 @@ describe('daemon rendering', () => {
     `);
     expect(r.undo.text).toMatchInlineSnapshot(`
       "fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
+      fleet_daemon_stat() {
+        # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces
+        fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+        fleet_st=\${fleet_st##*) }
+        set -f; set -- $fleet_st; set +f
+        echo "$1 \${20}"
+      }
       fleet_daemon_pid() {
         # prints the pid when the pidfile names a live process of ours; status 1 otherwise
         [ -s /run/fleet/dnsmasq.pid ] || return 1
@@ -240,7 +299,11 @@ describe('daemon rendering', () => {
         fleet_p=\${fleet_p%%[!0-9]*}
         case $fleet_p in ''|0*) return 1 ;; esac
         [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1
-        [ "$(awk '/^State:/ { print $2 }' /proc/$fleet_p/status 2>/dev/null)" != Z ] || return 1
+        fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1
+        case $fleet_s in Z\\ *|'') return 1 ;; esac
+        if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started && [ "$fleet_rp" = "$fleet_p" ]; then
+          [ "$fleet_rs" = "\${fleet_s#* }" ] || return 1
+        fi
         echo "$fleet_p"
       }
       fleet_daemon_hash() {
@@ -257,19 +320,21 @@ describe('daemon rendering', () => {
         while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done
         if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi
         if fleet_daemon_pid >/dev/null; then echo 'fleet: dnsmasq (pid' "$fleet_p) did not stop" >&2; return 1; fi
-        rm -f /run/fleet/dnsmasq.pid
+        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
       }
       fleet_daemon_start() {
         mkdir -p /run/fleet/daemons /run/fleet || return
         fleet_want=$(fleet_daemon_hash) || return
-        rm -f /run/fleet/dnsmasq.pid
+        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
         dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid </dev/null >>/run/fleet/daemons/dnsmasq.log 2>&1 || { tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; }
         fleet_i=0
-        until fleet_daemon_pid >/dev/null; do
+        until fleet_p=$(fleet_daemon_pid); do
           fleet_i=$((fleet_i + 1))
           if [ $fleet_i -gt 50 ]; then echo 'fleet: dnsmasq did not start (log: /run/fleet/daemons/dnsmasq.log)' >&2; tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; fi
           sleep 0.1
         done
+        fleet_s=$(fleet_daemon_stat "$fleet_p") || return
+        printf '%s %s\\n' "$fleet_p" "\${fleet_s#* }" > /run/fleet/daemons/dnsmasq.started || return
         printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
       }
       fleet_daemon_undo() {
@@ -407,4 +472,55 @@ describe('daemon check against /proc', () => {
     expect(runWithFakes(r.check, {}).code).toBe(1);
   });
 
+  // /proc/PID/stat field 22 (the start time in clock ticks); comm, field 2, may hold spaces.
+  const startTime = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[19]!;
+
+  test('a recorded start time that is not the process\'s: the pid was reused, not running (status agrees)', () => {
+    writeFileSync(pidfile, `${process.pid}\n`);
+    const started = path.join(stateDir, 'self.started');
+    // fleet started pid P at a time the process now called P did not start at: a dead daemon's pid, reused
+    writeFileSync(started, `${process.pid} 1\n`);
+    const run = runWithFakes(r.check, {});
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('self is not running\n');
+    expect(runWithFakes(r.live!, {}).stdout).toBe('');
+    // the start time fleet recorded for this very process: running, and status reads its pid
+    writeFileSync(started, `${process.pid} ${startTime(process.pid)}\n`);
+    expect(runWithFakes(r.check, {}).code).toBe(0);
+    expect(runWithFakes(r.live!, {}).stdout).toBe(`${process.pid}\n`);
+    // a record about another pid says nothing about this one: the name decides, as before
+    writeFileSync(started, '1 1\n');
+    expect(runWithFakes(r.check, {}).code).toBe(0);
+    rmSync(started);
+  });
+
+});
+
+// A real daemon (sleep, backgrounded by fleet) started, read and stopped through the module's own fragments.
+describe('daemon start records the pid and its start time', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fleet-daemon-run-'));
+  const stateDir = path.join(dir, 'state');
+  const pidfile = path.join(dir, 'sleeper.pid');
+  const r = renderResource('daemon', { name: 'sleeper', command: ['sleep', '300'], foreground: true, pidfile, stateDir });
+  afterAll(() => {
+    runWithFakes(r.undo, {});
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('apply starts it and records `PID START`; status reads that pid; undo stops it', () => {
+    expect(runWithFakes(r.check, {}).code).toBe(1);
+    const applied = runWithFakes(r.apply, {});
+    expect(applied.code, applied.stderr).toBe(0);
+    const pid = Number(readFileSync(pidfile, 'utf8'));
+    expect(readFileSync(`/proc/${pid}/comm`, 'utf8')).toBe('sleep\n');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    expect(readFileSync(path.join(stateDir, 'sleeper.started'), 'utf8')).toBe(`${pid} ${stat[19]}\n`);
+    expect(runWithFakes(r.check, {}).code).toBe(0);
+    expect(runWithFakes(r.live!, {}).stdout).toBe(`${pid}\n`);
+    expect(runWithFakes(r.undo, {}).code).toBe(0);
+    const gone = !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z');
+    expect(gone, `pid ${pid} is stopped`).toBe(true);
+    expect(existsSync(path.join(stateDir, 'sleeper.started'))).toBe(false);
+    expect(runWithFakes(r.live!, {}).stdout).toBe('');
+  });
 });

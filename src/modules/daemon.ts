@@ -4,9 +4,11 @@
  * Two models, chosen on the host at run time:
  * - pidfile (hosts without systemd, such as the lab, where PID 1 is sshd): the process is known only
  *   by its pidfile. Every pid fleet acts on has passed `fleet_daemon_pid`: the pidfile holds a
- *   number, that process exists, is not a zombie, its /proc/PID/comm is the expected name (so a
- *   stale pidfile whose pid was reused by something else is "not running", and is never killed),
- *   and, with `netns`, it lives in that namespace. Nothing is ever found or killed by name.
+ *   number, that process exists, is not a zombie, its /proc/PID/comm is the expected name, its
+ *   start time (/proc/PID/stat field 22) is the one fleet recorded when it started that pid (in
+ *   STATE_DIR/NAME.started), and, with `netns`, it lives in that namespace. So a stale pidfile
+ *   whose pid was reused by something else, even by a process of the same name, is "not running"
+ *   and is never killed. Nothing is ever found or killed by name.
  * - systemd (when /run/systemd/system exists and `systemdUnit` is set): `systemctl is-active`,
  *   `restart` (after a `daemon-reload` when the unit's files changed, e.g. a drop-in in
  *   `configFiles`), `stop`. The recorded hash lives on disk (SYSTEMD_DAEMON_STATE_DIR): the unit
@@ -88,13 +90,38 @@ function comm(a: DaemonArgs): string {
   return a.comm ?? path.posix.basename(a.command[0]!).slice(0, 15);
 }
 
-function spec(a: DaemonArgs) {
-  const hashFile = `${a.stateDir}/${a.name}.confhash`;
-  const logFile = `${a.stateDir}/${a.name}.log`;
+/** The hash of what the running process should have been started with: `fleet_daemon_hash`. */
+function configHash(a: DaemonArgs): Shell {
   // Everything that, when changed, means the running process is not the wanted one.
   const cmdHash = sha256hex(JSON.stringify({ command: a.command, netns: a.netns ?? null, foreground: a.foreground, pidfile: a.pidfile }));
-  const systemd = a.systemdUnit !== undefined;
+  return shellFunction(
+    'fleet_daemon_hash',
+    Shell.join([
+      raw('  # the command line and the config files, as the running process should have them'),
+      a.configFiles.length
+        ? sh`  { echo ${cmdHash}; sha256sum -- ${a.configFiles} 2>&1; } | sha256sum | cut -d' ' -f1`
+        : sh`  echo ${cmdHash} | sha256sum | cut -d' ' -f1`,
+    ]),
+  );
+}
 
+/**
+ * `fleet_daemon_pid`: the pid when the pidfile names a live process of ours. Ours: /proc/PID/comm
+ * is the expected name, not a zombie, in `netns` when given, and, when fleet recorded starting
+ * that pid (`started`: `PID START`), the kernel's start time (/proc/PID/stat field 22) is still
+ * the recorded one, so a pid reused after the daemon died never reads as the daemon.
+ */
+function pidOf(a: DaemonArgs, started: string): Shell {
+  const stat = shellFunction(
+    'fleet_daemon_stat',
+    Shell.join([
+      raw('  # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces'),
+      raw('  fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1'),
+      raw('  fleet_st=${fleet_st##*) }'),
+      raw('  set -f; set -- $fleet_st; set +f'),
+      raw('  echo "$1 ${20}"'),
+    ]),
+  );
   const pid = shellFunction(
     'fleet_daemon_pid',
     Shell.join([
@@ -104,24 +131,25 @@ function spec(a: DaemonArgs) {
       raw('  fleet_p=${fleet_p%%[!0-9]*}'),
       raw(`  case $fleet_p in ''|0*) return 1 ;; esac`),
       sh`  [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = ${comm(a)} ] || return 1`,
-      raw(`  [ "$(awk '/^State:/ { print $2 }' /proc/$fleet_p/status 2>/dev/null)" != Z ] || return 1`),
+      raw('  fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1'),
+      raw(`  case $fleet_s in Z\\ *|'') return 1 ;; esac`),
+      sh`  if [ -f ${started} ] && read -r fleet_rp fleet_rs < ${started} && [ "$fleet_rp" = "$fleet_p" ]; then`,
+      raw('    [ "$fleet_rs" = "${fleet_s#* }" ] || return 1'),
+      raw('  fi'),
       ...(a.netns
         ? [sh`  [ "$(stat -L -c %i /proc/$fleet_p/ns/net 2>/dev/null)" = "$(stat -L -c %i ${netnsPath(a.netns)} 2>/dev/null)" ] || return 1`]
         : []),
       raw('  echo "$fleet_p"'),
     ]),
   );
+  return Shell.join([stat, pid]);
+}
 
-  const hash = shellFunction(
-    'fleet_daemon_hash',
-    Shell.join([
-      raw('  # the command line and the config files, as the running process should have them'),
-      a.configFiles.length
-        ? sh`  { echo ${cmdHash}; sha256sum -- ${a.configFiles} 2>&1; } | sha256sum | cut -d' ' -f1`
-        : sh`  echo ${cmdHash} | sha256sum | cut -d' ' -f1`,
-    ]),
-  );
-
+/** The pidfile model's helpers (stop and start act only on a pid that passed fleet_daemon_pid). */
+function pidfileHelpers(a: DaemonArgs, hash: Shell): Shell {
+  const hashFile = `${a.stateDir}/${a.name}.confhash`;
+  const logFile = `${a.stateDir}/${a.name}.log`;
+  const started = `${a.stateDir}/${a.name}.started`;
   const stop = shellFunction(
     'fleet_daemon_stop',
     Shell.join([
@@ -131,32 +159,47 @@ function spec(a: DaemonArgs) {
       raw('  while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done'),
       raw('  if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi'),
       sh`  if fleet_daemon_pid >/dev/null; then echo ${`fleet: ${a.name} (pid`} "$fleet_p) did not stop" >&2; return 1; fi`,
-      sh`  rm -f ${a.pidfile}`,
+      sh`  rm -f ${a.pidfile} ${started}`,
     ]),
   );
-
   const exec = sh`${nsExec(a.netns)}${a.foreground ? raw('setsid ') : raw('')}${a.command}`;
   const start = shellFunction(
     'fleet_daemon_start',
     Shell.join([
       sh`  mkdir -p ${a.stateDir} ${path.posix.dirname(a.pidfile)} || return`,
       raw('  fleet_want=$(fleet_daemon_hash) || return'),
-      sh`  rm -f ${a.pidfile}`,
+      sh`  rm -f ${a.pidfile} ${started}`,
       a.foreground
         ? sh`  ${exec} </dev/null >>${logFile} 2>&1 &\n  echo $! > ${a.pidfile} || return`
         : sh`  ${exec} </dev/null >>${logFile} 2>&1 || { tail -n 5 ${logFile} >&2; return 1; }`,
       raw('  fleet_i=0'),
-      raw('  until fleet_daemon_pid >/dev/null; do'),
+      raw('  until fleet_p=$(fleet_daemon_pid); do'),
       raw('    fleet_i=$((fleet_i + 1))'),
       sh`    if [ $fleet_i -gt 50 ]; then echo ${`fleet: ${a.name} did not start (log: ${logFile})`} >&2; tail -n 5 ${logFile} >&2; return 1; fi`,
       raw('    sleep 0.1'),
       raw('  done'),
+      raw('  fleet_s=$(fleet_daemon_stat "$fleet_p") || return'),
+      sh`  printf '%s %s\\n' "$fleet_p" "\${fleet_s#* }" > ${started} || return`,
       sh`  printf '%s\\n' "$fleet_want" > ${hashFile}`,
     ]),
   );
+  return Shell.join([
+    raw(`fleet_hashfile=${quote(hashFile)}`),
+    pidOf(a, started),
+    hash,
+    shellFunction('fleet_daemon_running', raw('  fleet_daemon_pid >/dev/null')),
+    stop,
+    start,
+    shellFunction('fleet_daemon_undo', raw('  fleet_daemon_stop && rm -f "$fleet_hashfile"')),
+    shellFunction('fleet_daemon_mainpid', raw('  fleet_daemon_pid')),
+  ]);
+}
 
+function spec(a: DaemonArgs) {
+  const systemd = a.systemdUnit !== undefined;
+  const hash = configHash(a);
   /** The helpers for this host's model: systemd when the unit is set and systemd runs. */
-  const pidModel = Shell.join([raw(`fleet_hashfile=${quote(hashFile)}`), pid, hash, shellFunction('fleet_daemon_running', raw('  fleet_daemon_pid >/dev/null')), stop, start, shellFunction('fleet_daemon_undo', raw('  fleet_daemon_stop && rm -f "$fleet_hashfile"')), shellFunction('fleet_daemon_mainpid', raw('  fleet_daemon_pid'))]);
+  const pidModel = pidfileHelpers(a, hash);
   const helpers = (): Shell =>
     systemd ? Shell.join([raw('if [ -d /run/systemd/system ]; then'), systemdHelpers(a, hash), raw('else'), pidModel, raw('fi')]) : pidModel;
 
