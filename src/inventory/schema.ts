@@ -60,6 +60,7 @@ export const gatewaySchema = z.strictObject({
   vpn_server_ip: ipv4.describe('OpenVPN provider server address (routed around the tunnel)'),
   openvpn_config_file: absPath.describe('OpenVPN client config on the controller; uploaded 0600'),
   openvpn_tun: ifname,
+  openvpn_allow_scripts: z.boolean().describe('let the provider config run programs as root (script hooks, plugins, management)'),
   netns_nameservers: z.array(ipv4).min(1),
 
   dns_entries: z.array(dnsEntrySchema),

@@ -30,12 +30,14 @@ import { Secret, Shell, raw, sh } from '../shell/sh.js';
 import { absPath, fileMode, userName } from '../types/net.js';
 import { sha256hex, shellFunction } from './common.js';
 import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import type { ChangeView, Module, Resource } from './types.js';
 
 export const fileSchema = z
   .strictObject({
     path: absPath.describe('absolute path of the file'),
-    content: z.string().describe('the whole content, exactly (a trailing newline is content too)'),
+    content: z
+      .union([z.string(), z.instanceof(Uint8Array)], { error: 'expected the content as a string (or bytes)' })
+      .describe('the whole content, exactly (a trailing newline is content too); a string is written as UTF-8, bytes as they are'),
     secret: z.boolean().default(false).describe('content is secret: never shown in plans, diffs, logs or the journal'),
     mode: fileMode.describe("octal mode in quotes, like '0644' or '0600'"),
     owner: userName.optional().describe('owner user; absent: not managed (new files belong to the deploying user)'),
@@ -85,7 +87,7 @@ function ancestors(p: string): string[] {
 
 function spec(a: FileArgs) {
   const dir = path.posix.dirname(a.path);
-  const bytes = Buffer.from(a.content, 'utf8');
+  const bytes = typeof a.content === 'string' ? Buffer.from(a.content, 'utf8') : Buffer.from(a.content);
   const hash = sha256hex(bytes);
   const b64 = bytes.toString('base64');
   const hashArg = a.secret ? new Secret(hash) : hash;
@@ -179,10 +181,24 @@ function spec(a: FileArgs) {
 
 const identity = (a: FileArgs): string => a.path;
 
+/** --diff for a file: a unified diff of the content, or what changed besides it; a secret's content never. */
+function change(r: Resource, current: string): ChangeView {
+  const now = parseFileCheckOutput(current);
+  const isNew = !now || now.state === 'absent';
+  if (r.secret) {
+    const lines = r.outline?.length ? ['holds (values masked):', ...r.outline.map((l) => `  ${l}`)] : undefined;
+    return { sign: '~', head: `: secret content${isNew ? ' (new file)' : ''}; not shown`, lines };
+  }
+  if (isNew) return { sign: '+', head: ' (new file)', content: { before: '', after: r.desiredContent ?? '' } };
+  if (now.contentMatches) return { sign: '~', head: `: content same; now mode ${now.mode} owner ${now.owner}:${now.group}` };
+  return { sign: '~', head: '', content: { before: now.content ?? '', after: r.desiredContent ?? '' } };
+}
+
 export const file = {
   name: 'file',
   schema: fileSchema,
   identity,
+  change,
   render(a): Resource {
     const s = spec(a);
     const who = a.owner !== undefined || a.group !== undefined ? ` ${a.owner ?? ''}${a.group !== undefined ? `:${a.group}` : ''}` : '';
@@ -197,7 +213,7 @@ export const file = {
       undo: s.undo,
     };
     if (a.secret) r.secret = true;
-    else r.desiredContent = a.content;
+    else r.desiredContent = typeof a.content === 'string' ? a.content : Buffer.from(a.content).toString('utf8');
     return r;
   },
 } satisfies Module<FileArgs>;

@@ -18,7 +18,7 @@ import { netns } from './netns.js';
 import { pkg } from './package.js';
 import { sysctl } from './sysctl.js';
 import { systemdUnitEnabled } from './systemd-unit-enabled.js';
-import type { Module, Resource } from './types.js';
+import type { ChangeView, Module, Resource } from './types.js';
 import { veth } from './veth.js';
 import { wireguardInterface } from './wireguard-interface.js';
 import { wireguardKey } from './wireguard-key.js';
@@ -86,4 +86,11 @@ export function renderResource(moduleName: string, args: unknown, where?: string
     });
   }
   return mod.render(parsed.data);
+}
+
+/** The module's own --diff view of a resource that does not hold, when it has one. */
+export function changeView(r: Resource, current: string): ChangeView | undefined {
+  if (!isModuleName(r.module)) return undefined;
+  const mod = MODULES[r.module] as unknown as Module<unknown>;
+  return mod.change?.(r, current);
 }

@@ -57,6 +57,11 @@ export interface Resource {
   secret?: boolean;
   /** For --diff: the desired content of a file (absent when secret). */
   desiredContent?: string;
+  /**
+   * For the plan of a secret file whose format fleet can read: what it holds, with every value
+   * masked (an OpenVPN config's directive names), one entry a line.
+   */
+  outline?: string[];
   /** Ids of resources whose change forces this one to re-apply (a daemon watching its config). */
   watches?: string[];
   /**
@@ -81,4 +86,20 @@ export interface Module<A> {
   identity(args: A): string;
   /** Render the resource. Args are already validated by `schema`. */
   render(args: A): Resource;
+  /**
+   * For --diff: how a resource of this module that does not hold differs, read from what its
+   * check printed. Absent: the plan shows the check's output as it is.
+   */
+  change?(r: Resource, current: string): ChangeView;
+}
+
+/** What --diff shows for one resource: a line after its id, and content to diff (never a secret's). */
+export interface ChangeView {
+  /** `+` something new, `~` something changed. */
+  sign: '+' | '~';
+  /** Follows the id on the same line, e.g. `: content same; now mode 0600 owner root:root`. */
+  head: string;
+  /** Lines shown under it, indented (an outline of a secret file). */
+  lines?: string[];
+  content?: { before: string; after: string };
 }

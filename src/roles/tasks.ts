@@ -15,6 +15,7 @@ import type { Resource } from '../modules/types.js';
 import { rolesDir } from './defaults.js';
 import { ROLE_ORDER, type RoleName } from './order.js';
 import { HEALTH_SLOTS, type HealthSlot } from './health.js';
+import { lintOpenvpnConfig, openvpnOutline } from './openvpn-config.js';
 import { createEnv, renderFile, renderValue } from './template.js';
 
 const taskSchema = z.strictObject({
@@ -41,6 +42,11 @@ const taskSchema = z.strictObject({
    * interface, the OpenVPN client, its tunnel or dnsmasq. Its liveness (Resource.live) is read.
    */
   health: z.enum(HEALTH_SLOTS).optional(),
+  /**
+   * The `src` file is an OpenVPN config: its directives are linted before anything is uploaded
+   * (see openvpn-config.ts), and the plan shows their names with the values masked.
+   */
+  lint: z.literal('openvpn').optional(),
 });
 export type Task = z.infer<typeof taskSchema>;
 
@@ -214,16 +220,22 @@ function renderRoles(
           const args = renderIn(env, task.args, ctx, where) as Record<string, unknown>;
           if (task.template) args.content = renderTemplate(env, task.template, ctx, where);
           if (task.boot) args.content = boot(task.boot, where, args.path);
+          let outline: string[] | undefined;
           if (task.src && opts.readSources === false) args.content = '';
           else if (task.src) {
             const file = String(renderIn(env, task.src, ctx, where));
-            try {
-              args.content = readFileSync(file, 'utf8');
-            } catch (err) {
-              throw new ModuleArgsError(`${where}: cannot read ${file}: ${(err as Error).message}`);
+            // The bytes as they are: a provider's file need not be UTF-8.
+            const bytes = readSource(file, where);
+            if (task.lint === 'openvpn') {
+              const text = bytes.toString('latin1');
+              lintOpenvpnConfig(text, file, ctx.openvpn_allow_scripts === true);
+              outline = openvpnOutline(text);
             }
+            args.content = bytes;
           }
-          const resource = renderShared(task.module, args, where, opts.shared);
+          let resource = renderShared(task.module, args, where, opts.shared);
+          // A copy: shared resources are never modified.
+          if (outline) resource = { ...resource, outline };
           const name = String(renderIn(env, task.name, ctx, where));
           return { name, resource };
         };
@@ -254,6 +266,14 @@ function remember<T extends unknown[] | { name: string; resource: Resource } | n
   const v = make();
   memo.set(key, v);
   return v;
+}
+
+function readSource(file: string, where: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ModuleArgsError(`${where}: cannot read ${file}: ${(err as Error).message}`);
+  }
 }
 
 function renderIn(env: ReturnType<typeof createEnv>, value: unknown, ctx: Record<string, unknown>, where: string): unknown {
