@@ -1,5 +1,5 @@
 /**
- * Secrets never reach output (DESIGN invariant 5). A variable is secret when its name says so:
+ * Secrets never reach output (terminal, --json, logs, the journal). A variable is secret when its name says so:
  * password, passwd, pass (ansible_ssh_pass, ansible_become_pass), secret, private_key, token.
  * Names ending in _file or _path hold where a secret lives, not the secret
  * (ansible_ssh_private_key_file), so they stay visible.

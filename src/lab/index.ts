@@ -1,4 +1,4 @@
-/** The lab's public API (see DESIGN.md, "The lab"). */
+/** The lab's public API (README.md, "The lab"). */
 export { labUp, type UpOptions } from './up.js';
 export { labDown, type DownReport } from './down.js';
 export { labStatus, labProblems, formatStatus } from './status.js';

@@ -1,5 +1,5 @@
 /**
- * `lab up`: builds the lab (see DESIGN.md, "The lab"). Order: preflight; tear down whatever an
+ * `lab up`: builds the lab (README.md, "The lab"). Order: preflight; tear down whatever an
  * earlier lab left; record what is about to be made; keys and PKI; every namespace and veth in one
  * `ip -batch`; then the internet host, the provider, the gateways and the clients in parallel
  * (bounded); last the known_hosts, the inventory and the finished record. A failure tears the

@@ -1,7 +1,7 @@
 /**
  * The resource contract every module renders to. A module is a pure function from typed arguments
  * to a Resource; it never runs anything itself. The engine batches many resources' fragments into
- * one remote script (DESIGN invariant 1), so fragments must be POSIX sh, must not `exit` (they run
+ * one remote script per round trip, so fragments must be POSIX sh, must not `exit` (they run
  * inside a subshell, so `exit` ends only the fragment), and must not read stdin.
  */
 import type { z } from 'zod';

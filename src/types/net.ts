@@ -1,6 +1,6 @@
 /**
  * Typed primitives shared by the inventory schema and the modules. Every inventory value passes
- * through one of these before it is rendered into shell (DESIGN invariant 4).
+ * through one of these before it is rendered into shell: nothing untyped reaches a shell.
  */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
