@@ -14,12 +14,13 @@
  *   then adds ours if it is missing; revert removes ours if apply added it and puts the others
  *   back. Undo removes ours only.
  */
+import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifaceAddress, ifname } from '../types/net.js';
-import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { absentInCheck, deleteIfPresent, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
+import { factNs, netProof, type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 export const addressSchema = z.strictObject({
   address: ifaceAddress.describe('address with prefix length, e.g. 10.200.1.1/24'),
@@ -72,26 +73,29 @@ function exclusiveCheck(a: AddressArgs, s: ReturnType<typeof spec>): Shell {
   ]);
 }
 
+/** The plan's proof (facts.ts) that the check would say 0: `inet ADDR/PREFIX` on DEV (exclusive: and no other IPv4 address there). */
+function addressProof(netns: string | undefined, dev: string, cidr: string, exclusive = false): Proof {
+  return netProof([netns], [`addr ${factNs(netns)} ${dev} ${cidr}`, ...(exclusive ? [`addrcount ${factNs(netns)} ${dev} 1`] : [])]);
+}
+
 const identity = (a: AddressArgs): string => scoped(a.netns, `${a.dev} ${a.address}`);
 
-export const address = {
+export const address = defineModule({
   name: 'address',
+  runtime: true,
+  reachability: true,
   schema: addressSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     const remove = whenNetns(
       a.netns,
-      Shell.join([s.present, raw('if fleet_addr_present >/dev/null; then'), s.del, raw('else [ $? -eq 1 ]; fi')]),
+      Shell.join([s.present, deleteIfPresent('fleet_addr_present >/dev/null', s.del)]),
       raw('true'),
     );
     const base = {
-      id: `address:${identity(a)}`,
-      runtime: true,
-      reachability: true,
-      module: 'address',
       title: `address ${a.address} on ${a.dev}${a.exclusive ? ' (its only IPv4 address)' : ''}${inNetns(a.netns)}`,
-      proof: proofs.address(a.netns, a.dev, a.address, a.exclusive),
+      proof: addressProof(a.netns, a.dev, a.address, a.exclusive),
       undo: remove,
     };
     if (!a.exclusive) {
@@ -145,4 +149,4 @@ export const address = {
       ),
     };
   },
-} satisfies Module<AddressArgs>;
+});

@@ -115,3 +115,27 @@ export function devExists(netns?: string): Shell {
     ]),
   );
 }
+
+/**
+ * Undo's delete, written once: `del` runs when the probe function says 0 (present); 1 (absent)
+ * is already done; any other status (the probe failed) fails the fragment.
+ */
+export function deleteIfPresent(probe: string, del: Shell): Shell {
+  return Shell.join([raw(`if ${probe}; then`), del, raw('else [ $? -eq 1 ]; fi')]);
+}
+
+/**
+ * A read that tells three outcomes apart, inside a fleet_* function: `cmd`'s output lands in
+ * `$variable` (status 0 goes on); output matching `absentPattern` (the tool's own "there is no
+ * such thing") runs `onAbsent`, which must return; any other failure passes the tool's message to
+ * stderr and returns 2 (a probe failure, never "absent").
+ */
+export function threeWayProbe(variable: string, cmd: Shell, absentPattern: string, onAbsent: Shell): Shell {
+  if (!/^fleet_[a-z_]+$/.test(variable)) throw new TypeError(`not a fleet shell variable: ${variable}`);
+  return Shell.join([
+    sh`  if ${raw(variable)}=$(${cmd} 2>&1); then :; else`,
+    sh`    case $${raw(variable)} in *${absentPattern}*) ${onAbsent} ;; esac`,
+    raw(`    printf '%s\\n' "$${variable}" >&2; return 2`),
+    raw('  fi'),
+  ]);
+}

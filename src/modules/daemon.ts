@@ -40,12 +40,13 @@
  *   and a packaged one is left alone. At shutdown systemd stops them itself, and a blocking
  *   `systemctl stop` there waits for a job ordered after wg-quick@wg0's own stop: a deadlock.
  */
+import { defineModule, type ResourceBody } from './define.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { Shell, quote, raw, sh } from '../shell/sh.js';
 import { absPath } from '../types/net.js';
 import { argToken, inNetns, netnsArg, netnsPath, nsExec, sha256hex, shellFunction } from './common.js';
-import type { Module, Resource } from './types.js';
+import type { Resource } from './types.js';
 
 export const DAEMON_STATE_DIR = '/run/fleet/daemons';
 /** Where the systemd model records the hash its unit was (re)started with: it survives a reboot. */
@@ -293,16 +294,14 @@ function systemdHelpers(a: DaemonArgs, hash: Shell): Shell {
 
 const identity = (a: DaemonArgs): string => a.name;
 
-export const daemon = {
+export const daemon = defineModule({
   name: 'daemon',
+  runtime: true,
   schema: daemonSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
-    const r: Resource = {
-      id: `daemon:${identity(a)}`,
-      runtime: true,
-      module: 'daemon',
+    const r: ResourceBody = {
       title: `daemon ${a.name}: ${a.command.map(quote).join(' ')}${inNetns(a.netns)}`,
       check: s.check,
       apply: s.apply,
@@ -313,4 +312,4 @@ export const daemon = {
     if (a.configFiles.length) r.watches = a.configFiles.map((f) => `file:${f}`);
     return r;
   },
-} satisfies Module<DaemonArgs>;
+});

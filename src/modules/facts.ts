@@ -6,17 +6,17 @@
  * pass: per namespace one `ip link` and one `ip -batch` (addresses, rules, routes), one
  * `iptables-restore --noflush` of every rule's `-C` and one `sysctl` of the wanted keys; once per
  * host `ip netns list`, `wg show all` (listen ports and allowed IPs, never a key), `dpkg-query`, and
- * `sha256sum` and `stat` over the managed files. Only what some proof needs is read. One awk turns
- * it all into canonical lines. A
- * resource that can be read from them carries a `Proof`: the lines that must all be present for it
- * to hold. The awk is given every line some proof wants and sets a shell flag `fleet_ok_N=1` for
+ * `sha256sum` and `stat` over the managed files. Only what some proof needs is read. One awk
+ * (facts.awk) turns it all into canonical lines. A resource that can be read from them carries a
+ * `Proof`, built beside its check in its own module: the lines that must all be present for it to
+ * hold (facts.test.ts checks each module's lines against the awk on captured tool output). The awk is given every line some proof wants and sets a shell flag `fleet_ok_N=1` for
  * each one it finds, so a proved check is a few `[ ]` builtins and starts no process at all.
  *
  * A proof can only say "holds". When a line is missing (something drifted, a namespace is absent, a
  * tool failed, the host uses legacy iptables) the resource's own `check` runs as before: it alone
  * says "does not hold", prints what is there instead, or reports a failing probe. So the fast path
  * can make a plan faster, never different, as long as every line below is printed only for state in
- * which that resource's check exits 0. Each builder here names the check it mirrors.
+ * which that resource's check exits 0. This module only gathers and composes.
  *
  * Facts exist only inside a plan script. Apply re-checks with the full `check` (the state changes
  * under it), and so do revert and teardown.
@@ -44,84 +44,21 @@ export interface Proof {
 const ROOT = '-';
 
 /** Words that stay one field in awk and one token in iptables-restore, unquoted. */
-const PLAIN = /^[A-Za-z0-9_@%+=:,./!-]+$/;
+export const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./!-]+$/;
 
-function ns(netns: string | undefined): string {
+/** A namespace as fact lines name it. */
+export function factNs(netns: string | undefined): string {
   return netns ?? ROOT;
 }
 
-/**
- * Line builders, one per check they stand in for. Each returns undefined when a value could not be
- * matched reliably (the resource then keeps its plain check).
- */
-export const proofs = {
-  /** link.ts: admin UP (and the MTU when one is wanted). */
-  link(netns: string | undefined, dev: string, mtu?: number): Proof {
-    return net([netns], [`link ${ns(netns)} ${dev} up${mtu === undefined ? '' : ` ${mtu}`}`]);
-  },
-  /** address.ts: `inet ADDR/PREFIX` on DEV (exclusive: and no other IPv4 address there). */
-  address(netns: string | undefined, dev: string, cidr: string, exclusive = false): Proof {
-    return net([netns], [`addr ${ns(netns)} ${dev} ${cidr}`, ...(exclusive ? [`addrcount ${ns(netns)} ${dev} 1`] : [])]);
-  },
-  /** interface-ready.ts: DEV has some IPv4 address. */
-  interfaceReady(netns: string | undefined, dev: string): Proof {
-    return net([netns], [`inet ${ns(netns)} ${dev}`]);
-  },
-  /** ip-rule.ts: this exact rule line (whitespace collapsed, `ip -N rule` numbering). */
-  rule(netns: string | undefined, line: string): Proof {
-    return net([netns], [`rule ${ns(netns)} ${line}`]);
-  },
-  /** ip-route.ts: the metric-0 route to DEST in TABLE has this type and gateway (and dev when given). */
-  route(netns: string | undefined, table: number, dest: string, type: string, via?: string, dev?: string): Proof {
-    return net([netns], [`route ${ns(netns)} ${table} ${dest} ${type} ${via ?? '-'} ${dev ?? '*'}`]);
-  },
-  /** veth.ts: NAME and PEER are the two ends of one veth pair (ifindex and peer ifindex agree). */
-  veth(netns: string | undefined, name: string, peerNetns: string | undefined, peer: string): Proof {
-    return net([netns, peerNetns], [`veth ${ns(netns)} ${name} ${ns(peerNetns)} ${peer}`]);
-  },
-  /** iptables-rule.ts: `iptables -C`, batched: every rule of the namespace checks in one restore. */
-  iptables(netns: string | undefined, table: string, chain: string, rule: string[]): Proof | undefined {
-    if (!rule.every((t) => /^[A-Za-z0-9_@%+=:,./! -]+$/.test(t))) return undefined;
-    return { needs: [{ kind: 'iptables', netns, table, chain, rule }], lines: [`iptables ${ns(netns)} ok`] };
-  },
-  /** netns.ts: `ip netns list` has a line for NAME. */
-  netns(name: string): Proof {
-    return { needs: [{ kind: 'netns' }], lines: [`netns ${name}`] };
-  },
-  /** sysctl.ts: `sysctl KEY` prints the wanted value (whitespace collapsed, as the check compares). */
-  sysctl(netns: string | undefined, key: string, value: string): Proof {
-    return { needs: [{ kind: 'sysctl', netns, key }], lines: [`sysctl ${ns(netns)} ${key} ${value.trim().split(/\s+/).join(' ')}`] };
-  },
-  /**
-   * wireguard-interface.ts: the interface listens on PORT and `wg show NAME allowed-ips` is exactly
-   * these `KEY IP` pairs (each one present, and no other: the counts agree).
-   */
-  wireguard(name: string, port: number, pairs: string[]): Proof {
-    const lines = [`wgport ${name} ${port}`, `wgpairs ${name} ${pairs.length}`, ...pairs.map((p) => `wgip ${name} ${p}`)];
-    return { needs: [{ kind: 'wireguard' }], lines };
-  },
-  /** package.ts: dpkg status `ii`. */
-  package(name: string): Proof {
-    return { needs: [{ kind: 'package', name }], lines: [`pkg ${name} ii`] };
-  },
-  /** file.ts: a regular file (not a link) with this sha256 and `stat %a` mode, owner and group when managed. */
-  file(path: string, sha256: string, statMode: string, owner?: string, group?: string, secret = false): Proof | undefined {
-    if (!PLAIN.test(path)) return undefined;
-    const content = `file ${path} ${sha256} ${statMode}`;
-    const lines: (string | Secret)[] = [secret ? new Secret(content) : content];
-    if (owner !== undefined) lines.push(`fileowner ${path} ${owner}`);
-    if (group !== undefined) lines.push(`filegroup ${path} ${group}`);
-    return { needs: [{ kind: 'file', path }], lines };
-  },
-};
-
-function net(namespaces: (string | undefined)[], lines: string[]): Proof {
+/** A proof read from the `net` facts of these namespaces (links, addresses, rules, routes). */
+export function netProof(namespaces: (string | undefined)[], lines: string[]): Proof {
   return { needs: [...new Set(namespaces)].map((n) => ({ kind: 'net' as const, netns: n })), lines };
 }
 
 /** A rule token as iptables-restore reads it: plain, or double-quoted when it holds spaces. */
 function restoreToken(t: string): string {
-  return PLAIN.test(t) ? t : `"${t}"`;
+  return PLAIN_WORD.test(t) ? t : `"${t}"`;
 }
 
 const HEREDOC = 'FLEET_FACTS_EOF';
@@ -132,7 +69,7 @@ const CANONICAL = shellAsset(import.meta.url, 'facts.awk');
 function netSection(netns: string | undefined): Shell {
   const ip = netns ? sh`ip -n ${netns}` : raw('ip');
   return Shell.join([
-    sh`echo ${`@net ${ns(netns)}`}`,
+    sh`echo ${`@net ${factNs(netns)}`}`,
     sh`${ip} -o -d link show`,
     sh`${ip} -o -4 -N -batch - <<'${raw(HEREDOC)}'`,
     raw(`addr show\nrule show\nroute show table all\n${HEREDOC}`),
@@ -152,7 +89,7 @@ function iptablesSection(netns: string | undefined, rules: Extract<FactNeed, { k
   return Shell.join([
     sh`  if ${exec}iptables-restore -w --noflush >/dev/null <<'${raw(HEREDOC)}'`,
     raw(`${input.join('\n')}\n${HEREDOC}`),
-    sh`  then echo ${`@ipt ${ns(netns)}`}; fi`,
+    sh`  then echo ${`@ipt ${factNs(netns)}`}; fi`,
   ]);
 }
 
@@ -199,7 +136,7 @@ export function planFacts(proofs: Proof[]): FactPlan | undefined {
   if (netnsList) sections.push(raw('echo @netns'), raw('ip netns list'));
   // listen-port and allowed-ips only: `wg show` never prints a key here.
   if (wireguard) sections.push(raw('echo @wg'), raw('wg show all listen-port'), raw('echo @wgips'), raw('wg show all allowed-ips'));
-  for (const [n, keys] of sysctls) sections.push(sh`echo ${`@sysctl ${ns(n)}`}`, sh`${n ? sh`ip netns exec ${n} ` : raw('')}sysctl ${[...keys]}`);
+  for (const [n, keys] of sysctls) sections.push(sh`echo ${`@sysctl ${factNs(n)}`}`, sh`${n ? sh`ip netns exec ${n} ` : raw('')}sysctl ${[...keys]}`);
   if (packages.size > 0) sections.push(raw('echo @pkg'), sh`dpkg-query -W -f='\${Package} \${db:Status-Abbrev}\n' ${[...packages]}`);
   if (files.size > 0) {
     sections.push(raw('echo @sha'), sh`sha256sum -- ${[...files]}`, raw('echo @stat'), sh`stat -c '%f %a %U %G %n' -- ${[...files]}`);

@@ -24,13 +24,14 @@
  * undo: removes the file; with `makeParents`, also its parent directories while they are empty
  *   (rmdir never removes a directory that holds anything, so another program's files stay).
  */
+import { defineModule, type ResourceBody } from './define.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { Secret, Shell, raw, sh } from '../shell/sh.js';
 import { absPath, fileMode, userName } from '../types/net.js';
 import { sha256hex, shellFunction } from './common.js';
-import { proofs } from './facts.js';
-import type { ChangeView, Module, Resource } from './types.js';
+import { PLAIN_WORD, type Proof } from './facts.js';
+import type { ChangeView, Resource } from './types.js';
 
 export const fileSchema = z
   .strictObject({
@@ -175,8 +176,18 @@ function spec(a: FileArgs) {
   const undo = a.makeParents
     ? Shell.join([removeFile, sh`fleet_d=${path.posix.dirname(a.path)}; while [ "$fleet_d" != / ] && rmdir "$fleet_d" 2>/dev/null; do fleet_d=$(dirname "$fleet_d"); done; true`])
     : removeFile;
-  const proof = proofs.file(a.path, hash, statMode(a.mode), a.owner, a.group, a.secret);
+  const proof = fileProof(a.path, hash, statMode(a.mode), a.owner, a.group, a.secret);
   return { check, proof, apply, revert, undo };
+}
+
+/** The plan's proof (facts.ts) that the check would say 0: a regular file (not a link) with this sha256 and `stat %a` mode, owner and group when managed. */
+function fileProof(path: string, sha256: string, statMode: string, owner?: string, group?: string, secret = false): Proof | undefined {
+  if (!PLAIN_WORD.test(path)) return undefined;
+  const content = `file ${path} ${sha256} ${statMode}`;
+  const lines: (string | Secret)[] = [secret ? new Secret(content) : content];
+  if (owner !== undefined) lines.push(`fileowner ${path} ${owner}`);
+  if (group !== undefined) lines.push(`filegroup ${path} ${group}`);
+  return { needs: [{ kind: 'file', path }], lines };
 }
 
 const identity = (a: FileArgs): string => a.path;
@@ -194,17 +205,15 @@ function change(r: Resource, current: string): ChangeView {
   return { sign: '~', head: '', content: { before: now.content ?? '', after: r.desiredContent ?? '' } };
 }
 
-export const file = {
+export const file = defineModule({
   name: 'file',
   schema: fileSchema,
   identity,
   change,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     const who = a.owner !== undefined || a.group !== undefined ? ` ${a.owner ?? ''}${a.group !== undefined ? `:${a.group}` : ''}` : '';
-    const r: Resource = {
-      id: `file:${identity(a)}`,
-      module: 'file',
+    const r: ResourceBody = {
       title: `file ${a.path} (${a.mode}${who}${a.secret ? ', secret' : ''})`,
       check: s.check,
       proof: s.proof,
@@ -216,4 +225,4 @@ export const file = {
     else r.desiredContent = typeof a.content === 'string' ? a.content : Buffer.from(a.content).toString('utf8');
     return r;
   },
-} satisfies Module<FileArgs>;
+});

@@ -10,12 +10,13 @@
  *   deploy fails and rolls back (a tunnel that never comes up is a failed deploy).
  * revert, undo: nothing to do: the interface belongs to the daemon, whose revert/undo stops it.
  */
+import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifname } from '../types/net.js';
 import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { factNs, netProof, type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 export const interfaceReadySchema = z.strictObject({
   dev: ifname.describe('interface a daemon creates (e.g. tun0)'),
@@ -40,22 +41,25 @@ function spec(a: InterfaceReadyArgs) {
   ]);
 }
 
+/** The plan's proof (facts.ts) that the check would say 0: DEV has some IPv4 address. */
+function interfaceReadyProof(netns: string | undefined, dev: string): Proof {
+  return netProof([netns], [`inet ${factNs(netns)} ${dev}`]);
+}
+
 const identity = (a: InterfaceReadyArgs): string => scoped(a.netns, a.dev);
 
-export const interfaceReady = {
+export const interfaceReady = defineModule({
   name: 'interface-ready',
+  runtime: true,
   schema: interfaceReadySchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const ready = spec(a);
     const check = whenNetns(a.netns, Shell.join([ready, raw('fleet_if_ready')]), absentInCheck(a.netns ?? ''));
     return {
-      id: `interface-ready:${identity(a)}`,
-      runtime: true,
-      module: 'interface-ready',
       title: `${a.dev} up with an address${inNetns(a.netns)}`,
       check,
-      proof: proofs.interfaceReady(a.netns, a.dev),
+      proof: interfaceReadyProof(a.netns, a.dev),
       apply: Shell.join([
         raw(`fleet_i=0`),
         raw(`while [ $fleet_i -lt ${a.timeoutSeconds * 10} ]; do`),
@@ -72,4 +76,4 @@ export const interfaceReady = {
       live: sh`${ipCmd(a.netns)} -4 -o addr show dev ${a.dev} 2>/dev/null | awk '$3 == "inet" { print $4; exit }'`,
     };
   },
-} satisfies Module<InterfaceReadyArgs>;
+});

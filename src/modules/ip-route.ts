@@ -18,22 +18,13 @@
  * undo: delete the route only while it matches ours; a different route to that destination is
  *   someone else's and stays.
  */
+import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { cidr, ifname, ipv4, parseCidr } from '../types/net.js';
-import {
-  absentInCheck,
-  inNetns,
-  ipCmd,
-  netnsArg,
-  routeTable,
-  scoped,
-  shellFunction,
-  tableNumber,
-  whenNetns,
-} from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { absentInCheck, inNetns, ipCmd, netnsArg, routeTable, scoped, shellFunction, tableNumber, threeWayProbe, whenNetns } from './common.js';
+import { factNs, netProof, type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 export const ipRouteSchema = z
   .strictObject({
@@ -87,10 +78,7 @@ function spec(a: IpRouteArgs) {
   const current = shellFunction(
     'fleet_route_current',
     Shell.join([
-      sh`  if fleet_out=$(${show} 2>&1); then :; else`,
-      raw(`    case $fleet_out in *'FIB table does not exist'*) return 0 ;; esac`),
-      raw(`    printf '%s\\n' "$fleet_out" >&2; return 2`),
-      raw('  fi'),
+      threeWayProbe('fleet_out', show, 'FIB table does not exist', raw('return 0')),
       raw(`  printf '%s\\n' "$fleet_out" | awk '$1 != "nexthop" { for (i = 2; i < NF; i++) if ($i == "metric") next; print; exit }'`),
     ]),
   );
@@ -118,15 +106,22 @@ function spec(a: IpRouteArgs) {
   };
 }
 
+/** The plan's proof (facts.ts) that the check would say 0: the metric-0 route to DEST in TABLE has this type and gateway (and dev when given). */
+function routeProof(netns: string | undefined, table: number, dest: string, type: string, via?: string, dev?: string): Proof {
+  return netProof([netns], [`route ${factNs(netns)} ${table} ${dest} ${type} ${via ?? '-'} ${dev ?? '*'}`]);
+}
+
 function identity(a: IpRouteArgs): string {
   return scoped(a.netns, `${destination(a.destination).printed} table ${a.table}`);
 }
 
-export const ipRoute = {
+export const ipRoute = defineModule({
   name: 'ip-route',
+  runtime: true,
+  reachability: true,
   schema: ipRouteSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     const delIfOurs = Shell.join([
       raw('if fleet_route_ours >/dev/null; then'),
@@ -152,13 +147,9 @@ export const ipRoute = {
     if (a.via) parts.push(` via ${a.via}`);
     if (a.dev) parts.push(` dev ${a.dev}`);
     return {
-      id: `ip-route:${identity(a)}`,
-      runtime: true,
-      reachability: true,
-      module: 'ip-route',
       title: `ip route ${parts.join('')} table ${a.table}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.probe, raw('fleet_route_ours')]), absentInCheck(a.netns ?? '')),
-      proof: proofs.route(a.netns, tableNumber(a.table), s.dest.printed, a.type, a.via, a.dev),
+      proof: routeProof(a.netns, tableNumber(a.table), s.dest.printed, a.type, a.via, a.dev),
       apply: Shell.join([
         s.probe,
         raw('fleet_cur=$(fleet_route_current) &&'),
@@ -169,4 +160,4 @@ export const ipRoute = {
       undo,
     };
   },
-} satisfies Module<IpRouteArgs>;
+});

@@ -12,22 +12,13 @@
  *   Once is enough: the kernel refuses an exact duplicate (EEXIST, iproute2 adds with NLM_F_EXCL),
  *   so there is never a second copy to loop over. Create-only, so revert is undo.
  */
+import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { cidr, fwmark, ipv4, parseCidr } from '../types/net.js';
-import {
-  absentInCheck,
-  inNetns,
-  ipCmd,
-  netnsArg,
-  routeTable,
-  scoped,
-  shellFunction,
-  tableNumber,
-  whenNetns,
-} from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { absentInCheck, deleteIfPresent, inNetns, ipCmd, netnsArg, routeTable, scoped, shellFunction, tableNumber, whenNetns } from './common.js';
+import { factNs, netProof, type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 const selector = z.union([ipv4, cidr], { error: 'expected an IPv4 address or a network like 10.4.0.0/24' });
 
@@ -93,6 +84,11 @@ function spec(a: IpRuleArgs) {
   };
 }
 
+/** The plan's proof (facts.ts) that the check would say 0: this exact rule line (whitespace collapsed, `ip -N rule` numbering). */
+function ruleProof(netns: string | undefined, line: string): Proof {
+  return netProof([netns], [`rule ${factNs(netns)} ${line}`]);
+}
+
 /** Priority, selector (as ip prints it, so 10.4.0.7 and 10.4.0.7/32 are one rule) and table. */
 function identity(a: IpRuleArgs): string {
   const to = printed(a.to);
@@ -103,28 +99,26 @@ function identity(a: IpRuleArgs): string {
   return scoped(a.netns, words.join(' '));
 }
 
-export const ipRule = {
+export const ipRule = defineModule({
   name: 'ip-rule',
+  runtime: true,
+  reachability: true,
   schema: ipRuleSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     const remove = whenNetns(
       a.netns,
-      Shell.join([s.present, raw('if fleet_rule_present >/dev/null; then'), s.del, raw('else [ $? -eq 1 ]; fi')]),
+      Shell.join([s.present, deleteIfPresent('fleet_rule_present >/dev/null', s.del)]),
       raw('true'),
     );
     return {
-      id: `ip-rule:${identity(a)}`,
-      runtime: true,
-      reachability: true,
-      module: 'ip-rule',
       title: `ip rule ${s.line}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.present, raw('fleet_rule_present')]), absentInCheck(a.netns ?? '')),
-      proof: proofs.rule(a.netns, s.line),
+      proof: ruleProof(a.netns, s.line),
       apply: s.add,
       revert: remove,
       undo: remove,
     };
   },
-} satisfies Module<IpRuleArgs>;
+});

@@ -16,20 +16,12 @@
  *   one (its apply is check-guarded), so a second identical rule was added by someone else and
  *   stays theirs. A create-only resource, so revert is undo.
  */
+import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, quote, raw, sh } from '../shell/sh.js';
-import {
-  absentInCheck,
-  argToken,
-  inNetns,
-  netnsArg,
-  nsExec,
-  scoped,
-  shellFunction,
-  whenNetns,
-} from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { absentInCheck, argToken, deleteIfPresent, inNetns, netnsArg, nsExec, scoped, shellFunction, whenNetns } from './common.js';
+import { factNs, type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 export const IPTABLES_TABLES = ['filter', 'nat', 'mangle', 'raw'] as const;
 
@@ -83,36 +75,40 @@ function spec(a: IptablesRuleArgs) {
   return { cmd, present };
 }
 
+/** The plan's proof (facts.ts) that the check would say 0: `iptables -C`, batched: every rule of the namespace checks in one restore. */
+function iptablesProof(netns: string | undefined, table: string, chain: string, rule: string[]): Proof | undefined {
+  if (!rule.every((t) => /^[A-Za-z0-9_@%+=:,./! -]+$/.test(t))) return undefined;
+  return { needs: [{ kind: 'iptables', netns, table, chain, rule }], lines: [`iptables ${factNs(netns)} ok`] };
+}
+
 function identity(a: IptablesRuleArgs): string {
   return scoped(a.netns, `${a.table}/${a.chain} ${a.rule.map(quote).join(' ')}`);
 }
 
-export const iptablesRule = {
+export const iptablesRule = defineModule({
   name: 'iptables-rule',
+  runtime: true,
+  reachability: true,
   schema: iptablesRuleSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     const check = whenNetns(a.netns, Shell.join([s.present, raw('fleet_rule_present')]), absentInCheck(a.netns ?? ''));
     const remove = whenNetns(
       a.netns,
-      Shell.join([s.present, raw('if fleet_rule_present; then'), s.cmd('-D'), raw('else [ $? -eq 1 ]; fi')]),
+      Shell.join([s.present, deleteIfPresent('fleet_rule_present', s.cmd('-D'))]),
       raw('true'),
     );
     return {
-      id: `iptables-rule:${identity(a)}`,
-      runtime: true,
-      reachability: true,
-      module: 'iptables-rule',
       title: `iptables -t ${a.table} ${a.position === 'insert' ? '-I' : '-A'} ${a.chain} ${a.rule.map(quote).join(' ')}${inNetns(a.netns)}`,
       check,
-      proof: proofs.iptables(a.netns, a.table, a.chain, a.rule),
+      proof: iptablesProof(a.netns, a.table, a.chain, a.rule),
       apply: s.cmd(a.position === 'insert' ? '-I' : '-A'),
       revert: remove,
       undo: remove,
     };
   },
-} satisfies Module<IptablesRuleArgs>;
+});
 
 // ---------------------------------------------------------------------------------------------
 // iptables-save parsing (for status and drift reports; the checks themselves use `-C`).

@@ -10,12 +10,13 @@
  *   down, down again. Without a record (apply never ran) or without the interface: nothing to do.
  * undo: sets DEV down when it still exists (teardown deletes most interfaces anyway).
  */
+import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifname } from '../types/net.js';
-import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { absentInCheck, deleteIfPresent, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
+import { factNs, netProof, type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 export const linkSchema = z.strictObject({
   dev: ifname.describe('interface name'),
@@ -61,22 +62,25 @@ function spec(a: LinkArgs) {
   };
 }
 
+/** The plan's proof (facts.ts) that the check would say 0: admin UP (and the MTU when one is wanted). */
+function linkProof(netns: string | undefined, dev: string, mtu?: number): Proof {
+  return netProof([netns], [`link ${factNs(netns)} ${dev} up${mtu === undefined ? '' : ` ${mtu}`}`]);
+}
+
 const identity = (a: LinkArgs): string => scoped(a.netns, a.dev);
 
-export const link = {
+export const link = defineModule({
   name: 'link',
+  runtime: true,
+  reachability: true,
   schema: linkSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     return {
-      id: `link:${identity(a)}`,
-      runtime: true,
-      reachability: true,
-      module: 'link',
       title: `link ${a.dev} up${a.mtu === undefined ? '' : ` mtu ${a.mtu}`}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.current, s.holds, raw('fleet_link_holds')]), absentInCheck(a.netns ?? '')),
-      proof: proofs.link(a.netns, a.dev, a.mtu),
+      proof: linkProof(a.netns, a.dev, a.mtu),
       apply: Shell.join([
         s.current,
         raw('fleet_cur=$(fleet_link_current) &&'),
@@ -101,9 +105,9 @@ export const link = {
       ),
       undo: whenNetns(
         a.netns,
-        Shell.join([s.current, raw('if fleet_link_current >/dev/null; then'), s.down, raw('else [ $? -eq 1 ]; fi')]),
+        Shell.join([s.current, deleteIfPresent('fleet_link_current >/dev/null', s.down)]),
         raw('true'),
       ),
     };
   },
-} satisfies Module<LinkArgs>;
+});

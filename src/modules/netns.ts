@@ -9,12 +9,13 @@
  *   is left in it, so daemons inside must be stopped first (the daemon resource comes later in
  *   the role order and is undone earlier). Create-only, so revert is undo.
  */
+import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { netnsName } from '../types/net.js';
-import { shellFunction } from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { deleteIfPresent, shellFunction } from './common.js';
+import { type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 export const netnsSchema = z.strictObject({
   name: netnsName.describe('namespace name (a file under /var/run/netns)'),
@@ -33,26 +34,29 @@ function spec(a: NetnsArgs) {
   return { present, add: sh`ip netns add ${a.name}`, del: sh`ip netns del ${a.name}` };
 }
 
+/** The plan's proof (facts.ts) that the check would say 0: `ip netns list` has a line for NAME. */
+function netnsProof(name: string): Proof {
+  return { needs: [{ kind: 'netns' }], lines: [`netns ${name}`] };
+}
+
 const identity = (a: NetnsArgs): string => a.name;
 
-export const netns = {
+export const netns = defineModule({
   name: 'netns',
+  runtime: true,
+  reachability: true,
   schema: netnsSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
-    const remove = Shell.join([s.present, raw('if fleet_netns_present; then'), s.del, raw('else [ $? -eq 1 ]; fi')]);
+    const remove = Shell.join([s.present, deleteIfPresent('fleet_netns_present', s.del)]);
     return {
-      id: `netns:${identity(a)}`,
-      runtime: true,
-      reachability: true,
-      module: 'netns',
       title: `network namespace ${a.name}`,
       check: Shell.join([s.present, raw('fleet_netns_present')]),
-      proof: proofs.netns(a.name),
+      proof: netnsProof(a.name),
       apply: s.add,
       revert: remove,
       undo: remove,
     };
   },
-} satisfies Module<NetnsArgs>;
+});

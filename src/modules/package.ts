@@ -13,11 +13,12 @@
  *   fleet (dpkg does not say who asked for it), other software may need it, and removing one is
  *   not a rollback of anything fleet configured. `teardown: false` says so to the engine.
  */
+import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { shellFunction } from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 export const packageSchema = z.strictObject({
   name: z
@@ -64,25 +65,28 @@ function spec(a: PackageArgs) {
   };
 }
 
+/** The plan's proof (facts.ts) that the check would say 0: dpkg status `ii`. */
+function packageProof(name: string): Proof {
+  return { needs: [{ kind: 'package', name }], lines: [`pkg ${name} ii`] };
+}
+
 const identity = (a: PackageArgs): string => a.name;
 
-export const pkg = {
+export const pkg = defineModule({
   name: 'package',
   schema: packageSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     const never = raw(': packages are never removed by fleet');
     return {
-      id: `package:${identity(a)}`,
-      module: 'package',
       title: `package ${a.name} installed`,
       check: s.check,
-      proof: proofs.package(a.name),
+      proof: packageProof(a.name),
       apply: s.apply,
       revert: never,
       undo: never,
       teardown: false,
     };
   },
-} satisfies Module<PackageArgs>;
+});

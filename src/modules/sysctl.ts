@@ -15,11 +15,12 @@
  *   `undoValue` when the arguments give one (the kernel default, e.g. '0' for ip_forward) and
  *   otherwise leaves the value alone.
  */
+import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
-import { absentInCheck, inNetns, netnsArg, nsExec, scoped, shellFunction, whenNetns } from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { absentInCheck, inNetns, netnsArg, nsExec, scoped, shellFunction, threeWayProbe, whenNetns } from './common.js';
+import { factNs, type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 const value = z
   .union([z.string(), z.number()], { error: 'expected a value (a string, or a number)' })
@@ -51,10 +52,7 @@ function spec(a: SysctlArgs) {
   const holds = shellFunction(
     'fleet_sysctl_holds',
     Shell.join([
-      sh`  if fleet_v=$(${sysctl} -n ${a.key} 2>&1); then :; else`,
-      sh`    case $fleet_v in *'cannot stat'*) echo ${`${a.key} does not exist`}; return 1 ;; esac`,
-      raw(`    printf '%s\\n' "$fleet_v" >&2; return 2`),
-      raw('  fi'),
+      threeWayProbe('fleet_v', sh`${sysctl} -n ${a.key}`, 'cannot stat', sh`echo ${`${a.key} does not exist`}; return 1`),
       raw('  set -f; set -- $fleet_v; fleet_v="$*"'),
       sh`  [ "$fleet_v" = ${want} ] && return 0`,
       sh`  echo ${`${a.key} =`} "$fleet_v"`,
@@ -70,24 +68,27 @@ function spec(a: SysctlArgs) {
   return { sysctl, holds, write };
 }
 
+/** The plan's proof (facts.ts) that the check would say 0: `sysctl KEY` prints the wanted value (whitespace collapsed, as the check compares). */
+function sysctlProof(netns: string | undefined, key: string, value: string): Proof {
+  return { needs: [{ kind: 'sysctl', netns, key }], lines: [`sysctl ${factNs(netns)} ${key} ${value.trim().split(/\s+/).join(' ')}`] };
+}
+
 const identity = (a: SysctlArgs): string => scoped(a.netns, a.key);
 
-export const sysctl = {
+export const sysctl = defineModule({
   name: 'sysctl',
+  runtime: true,
+  reachability: true,
   schema: sysctlSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     // `key=value` as one argv token: sh quotes the value, the key is [A-Za-z0-9_.-] only.
     const exists = sh`${s.sysctl} -n ${a.key} >/dev/null 2>&1`;
     return {
-      id: `sysctl:${identity(a)}`,
-      runtime: true,
-      reachability: true,
-      module: 'sysctl',
       title: `sysctl ${a.key} = ${a.value}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.holds, raw('fleet_sysctl_holds')]), absentInCheck(a.netns ?? '')),
-      proof: proofs.sysctl(a.netns, a.key, a.value),
+      proof: sysctlProof(a.netns, a.key, a.value),
       apply: Shell.join([sh`${s.sysctl} -n ${a.key} > "$FLEET_STATE/sysctl.prev" &&`, s.write(sh`${a.value}`)]),
       revert: whenNetns(
         a.netns,
@@ -109,4 +110,4 @@ export const sysctl = {
             ),
     };
   },
-} satisfies Module<SysctlArgs>;
+});

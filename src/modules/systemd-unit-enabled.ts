@@ -17,12 +17,13 @@
  *   A `packaged` unit (one the distribution's package enables on install, like dnsmasq.service)
  *   stays enabled under systemd: a teardown leaves it as a fresh install has it.
  */
+import { defineModule } from './define.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { absPath } from '../types/net.js';
 import { shellFunction } from './common.js';
-import type { Module, Resource } from './types.js';
+import type { Resource } from './types.js';
 
 export const ENABLED_MARKER_DIR = '/etc/fleet/enabled';
 
@@ -85,15 +86,13 @@ function spec(a: SystemdUnitEnabledArgs) {
 
 const identity = (a: SystemdUnitEnabledArgs): string => a.unit;
 
-export const systemdUnitEnabled = {
+export const systemdUnitEnabled = defineModule({
   name: 'systemd-unit-enabled',
   schema: systemdUnitEnabledSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     return {
-      id: `systemd-unit-enabled:${identity(a)}`,
-      module: 'systemd-unit-enabled',
       title: `${a.unit} enabled at boot`,
       check: s.check,
       apply: s.apply,
@@ -101,4 +100,4 @@ export const systemdUnitEnabled = {
       undo: s.undo,
     };
   },
-} satisfies Module<SystemdUnitEnabledArgs>;
+});

@@ -11,12 +11,13 @@
  * undo, revert: `ip link del NAME` when NAME is a veth (deleting one end deletes both); an
  *   interface of another kind under that name is not ours and stays. Create-only: revert is undo.
  */
+import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { ifname, netnsName } from '../types/net.js';
 import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, netnsPath, scoped, shellFunction, whenNetns } from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { factNs, netProof, type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 export const vethSchema = z
   .strictObject({
@@ -68,13 +69,20 @@ function spec(a: VethArgs) {
   return { ip, state };
 }
 
+/** The plan's proof (facts.ts) that the check would say 0: NAME and PEER are the two ends of one veth pair (ifindex and peer ifindex agree). */
+function vethProof(netns: string | undefined, name: string, peerNetns: string | undefined, peer: string): Proof {
+  return netProof([netns, peerNetns], [`veth ${factNs(netns)} ${name} ${factNs(peerNetns)} ${peer}`]);
+}
+
 const identity = (a: VethArgs): string => scoped(a.netns, a.name);
 
-export const veth = {
+export const veth = defineModule({
   name: 'veth',
+  runtime: true,
+  reachability: true,
   schema: vethSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     const peerWhere = a.peerNetns ? ` (netns ${a.peerNetns})` : '';
     const remove = whenNetns(
@@ -92,10 +100,6 @@ export const veth = {
       ? sh`${s.ip} link add ${a.name} type veth peer name ${a.peer} netns ${a.peerNetns}`
       : sh`${s.ip} link add ${a.name} type veth peer name ${a.peer}`;
     return {
-      id: `veth:${identity(a)}`,
-      runtime: true,
-      reachability: true,
-      module: 'veth',
       title: `veth ${a.name}${inNetns(a.netns)} <-> ${a.peer}${peerWhere}`,
       check: whenNetns(
         a.netns,
@@ -107,7 +111,7 @@ export const veth = {
         ]),
         absentInCheck(a.netns ?? ''),
       ),
-      proof: proofs.veth(a.netns, a.name, a.peerNetns ?? a.netns, a.peer),
+      proof: vethProof(a.netns, a.name, a.peerNetns ?? a.netns, a.peer),
       apply: Shell.join([
         s.state,
         raw('fleet_st=$(fleet_veth_state) &&'),
@@ -122,4 +126,4 @@ export const veth = {
       undo: remove,
     };
   },
-} satisfies Module<VethArgs>;
+});

@@ -25,13 +25,14 @@
  * scripts (src/boot), which must run at boot and never inside a deploy, where each resource is its
  * own journaled step.
  */
+import { defineModule } from './define.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { absPath, ifname, networkOf, parseCidr, port, wgKey } from '../types/net.js';
 import { devExists, shellFunction } from './common.js';
-import { proofs } from './facts.js';
-import type { Module, Resource } from './types.js';
+import { type Proof } from './facts.js';
+import type { Resource } from './types.js';
 
 const allowedIp = z
   .string()
@@ -168,26 +169,33 @@ function spec(a: WireguardInterfaceArgs) {
   return { check, apply, revert, undo, config };
 }
 
+/**
+ * The plan's proof (facts.ts) that the check would say 0: the interface listens on PORT and `wg show NAME allowed-ips` is exactly
+ * these `KEY IP` pairs (each one present, and no other: the counts agree).
+ */
+function wireguardProof(name: string, port: number, pairs: string[]): Proof {
+  const lines = [`wgport ${name} ${port}`, `wgpairs ${name} ${pairs.length}`, ...pairs.map((p) => `wgip ${name} ${p}`)];
+  return { needs: [{ kind: 'wireguard' }], lines };
+}
+
 const identity = (a: WireguardInterfaceArgs): string => a.name;
 
-export const wireguardInterface = {
+export const wireguardInterface = defineModule({
   name: 'wireguard-interface',
+  runtime: true,
+  reachability: true,
   schema: wireguardInterfaceSchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     return {
-      id: `wireguard-interface:${identity(a)}`,
-      runtime: true,
-      reachability: true,
-      module: 'wireguard-interface',
       title: `wireguard ${a.name} up (port ${a.listenPort}, ${a.peers.length} peer${a.peers.length === 1 ? '' : 's'})`,
       check: s.check,
-      proof: proofs.wireguard(a.name, a.listenPort, allowedIpsLines(a.peers).split('\n').filter(Boolean)),
+      proof: wireguardProof(a.name, a.listenPort, allowedIpsLines(a.peers).split('\n').filter(Boolean)),
       apply: s.apply,
       revert: s.revert,
       undo: s.undo,
       watches: [`file:${s.config}`],
     };
   },
-} satisfies Module<WireguardInterfaceArgs>;
+});

@@ -16,12 +16,13 @@
  *   deploy, so the key goes too: the next deploy generates a new one, and clients must be given
  *   the new public key (fleet status and `wg show` print it).
  */
+import { defineModule } from './define.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { absPath } from '../types/net.js';
 import { shellFunction } from './common.js';
-import type { Module, Resource } from './types.js';
+import type { Resource } from './types.js';
 
 export const wireguardKeySchema = z
   .strictObject({
@@ -112,15 +113,13 @@ function spec(a: WireguardKeyArgs) {
 
 const identity = (a: WireguardKeyArgs): string => a.path;
 
-export const wireguardKey = {
+export const wireguardKey = defineModule({
   name: 'wireguard-key',
   schema: wireguardKeySchema,
   identity,
-  render(a): Resource {
+  render(a) {
     const s = spec(a);
     return {
-      id: `wireguard-key:${identity(a)}`,
-      module: 'wireguard-key',
       title: `wireguard key ${a.path}${a.publicKeyPath ? ` (public key ${a.publicKeyPath})` : ''}`,
       check: s.check,
       apply: s.apply,
@@ -128,4 +127,4 @@ export const wireguardKey = {
       undo: s.undo,
     };
   },
-} satisfies Module<WireguardKeyArgs>;
+});
