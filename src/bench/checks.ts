@@ -7,7 +7,7 @@
  */
 import { labDown, labUp } from '../lab/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { renderDesired } from '../cli/deploy.js';
+import { renderDesired } from '../roles/tasks.js';
 import { planHost } from '../engine/plan.js';
 import { ROLE_ORDER } from '../roles/order.js';
 import { Shell, raw } from '../shell/sh.js';

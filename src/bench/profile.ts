@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabState } from '../lab/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { renderDesired } from '../cli/deploy.js';
+import { renderDesired } from '../roles/tasks.js';
 import { planHost } from '../engine/plan.js';
 import { ROLE_ORDER } from '../roles/order.js';
 import { raw, sh, type Shell } from '../shell/sh.js';

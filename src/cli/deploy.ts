@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { deployFleet } from '../engine/fleet.js';
 import { brokeLockNote } from '../engine/journal.js';
 import type { Host } from '../inventory/index.js';
-import { desiredState, type DesiredResource, type DesiredStateOptions } from '../roles/tasks.js';
+import { renderDesired } from '../roles/tasks.js';
 import { fleetJson } from '../report/json.js';
 import { createProgress, progressMode } from '../report/live.js';
 import { recap } from '../report/recap.js';
@@ -12,15 +12,6 @@ import { EXIT_HELP, exitCodeForResults } from './exit-codes.js';
 import { addConnectionOptions, addRoleOptions, CONFIRM_TIMEOUT_RANGE, confirmTimeoutArg, percent, selectedRoles, sshOptions } from './options.js';
 import { DEFAULT_CONFIRM_TIMEOUT_S } from '../engine/watchdog.js';
 import { addShardOptions, SHARD_HELP, shardFromOptions, shardHosts } from './shard.js';
-
-/**
- * Renders every host's desired state before any host is contacted: bad input runs nothing. A
- * resource that renders the same for several hosts is rendered once and shared between them.
- */
-export function renderDesired(hosts: Host[], roles: readonly string[], opts: DesiredStateOptions = {}): Map<string, DesiredResource[]> {
-  const shared = opts.shared ?? new Map();
-  return new Map(hosts.map((h) => [h.name, desiredState(h.vars as unknown as Record<string, unknown>, roles as never, undefined, { ...opts, shared })]));
-}
 
 export function registerDeployCommand(program: Command): void {
   const cmd = program

@@ -8,7 +8,7 @@ import { selectHosts } from '../inventory/index.js';
 import { color, seconds, table } from '../report/format.js';
 import { createProgress, progressMode } from '../report/live.js';
 import { ROLE_ORDER } from '../roles/order.js';
-import { renderDesired } from './deploy.js';
+import { renderDesired } from '../roles/tasks.js';
 import { EXIT_HELP, UsageError, exitCodeForResults } from './exit-codes.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
 import { addConnectionOptions, sshOptions } from './options.js';

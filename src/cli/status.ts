@@ -5,7 +5,7 @@ import { FleetError, TransportError } from '../errors.js';
 import { statusDocument, statusTable } from '../report/status.js';
 import { statusMetrics } from '../metrics/status-metrics.js';
 import type { VerifyHostReport } from '../verify/verify.js';
-import { renderDesired } from './deploy.js';
+import { renderDesired } from '../roles/tasks.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
 import { addConnectionOptions, addRoleOptions, positiveInt, selectedRoles, sshOptions } from './options.js';

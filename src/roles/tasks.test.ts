@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { renderDesired } from '../cli/deploy.js';
 import { loadInventoryText } from '../inventory/index.js';
 import { ROLE_ORDER } from './order.js';
-import { desiredState } from './tasks.js';
+import { desiredState, renderDesired } from './tasks.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'fleet-tasks-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

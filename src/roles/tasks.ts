@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ModuleArgsError } from '../errors.js';
 import { downScript, upScript, type BootStep } from '../boot/scripts.js';
+import type { Host } from '../inventory/index.js';
 import { renderResource } from '../modules/index.js';
 import type { Resource } from '../modules/types.js';
 import { rolesDir } from './defaults.js';
@@ -165,6 +166,15 @@ function renderShared(module: string, args: Record<string, unknown>, where: stri
   let resource = shared!.get(k);
   if (!resource) shared!.set(k, (resource = renderResource(module, args, where)));
   return resource;
+}
+
+/**
+ * Renders every host's desired state before any host is contacted: bad input runs nothing. A
+ * resource that renders the same for several hosts is rendered once and shared between them.
+ */
+export function renderDesired(hosts: readonly Host[], roles: readonly RoleName[], opts: DesiredStateOptions = {}): Map<string, DesiredResource[]> {
+  const shared = opts.shared ?? new Map();
+  return new Map(hosts.map((h) => [h.name, desiredState(h.vars, roles, undefined, { ...opts, shared })]));
 }
 
 /** The host's desired state for the given roles, in role order then task order. */

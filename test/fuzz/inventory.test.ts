@@ -25,7 +25,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderDesired } from '../../src/cli/deploy.js';
+import { renderDesired } from '../../src/roles/tasks.js';
 import { deployFleet } from '../../src/engine/fleet.js';
 import { FleetError, InventoryError, ModuleArgsError } from '../../src/errors.js';
 import { loadInventoryText } from '../../src/inventory/load.js';

@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderDesired } from '../../src/cli/deploy.js';
+import { renderDesired } from '../../src/roles/tasks.js';
 import { planHost } from '../../src/engine/plan.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { ROLE_ORDER } from '../../src/roles/order.js';
