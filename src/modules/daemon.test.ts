@@ -15,336 +15,38 @@ const dnsmasq = {
 };
 
 describe('daemon rendering', () => {
-  test('pidfile model', () => {
+  test('pidfile model: a read-only check, apply records what it found, revert defers a restart, undo stops by pidfile', () => {
     const r = renderResource('daemon', dnsmasq);
     expect(r.id).toBe('daemon:dnsmasq');
     expect(r.title).toBe('daemon dnsmasq: dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid');
     expect(r.watches).toEqual(['file:/etc/dnsmasq.d/internal.conf']);
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
-      fleet_daemon_stat() {
-        # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces
-        fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-        fleet_st=\${fleet_st##*) }
-        set -f; set -- $fleet_st; set +f
-        echo "$1 \${20}"
-      }
-      fleet_daemon_pid() {
-        # prints the pid when the pidfile names a live process of ours; status 1 otherwise
-        [ -s /run/fleet/dnsmasq.pid ] || return 1
-        fleet_p=$(cat /run/fleet/dnsmasq.pid 2>/dev/null) || return 1
-        fleet_p=\${fleet_p%%[!0-9]*}
-        case $fleet_p in ''|0*) return 1 ;; esac
-        [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1
-        fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1
-        case $fleet_s in Z\\ *|'') return 1 ;; esac
-        if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started && [ "$fleet_rp" = "$fleet_p" ]; then
-          [ "$fleet_rs" = "\${fleet_s#* }" ] || return 1
-        fi
-        echo "$fleet_p"
-      }
-      fleet_daemon_hash() {
-        # the command line and the config files, as the running process should have them
-        { echo f1ad71c13b3aa6b66d5580f7cc4f95059c3cc58300359c20663b687eced51fbe; sha256sum -- /etc/dnsmasq.d/internal.conf 2>&1; } | sha256sum | cut -d' ' -f1
-      }
-      fleet_daemon_running() {
-        fleet_daemon_pid >/dev/null
-      }
-      fleet_daemon_stop() {
-        fleet_p=$(fleet_daemon_pid) || return 0
-        kill -TERM "$fleet_p" 2>/dev/null
-        fleet_i=0
-        while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done
-        if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi
-        if fleet_daemon_pid >/dev/null; then echo 'fleet: dnsmasq (pid' "$fleet_p) did not stop" >&2; return 1; fi
-        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
-      }
-      fleet_daemon_start() {
-        mkdir -p /run/fleet/daemons /run/fleet || return
-        fleet_want=$(fleet_daemon_hash) || return
-        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
-        dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid </dev/null >>/run/fleet/daemons/dnsmasq.log 2>&1 || { tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; }
-        fleet_i=0
-        until fleet_p=$(fleet_daemon_pid); do
-          fleet_i=$((fleet_i + 1))
-          if [ $fleet_i -gt 50 ]; then echo 'fleet: dnsmasq did not start (log: /run/fleet/daemons/dnsmasq.log)' >&2; tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; fi
-          sleep 0.1
-        done
-        fleet_s=$(fleet_daemon_stat "$fleet_p") || return
-        printf '%s %s\\n' "$fleet_p" "\${fleet_s#* }" > /run/fleet/daemons/dnsmasq.started || return
-        printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
-      }
-      fleet_daemon_undo() {
-        fleet_daemon_stop && rm -f "$fleet_hashfile"
-      }
-      fleet_daemon_mainpid() {
-        fleet_daemon_pid
-      }
-      fleet_daemon_check() {
-        fleet_daemon_running || { echo 'dnsmasq is not running'; return 1; }
-        fleet_want=$(fleet_daemon_hash) || return 2
-        [ "$(cat "$fleet_hashfile" 2>/dev/null)" = "$fleet_want" ] && return 0
-        echo 'dnsmasq runs with an older configuration or command line'; return 1
-      }
-      fleet_daemon_check"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`
-      "fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
-      fleet_daemon_stat() {
-        # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces
-        fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-        fleet_st=\${fleet_st##*) }
-        set -f; set -- $fleet_st; set +f
-        echo "$1 \${20}"
-      }
-      fleet_daemon_pid() {
-        # prints the pid when the pidfile names a live process of ours; status 1 otherwise
-        [ -s /run/fleet/dnsmasq.pid ] || return 1
-        fleet_p=$(cat /run/fleet/dnsmasq.pid 2>/dev/null) || return 1
-        fleet_p=\${fleet_p%%[!0-9]*}
-        case $fleet_p in ''|0*) return 1 ;; esac
-        [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1
-        fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1
-        case $fleet_s in Z\\ *|'') return 1 ;; esac
-        if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started && [ "$fleet_rp" = "$fleet_p" ]; then
-          [ "$fleet_rs" = "\${fleet_s#* }" ] || return 1
-        fi
-        echo "$fleet_p"
-      }
-      fleet_daemon_hash() {
-        # the command line and the config files, as the running process should have them
-        { echo f1ad71c13b3aa6b66d5580f7cc4f95059c3cc58300359c20663b687eced51fbe; sha256sum -- /etc/dnsmasq.d/internal.conf 2>&1; } | sha256sum | cut -d' ' -f1
-      }
-      fleet_daemon_running() {
-        fleet_daemon_pid >/dev/null
-      }
-      fleet_daemon_stop() {
-        fleet_p=$(fleet_daemon_pid) || return 0
-        kill -TERM "$fleet_p" 2>/dev/null
-        fleet_i=0
-        while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done
-        if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi
-        if fleet_daemon_pid >/dev/null; then echo 'fleet: dnsmasq (pid' "$fleet_p) did not stop" >&2; return 1; fi
-        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
-      }
-      fleet_daemon_start() {
-        mkdir -p /run/fleet/daemons /run/fleet || return
-        fleet_want=$(fleet_daemon_hash) || return
-        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
-        dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid </dev/null >>/run/fleet/daemons/dnsmasq.log 2>&1 || { tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; }
-        fleet_i=0
-        until fleet_p=$(fleet_daemon_pid); do
-          fleet_i=$((fleet_i + 1))
-          if [ $fleet_i -gt 50 ]; then echo 'fleet: dnsmasq did not start (log: /run/fleet/daemons/dnsmasq.log)' >&2; tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; fi
-          sleep 0.1
-        done
-        fleet_s=$(fleet_daemon_stat "$fleet_p") || return
-        printf '%s %s\\n' "$fleet_p" "\${fleet_s#* }" > /run/fleet/daemons/dnsmasq.started || return
-        printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
-      }
-      fleet_daemon_undo() {
-        fleet_daemon_stop && rm -f "$fleet_hashfile"
-      }
-      fleet_daemon_mainpid() {
-        fleet_daemon_pid
-      }
-      if fleet_daemon_running; then
-        echo running > "$FLEET_STATE/daemon.was" && fleet_daemon_stop && fleet_daemon_start
-      else
-        echo stopped > "$FLEET_STATE/daemon.was" && fleet_daemon_stop && fleet_daemon_start
-      fi"
-    `);
-    expect(r.revert.text).toMatchInlineSnapshot(`
-      "if [ ! -f "$FLEET_STATE/daemon.was" ]; then
-        true
-      elif [ "$(cat "$FLEET_STATE/daemon.was")" = running ]; then
-        printf '%s\\n' '(
-      fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
-      fleet_daemon_stat() {
-        # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces
-        fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-        fleet_st=\${fleet_st##*) }
-        set -f; set -- $fleet_st; set +f
-        echo "$1 \${20}"
-      }
-      fleet_daemon_pid() {
-        # prints the pid when the pidfile names a live process of ours; status 1 otherwise
-        [ -s /run/fleet/dnsmasq.pid ] || return 1
-        fleet_p=$(cat /run/fleet/dnsmasq.pid 2>/dev/null) || return 1
-        fleet_p=\${fleet_p%%[!0-9]*}
-        case $fleet_p in '\\'''\\''|0*) return 1 ;; esac
-        [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1
-        fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1
-        case $fleet_s in Z\\ *|'\\'''\\'') return 1 ;; esac
-        if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started && [ "$fleet_rp" = "$fleet_p" ]; then
-          [ "$fleet_rs" = "\${fleet_s#* }" ] || return 1
-        fi
-        echo "$fleet_p"
-      }
-      fleet_daemon_hash() {
-        # the command line and the config files, as the running process should have them
-        { echo f1ad71c13b3aa6b66d5580f7cc4f95059c3cc58300359c20663b687eced51fbe; sha256sum -- /etc/dnsmasq.d/internal.conf 2>&1; } | sha256sum | cut -d'\\'' '\\'' -f1
-      }
-      fleet_daemon_running() {
-        fleet_daemon_pid >/dev/null
-      }
-      fleet_daemon_stop() {
-        fleet_p=$(fleet_daemon_pid) || return 0
-        kill -TERM "$fleet_p" 2>/dev/null
-        fleet_i=0
-        while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done
-        if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi
-        if fleet_daemon_pid >/dev/null; then echo '\\''fleet: dnsmasq (pid'\\'' "$fleet_p) did not stop" >&2; return 1; fi
-        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
-      }
-      fleet_daemon_start() {
-        mkdir -p /run/fleet/daemons /run/fleet || return
-        fleet_want=$(fleet_daemon_hash) || return
-        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
-        dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid </dev/null >>/run/fleet/daemons/dnsmasq.log 2>&1 || { tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; }
-        fleet_i=0
-        until fleet_p=$(fleet_daemon_pid); do
-          fleet_i=$((fleet_i + 1))
-          if [ $fleet_i -gt 50 ]; then echo '\\''fleet: dnsmasq did not start (log: /run/fleet/daemons/dnsmasq.log)'\\'' >&2; tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; fi
-          sleep 0.1
-        done
-        fleet_s=$(fleet_daemon_stat "$fleet_p") || return
-        printf '\\''%s %s\\n'\\'' "$fleet_p" "\${fleet_s#* }" > /run/fleet/daemons/dnsmasq.started || return
-        printf '\\''%s\\n'\\'' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
-      }
-      fleet_daemon_undo() {
-        fleet_daemon_stop && rm -f "$fleet_hashfile"
-      }
-      fleet_daemon_mainpid() {
-        fleet_daemon_pid
-      }
-      fleet_daemon_stop && fleet_daemon_start
-      )' >> "$FLEET_DEFER"
-      else
-      fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
-      fleet_daemon_stat() {
-        # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces
-        fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-        fleet_st=\${fleet_st##*) }
-        set -f; set -- $fleet_st; set +f
-        echo "$1 \${20}"
-      }
-      fleet_daemon_pid() {
-        # prints the pid when the pidfile names a live process of ours; status 1 otherwise
-        [ -s /run/fleet/dnsmasq.pid ] || return 1
-        fleet_p=$(cat /run/fleet/dnsmasq.pid 2>/dev/null) || return 1
-        fleet_p=\${fleet_p%%[!0-9]*}
-        case $fleet_p in ''|0*) return 1 ;; esac
-        [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1
-        fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1
-        case $fleet_s in Z\\ *|'') return 1 ;; esac
-        if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started && [ "$fleet_rp" = "$fleet_p" ]; then
-          [ "$fleet_rs" = "\${fleet_s#* }" ] || return 1
-        fi
-        echo "$fleet_p"
-      }
-      fleet_daemon_hash() {
-        # the command line and the config files, as the running process should have them
-        { echo f1ad71c13b3aa6b66d5580f7cc4f95059c3cc58300359c20663b687eced51fbe; sha256sum -- /etc/dnsmasq.d/internal.conf 2>&1; } | sha256sum | cut -d' ' -f1
-      }
-      fleet_daemon_running() {
-        fleet_daemon_pid >/dev/null
-      }
-      fleet_daemon_stop() {
-        fleet_p=$(fleet_daemon_pid) || return 0
-        kill -TERM "$fleet_p" 2>/dev/null
-        fleet_i=0
-        while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done
-        if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi
-        if fleet_daemon_pid >/dev/null; then echo 'fleet: dnsmasq (pid' "$fleet_p) did not stop" >&2; return 1; fi
-        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
-      }
-      fleet_daemon_start() {
-        mkdir -p /run/fleet/daemons /run/fleet || return
-        fleet_want=$(fleet_daemon_hash) || return
-        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
-        dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid </dev/null >>/run/fleet/daemons/dnsmasq.log 2>&1 || { tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; }
-        fleet_i=0
-        until fleet_p=$(fleet_daemon_pid); do
-          fleet_i=$((fleet_i + 1))
-          if [ $fleet_i -gt 50 ]; then echo 'fleet: dnsmasq did not start (log: /run/fleet/daemons/dnsmasq.log)' >&2; tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; fi
-          sleep 0.1
-        done
-        fleet_s=$(fleet_daemon_stat "$fleet_p") || return
-        printf '%s %s\\n' "$fleet_p" "\${fleet_s#* }" > /run/fleet/daemons/dnsmasq.started || return
-        printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
-      }
-      fleet_daemon_undo() {
-        fleet_daemon_stop && rm -f "$fleet_hashfile"
-      }
-      fleet_daemon_mainpid() {
-        fleet_daemon_pid
-      }
-        fleet_daemon_stop && rm -f "$fleet_hashfile"
-      fi"
-    `);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash
-      fleet_daemon_stat() {
-        # prints the state (field 3) and the start time (field 22) of /proc/$1/stat; comm may hold spaces
-        fleet_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-        fleet_st=\${fleet_st##*) }
-        set -f; set -- $fleet_st; set +f
-        echo "$1 \${20}"
-      }
-      fleet_daemon_pid() {
-        # prints the pid when the pidfile names a live process of ours; status 1 otherwise
-        [ -s /run/fleet/dnsmasq.pid ] || return 1
-        fleet_p=$(cat /run/fleet/dnsmasq.pid 2>/dev/null) || return 1
-        fleet_p=\${fleet_p%%[!0-9]*}
-        case $fleet_p in ''|0*) return 1 ;; esac
-        [ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1
-        fleet_s=$(fleet_daemon_stat "$fleet_p") || return 1
-        case $fleet_s in Z\\ *|'') return 1 ;; esac
-        if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started && [ "$fleet_rp" = "$fleet_p" ]; then
-          [ "$fleet_rs" = "\${fleet_s#* }" ] || return 1
-        fi
-        echo "$fleet_p"
-      }
-      fleet_daemon_hash() {
-        # the command line and the config files, as the running process should have them
-        { echo f1ad71c13b3aa6b66d5580f7cc4f95059c3cc58300359c20663b687eced51fbe; sha256sum -- /etc/dnsmasq.d/internal.conf 2>&1; } | sha256sum | cut -d' ' -f1
-      }
-      fleet_daemon_running() {
-        fleet_daemon_pid >/dev/null
-      }
-      fleet_daemon_stop() {
-        fleet_p=$(fleet_daemon_pid) || return 0
-        kill -TERM "$fleet_p" 2>/dev/null
-        fleet_i=0
-        while [ $fleet_i -lt 50 ] && fleet_daemon_pid >/dev/null; do sleep 0.1; fleet_i=$((fleet_i + 1)); done
-        if fleet_daemon_pid >/dev/null; then kill -KILL "$fleet_p" 2>/dev/null; sleep 0.2; fi
-        if fleet_daemon_pid >/dev/null; then echo 'fleet: dnsmasq (pid' "$fleet_p) did not stop" >&2; return 1; fi
-        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
-      }
-      fleet_daemon_start() {
-        mkdir -p /run/fleet/daemons /run/fleet || return
-        fleet_want=$(fleet_daemon_hash) || return
-        rm -f /run/fleet/dnsmasq.pid /run/fleet/daemons/dnsmasq.started
-        dnsmasq --conf-file=/etc/dnsmasq.d/internal.conf --pid-file=/run/fleet/dnsmasq.pid </dev/null >>/run/fleet/daemons/dnsmasq.log 2>&1 || { tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; }
-        fleet_i=0
-        until fleet_p=$(fleet_daemon_pid); do
-          fleet_i=$((fleet_i + 1))
-          if [ $fleet_i -gt 50 ]; then echo 'fleet: dnsmasq did not start (log: /run/fleet/daemons/dnsmasq.log)' >&2; tail -n 5 /run/fleet/daemons/dnsmasq.log >&2; return 1; fi
-          sleep 0.1
-        done
-        fleet_s=$(fleet_daemon_stat "$fleet_p") || return
-        printf '%s %s\\n' "$fleet_p" "\${fleet_s#* }" > /run/fleet/daemons/dnsmasq.started || return
-        printf '%s\\n' "$fleet_want" > /run/fleet/daemons/dnsmasq.confhash
-      }
-      fleet_daemon_undo() {
-        fleet_daemon_stop && rm -f "$fleet_hashfile"
-      }
-      fleet_daemon_mainpid() {
-        fleet_daemon_pid
-      }
-      fleet_daemon_undo"
-    `);
+    expect(r.runtime).toBe(true);
+    // the check: running (name, start time) and the recorded hash of the command line and config
+    const check = r.check.text;
+    expect(check).toContain('[ "$(cat /proc/$fleet_p/comm 2>/dev/null)" = dnsmasq ] || return 1');
+    expect(check).toContain('if [ -f /run/fleet/daemons/dnsmasq.started ] && read -r fleet_rp fleet_rs < /run/fleet/daemons/dnsmasq.started');
+    expect(check).toContain('sha256sum -- /etc/dnsmasq.d/internal.conf');
+    expect(check).toContain('fleet_hashfile=/run/fleet/daemons/dnsmasq.confhash');
+    expect(check.trimEnd().endsWith('\nfleet_daemon_check')).toBe(true);
+    // apply: what it was is recorded before anything is stopped, and it always (re)starts
+    const apply = r.apply.text.slice(r.apply.text.indexOf('if fleet_daemon_running; then'));
+    expect(apply).toBe(
+      [
+        'if fleet_daemon_running; then',
+        '  echo running > "$FLEET_STATE/daemon.was" && fleet_daemon_stop && fleet_daemon_start',
+        'else',
+        '  echo stopped > "$FLEET_STATE/daemon.was" && fleet_daemon_stop && fleet_daemon_start',
+        'fi',
+      ].join('\n'),
+    );
+    // revert: a daemon that ran is restarted once every step is reverted (its old config is back then)
+    expect(r.revert.text).toMatch(/elif \[ "\$\(cat "\$FLEET_STATE\/daemon\.was"\)" = running \]; then\n  printf '%s\\n' '\([\s\S]*fleet_daemon_stop && fleet_daemon_start\n\)' >> "\$FLEET_DEFER"\nelse/);
+    expect(r.revert.text).toContain('  fleet_daemon_stop && rm -f "$fleet_hashfile"\nfi');
+    // undo: by pidfile only
+    expect(r.undo.text.trimEnd().endsWith('fleet_daemon_undo')).toBe(true);
+    expect(r.undo.text).toContain('fleet_daemon_undo() {\n  fleet_daemon_stop && rm -f "$fleet_hashfile"\n}');
+    // the start records the pid with its start time, after the hash is computed and before the hash is written
+    expect(r.apply.text).toMatch(/rm -f \/run\/fleet\/dnsmasq\.pid \/run\/fleet\/daemons\/dnsmasq\.started\n[\s\S]*printf '%s %s\\n' "\$fleet_p" "\$\{fleet_s#\* \}" > \/run\/fleet\/daemons\/dnsmasq\.started/);
   });
 
   test('in a namespace, in the foreground: ip netns exec, setsid, fleet writes the pidfile', () => {
