@@ -6,26 +6,15 @@ import { fixturePath, runWithFakes } from './testing.js';
 describe('netns', () => {
   const r = renderResource('netns', { name: 'gw' });
 
-  test('rendering', () => {
+  test('apply adds it, revert is undo, and a failing probe fails undo instead of reading as gone', () => {
     expect(r.id).toBe('netns:gw');
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_netns_present() {
-        fleet_out=$(ip netns list) || return 2
-        printf '%s\\n' "$fleet_out" | awk -v name=gw '$1 == name { found = 1 } END { exit !found }'
-      }
-      fleet_netns_present"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`"ip netns add gw"`);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_netns_present() {
-        fleet_out=$(ip netns list) || return 2
-        printf '%s\\n' "$fleet_out" | awk -v name=gw '$1 == name { found = 1 } END { exit !found }'
-      }
-      if fleet_netns_present; then
-      ip netns del gw
-      else [ $? -eq 1 ]; fi"
-    `);
+    expect(r.runtime).toBe(true);
+    expect(r.reachability).toBe(true);
+    expect(runWithFakes(r.apply, { ip: [{ match: 'netns add gw' }] }).calls).toEqual(['ip netns add gw']);
     expect(r.revert.text).toBe(r.undo.text);
+    const failing = runWithFakes(r.undo, { ip: [{ match: 'netns list', code: 1 }] });
+    expect(failing.code).not.toBe(0);
+    expect(failing.calls).toEqual(['ip netns list']);
   });
 
   test('check on `ip netns list` (iproute2 6.1.0): exact first word, with or without "(id: N)"', () => {
