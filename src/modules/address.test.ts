@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ModuleArgsError } from '../errors.js';
 import { renderResource } from './index.js';
-import { fixturePath, runWithFakes } from './testing.js';
+import { fixturePath, runWithFakes, expectValidSh } from './testing.js';
 
 const ADDR = fixturePath('iproute2', 'ip-o-4-addr-show-veth-wg-6.1.0.txt');
 
@@ -11,39 +11,9 @@ describe('address', () => {
   test('rendering', () => {
     expect(r.id).toBe('address:veth-wg 10.200.1.1/24');
     expect(r.title).toBe('address 10.200.1.1/24 on veth-wg');
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_addr_present() {
-        fleet_dev_exists veth-wg; fleet_rc=$?
-        if [ $fleet_rc -eq 1 ]; then echo 'veth-wg is absent'; return 1; fi
-        [ $fleet_rc -eq 0 ] || return 2
-        fleet_out=$(ip -o -4 addr show dev veth-wg) || return 2
-        printf '%s\\n' "$fleet_out" | awk -v want=10.200.1.1/24 '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) == want) found = 1 } END { exit !found }'
-      }
-      fleet_addr_present"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`"ip addr add 10.200.1.1/24 dev veth-wg"`);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_addr_present() {
-        fleet_dev_exists veth-wg; fleet_rc=$?
-        if [ $fleet_rc -eq 1 ]; then echo 'veth-wg is absent'; return 1; fi
-        [ $fleet_rc -eq 0 ] || return 2
-        fleet_out=$(ip -o -4 addr show dev veth-wg) || return 2
-        printf '%s\\n' "$fleet_out" | awk -v want=10.200.1.1/24 '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) == want) found = 1 } END { exit !found }'
-      }
-      if fleet_addr_present >/dev/null; then
-      ip addr del 10.200.1.1/24 dev veth-wg
-      else [ $? -eq 1 ]; fi"
-    `);
+    expectValidSh(r.check);
+    expect(r.apply.text).toBe('ip addr add 10.200.1.1/24 dev veth-wg');
+    expectValidSh(r.undo);
     expect(r.revert.text).toBe(r.undo.text);
     expect(renderResource('address', { address: '10.200.1.2/24', dev: 'veth-vpn', netns: 'vpn' }).apply.text).toBe(
       'ip -n vpn addr add 10.200.1.2/24 dev veth-vpn',

@@ -6,7 +6,7 @@ import { ModuleArgsError } from '../errors.js';
 import { raw } from '../shell/sh.js';
 import { parseFileCheckOutput } from './file.js';
 import { renderResource } from './index.js';
-import { runWithFakes } from './testing.js';
+import { runWithFakes, expectValidSh } from './testing.js';
 
 describe('file rendering', () => {
   test('a plain file with owner, parents made', () => {
@@ -21,60 +21,9 @@ describe('file rendering', () => {
     expect(r.title).toBe('file /etc/netns/vpn/resolv.conf (0644 root)');
     expect(r.desiredContent).toBe('nameserver 8.8.8.8\n');
     expect(r.secret).toBeUndefined();
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_file_check() {
-        if [ -L /etc/netns/vpn/resolv.conf ] || { [ -e /etc/netns/vpn/resolv.conf ] && [ ! -f /etc/netns/vpn/resolv.conf ]; }; then
-          echo 'fleet: /etc/netns/vpn/resolv.conf exists and is not a regular file' >&2; return 2
-        fi
-        if [ ! -e /etc/netns/vpn/resolv.conf ]; then echo '@@fleet-file absent'; return 1; fi
-        fleet_sum=$(sha256sum < /etc/netns/vpn/resolv.conf) || return 2
-        fleet_sum=\${fleet_sum%% *}
-        fleet_meta=$(stat -c '%a %U %G' /etc/netns/vpn/resolv.conf) || return 2
-        set -f; set -- $fleet_meta
-        if [ "$fleet_sum" = be102039b1dc4747490c6994ca8dc17d12d32219561f8ba23e8c0b865ac223ed ] && [ "$1" = 644 ] && [ "$2" = root ]; then return 0; fi
-        if [ "$fleet_sum" = be102039b1dc4747490c6994ca8dc17d12d32219561f8ba23e8c0b865ac223ed ]; then fleet_same=same; else fleet_same=differs; fi
-        printf '@@fleet-file present mode=%04d owner=%s group=%s content=%s\\n' "$1" "$2" "$3" "$fleet_same"
-        if [ $fleet_same = differs ]; then cat /etc/netns/vpn/resolv.conf || return 2; fi
-        return 1
-      }
-      fleet_file_check"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`
-      "fleet_file_apply() {
-        umask 077
-        if [ -e /etc/netns/vpn/resolv.conf ]; then
-          cp -p /etc/netns/vpn/resolv.conf "$FLEET_STATE/file.backup" && echo present > "$FLEET_STATE/file.was" || return
-        else
-          echo absent > "$FLEET_STATE/file.was" || return
-        fi
-        if [ ! -d /etc ]; then mkdir -m 0755 /etc && printf '%s\\n' /etc >> "$FLEET_STATE/file.dirs" || return; fi
-        if [ ! -d /etc/netns ]; then mkdir -m 0755 /etc/netns && printf '%s\\n' /etc/netns >> "$FLEET_STATE/file.dirs" || return; fi
-        if [ ! -d /etc/netns/vpn ]; then mkdir -m 0755 /etc/netns/vpn && printf '%s\\n' /etc/netns/vpn >> "$FLEET_STATE/file.dirs" || return; fi
-        fleet_tmp=$(mktemp /etc/netns/vpn/.fleet-XXXXXX) || return
-        if printf %s bmFtZXNlcnZlciA4LjguOC44Cg== | base64 -d > "$fleet_tmp" &&
-          chmod 0644 "$fleet_tmp" &&
-          chown root "$fleet_tmp" &&
-          mv -f "$fleet_tmp" /etc/netns/vpn/resolv.conf; then return 0; fi
-        rm -f "$fleet_tmp"; return 1
-      }
-      fleet_file_apply"
-    `);
-    expect(r.revert.text).toMatchInlineSnapshot(`
-      "fleet_file_revert() {
-        [ -f "$FLEET_STATE/file.was" ] || return 0
-        if [ "$(cat "$FLEET_STATE/file.was")" = present ]; then
-          fleet_tmp=$(umask 077; mktemp /etc/netns/vpn/.fleet-XXXXXX) || return
-          cp -p "$FLEET_STATE/file.backup" "$fleet_tmp" && mv -f "$fleet_tmp" /etc/netns/vpn/resolv.conf && return 0
-          rm -f "$fleet_tmp"; return 1
-        else
-          rm -f /etc/netns/vpn/resolv.conf || return
-          if grep -qxF /etc/netns/vpn "$FLEET_STATE/file.dirs" 2>/dev/null; then rmdir /etc/netns/vpn 2>/dev/null || true; fi
-          if grep -qxF /etc/netns "$FLEET_STATE/file.dirs" 2>/dev/null; then rmdir /etc/netns 2>/dev/null || true; fi
-          if grep -qxF /etc "$FLEET_STATE/file.dirs" 2>/dev/null; then rmdir /etc 2>/dev/null || true; fi
-        fi
-      }
-      fleet_file_revert"
-    `);
+    expectValidSh(r.check);
+    expectValidSh(r.apply);
+    expectValidSh(r.revert);
     expect(r.undo.text).toMatchInlineSnapshot(
       `
       "if [ -e /etc/netns/vpn/resolv.conf ] || [ -L /etc/netns/vpn/resolv.conf ]; then rm -f /etc/netns/vpn/resolv.conf; fi

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ModuleArgsError } from '../errors.js';
 import { raw } from '../shell/sh.js';
 import { renderResource } from './index.js';
-import { fixture, fixturePath, runWithFakes } from './testing.js';
+import { fixture, fixturePath, runWithFakes, expectValidSh } from './testing.js';
 
 const vpnDefault = { destination: 'default', via: '10.200.1.2', dev: 'veth-wg', table: 200 };
 const SHOW = 'route show table 200 exact default';
@@ -12,94 +12,10 @@ describe('ip-route rendering', () => {
     const r = renderResource('ip-route', vpnDefault);
     expect(r.id).toBe('ip-route:default table 200');
     expect(r.title).toBe('ip route default via 10.200.1.2 dev veth-wg table 200');
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_route_current() {
-        if fleet_out=$(ip route show table 200 exact default 2>&1); then :; else
-          case $fleet_out in *'FIB table does not exist'*) return 0 ;; esac
-          printf '%s\\n' "$fleet_out" >&2; return 2
-        fi
-        printf '%s\\n' "$fleet_out" | awk '$1 != "nexthop" { for (i = 2; i < NF; i++) if ($i == "metric") next; print; exit }'
-      }
-      fleet_route_ours() {
-        fleet_cur=$(fleet_route_current) || return 2
-        if [ -z "$fleet_cur" ]; then echo 'no route'; return 1; fi
-        printf '%s\\n' "$fleet_cur" | awk -v type=unicast -v via=10.200.1.2 -v dev=veth-wg '{
-          t = "unicast"; s = 1; if ($1 ~ /^(blackhole|unreachable|prohibit|throw|local|broadcast|anycast|multicast|nat)$/) { t = $1; s = 2 }
-          g = ""; d = ""; for (i = s + 1; i < NF; i++) { if ($i == "via") g = $(i + 1); if ($i == "dev") d = $(i + 1) }
-          if (t == type && g == via && (dev == "" || d == dev)) exit 0
-          print "route is: " $0; exit 1 }'
-      }
-      fleet_route_ours"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`
-      "fleet_route_current() {
-        if fleet_out=$(ip route show table 200 exact default 2>&1); then :; else
-          case $fleet_out in *'FIB table does not exist'*) return 0 ;; esac
-          printf '%s\\n' "$fleet_out" >&2; return 2
-        fi
-        printf '%s\\n' "$fleet_out" | awk '$1 != "nexthop" { for (i = 2; i < NF; i++) if ($i == "metric") next; print; exit }'
-      }
-      fleet_route_ours() {
-        fleet_cur=$(fleet_route_current) || return 2
-        if [ -z "$fleet_cur" ]; then echo 'no route'; return 1; fi
-        printf '%s\\n' "$fleet_cur" | awk -v type=unicast -v via=10.200.1.2 -v dev=veth-wg '{
-          t = "unicast"; s = 1; if ($1 ~ /^(blackhole|unreachable|prohibit|throw|local|broadcast|anycast|multicast|nat)$/) { t = $1; s = 2 }
-          g = ""; d = ""; for (i = s + 1; i < NF; i++) { if ($i == "via") g = $(i + 1); if ($i == "dev") d = $(i + 1) }
-          if (t == type && g == via && (dev == "" || d == dev)) exit 0
-          print "route is: " $0; exit 1 }'
-      }
-      fleet_cur=$(fleet_route_current) &&
-      printf '%s\\n' "$fleet_cur" | sed '/^$/d' > "$FLEET_STATE/route.prev" &&
-      ip route replace default via 10.200.1.2 dev veth-wg table 200"
-    `);
-    expect(r.revert.text).toMatchInlineSnapshot(`
-      "fleet_route_current() {
-        if fleet_out=$(ip route show table 200 exact default 2>&1); then :; else
-          case $fleet_out in *'FIB table does not exist'*) return 0 ;; esac
-          printf '%s\\n' "$fleet_out" >&2; return 2
-        fi
-        printf '%s\\n' "$fleet_out" | awk '$1 != "nexthop" { for (i = 2; i < NF; i++) if ($i == "metric") next; print; exit }'
-      }
-      fleet_route_ours() {
-        fleet_cur=$(fleet_route_current) || return 2
-        if [ -z "$fleet_cur" ]; then echo 'no route'; return 1; fi
-        printf '%s\\n' "$fleet_cur" | awk -v type=unicast -v via=10.200.1.2 -v dev=veth-wg '{
-          t = "unicast"; s = 1; if ($1 ~ /^(blackhole|unreachable|prohibit|throw|local|broadcast|anycast|multicast|nat)$/) { t = $1; s = 2 }
-          g = ""; d = ""; for (i = s + 1; i < NF; i++) { if ($i == "via") g = $(i + 1); if ($i == "dev") d = $(i + 1) }
-          if (t == type && g == via && (dev == "" || d == dev)) exit 0
-          print "route is: " $0; exit 1 }'
-      }
-      if [ -s "$FLEET_STATE/route.prev" ]; then
-        set -f
-        fleet_prev=$(awk '{ for (i = 1; i <= NF; i++) if ($i !~ /^(linkdown|dead|offload|trap|offload_failed|rt_offload|rt_trap|rt_offload_failed|pervasive|notify)$/) printf "%s ", $i }' "$FLEET_STATE/route.prev")
-        ip route replace $fleet_prev table 200
-      elif [ -e "$FLEET_STATE/route.prev" ]; then
-      if fleet_route_ours >/dev/null; then
-      ip route del default via 10.200.1.2 dev veth-wg table 200
-      else [ $? -eq 1 ]; fi
-      fi"
-    `);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_route_current() {
-        if fleet_out=$(ip route show table 200 exact default 2>&1); then :; else
-          case $fleet_out in *'FIB table does not exist'*) return 0 ;; esac
-          printf '%s\\n' "$fleet_out" >&2; return 2
-        fi
-        printf '%s\\n' "$fleet_out" | awk '$1 != "nexthop" { for (i = 2; i < NF; i++) if ($i == "metric") next; print; exit }'
-      }
-      fleet_route_ours() {
-        fleet_cur=$(fleet_route_current) || return 2
-        if [ -z "$fleet_cur" ]; then echo 'no route'; return 1; fi
-        printf '%s\\n' "$fleet_cur" | awk -v type=unicast -v via=10.200.1.2 -v dev=veth-wg '{
-          t = "unicast"; s = 1; if ($1 ~ /^(blackhole|unreachable|prohibit|throw|local|broadcast|anycast|multicast|nat)$/) { t = $1; s = 2 }
-          g = ""; d = ""; for (i = s + 1; i < NF; i++) { if ($i == "via") g = $(i + 1); if ($i == "dev") d = $(i + 1) }
-          if (t == type && g == via && (dev == "" || d == dev)) exit 0
-          print "route is: " $0; exit 1 }'
-      }
-      if fleet_route_ours >/dev/null; then
-      ip route del default via 10.200.1.2 dev veth-wg table 200
-      else [ $? -eq 1 ]; fi"
-    `);
+    expectValidSh(r.check);
+    expectValidSh(r.apply);
+    expectValidSh(r.revert);
+    expectValidSh(r.undo);
   });
 
   test('host route and blackhole; identity is destination and table', () => {

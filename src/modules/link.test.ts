@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ModuleArgsError } from '../errors.js';
 import { raw } from '../shell/sh.js';
 import { renderResource } from './index.js';
-import { fixturePath, runWithFakes } from './testing.js';
+import { fixturePath, runWithFakes, expectValidSh } from './testing.js';
 
 const UP = fixturePath('iproute2', 'ip-o-link-show-veth-wg-6.1.0.txt');
 const DOWN = fixturePath('iproute2', 'ip-o-link-show-down-6.1.0.txt');
@@ -14,79 +14,10 @@ describe('link', () => {
   test('rendering', () => {
     expect(r.id).toBe('link:veth-wg');
     expect(r.title).toBe('link veth-wg up mtu 1420');
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_link_current() {
-        fleet_dev_exists veth-wg || return
-        fleet_out=$(ip -o link show dev veth-wg) || return 2
-        printf '%s\\n' "$fleet_out" | awk 'NR == 1 { m = ""; for (i = 4; i < NF; i++) if ($i == "mtu") m = $(i + 1); print ($3 ~ /[<,]UP[,>]/ ? "up" : "down"), m }'
-      }
-      fleet_link_holds() {
-        if fleet_cur=$(fleet_link_current); then :; else
-          [ $? -eq 1 ] || return 2
-          echo 'veth-wg is absent'; return 1
-        fi
-        [ "$fleet_cur" = 'up 1420' ] && return 0
-        echo 'veth-wg is' "$(printf '%s' "$fleet_cur" | sed 's/ /, mtu /')"
-        return 1
-      }
-      fleet_link_holds"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_link_current() {
-        fleet_dev_exists veth-wg || return
-        fleet_out=$(ip -o link show dev veth-wg) || return 2
-        printf '%s\\n' "$fleet_out" | awk 'NR == 1 { m = ""; for (i = 4; i < NF; i++) if ($i == "mtu") m = $(i + 1); print ($3 ~ /[<,]UP[,>]/ ? "up" : "down"), m }'
-      }
-      fleet_cur=$(fleet_link_current) &&
-      printf '%s\\n' "$fleet_cur" > "$FLEET_STATE/link" &&
-      ip link set dev veth-wg mtu 1420 up"
-    `);
-    expect(r.revert.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_link_current() {
-        fleet_dev_exists veth-wg || return
-        fleet_out=$(ip -o link show dev veth-wg) || return 2
-        printf '%s\\n' "$fleet_out" | awk 'NR == 1 { m = ""; for (i = 4; i < NF; i++) if ($i == "mtu") m = $(i + 1); print ($3 ~ /[<,]UP[,>]/ ? "up" : "down"), m }'
-      }
-      if [ ! -s "$FLEET_STATE/link" ]; then
-        true
-      elif fleet_link_current >/dev/null; then
-        read -r fleet_was fleet_mtu < "$FLEET_STATE/link"
-        ip link set dev veth-wg mtu "$fleet_mtu" &&
-        if [ "$fleet_was" = down ]; then
-        ip link set dev veth-wg down
-        fi
-      else [ $? -eq 1 ]; fi"
-    `);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_link_current() {
-        fleet_dev_exists veth-wg || return
-        fleet_out=$(ip -o link show dev veth-wg) || return 2
-        printf '%s\\n' "$fleet_out" | awk 'NR == 1 { m = ""; for (i = 4; i < NF; i++) if ($i == "mtu") m = $(i + 1); print ($3 ~ /[<,]UP[,>]/ ? "up" : "down"), m }'
-      }
-      if fleet_link_current >/dev/null; then
-      ip link set dev veth-wg down
-      else [ $? -eq 1 ]; fi"
-    `);
+    expectValidSh(r.check);
+    expectValidSh(r.apply);
+    expectValidSh(r.revert);
+    expectValidSh(r.undo);
   });
 
   test('check on `ip -o link show` (iproute2 6.1.0): the admin UP flag and the MTU', () => {

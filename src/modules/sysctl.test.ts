@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ModuleArgsError } from '../errors.js';
 import { raw } from '../shell/sh.js';
 import { renderResource } from './index.js';
-import { fixture, fixturePath, runWithFakes } from './testing.js';
+import { fixture, fixturePath, runWithFakes, expectValidSh } from './testing.js';
 
 describe('sysctl', () => {
   const r = renderResource('sysctl', { key: 'net.ipv4.ip_forward', value: 1, undoValue: '0', netns: 'vpn' });
@@ -10,52 +10,10 @@ describe('sysctl', () => {
   test('rendering', () => {
     expect(r.id).toBe('sysctl:vpn:net.ipv4.ip_forward');
     expect(r.title).toBe('sysctl net.ipv4.ip_forward = 1 (netns vpn)');
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "if [ -e /var/run/netns/vpn ]; then
-      fleet_sysctl_holds() {
-        if fleet_v=$(ip netns exec vpn sysctl -n net.ipv4.ip_forward 2>&1); then :; else
-          case $fleet_v in *'cannot stat'*) echo 'net.ipv4.ip_forward does not exist'; return 1 ;; esac
-          printf '%s\\n' "$fleet_v" >&2; return 2
-        fi
-        set -f; set -- $fleet_v; fleet_v="$*"
-        [ "$fleet_v" = 1 ] && return 0
-        echo 'net.ipv4.ip_forward =' "$fleet_v"
-        return 1
-      }
-      fleet_sysctl_holds
-      else
-      echo 'netns vpn is absent'; false
-      fi"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`
-      "ip netns exec vpn sysctl -n net.ipv4.ip_forward > "$FLEET_STATE/sysctl.prev" &&
-      fleet_err=$(ip netns exec vpn sysctl -q -w net.ipv4.ip_forward=1 2>&1) && [ -z "$fleet_err" ] || {
-        printf '%s\\n' "$fleet_err" >&2; false
-      }"
-    `);
-    expect(r.revert.text).toMatchInlineSnapshot(`
-      "if [ -e /var/run/netns/vpn ]; then
-      if [ -f "$FLEET_STATE/sysctl.prev" ]; then
-      fleet_prev=$(cat "$FLEET_STATE/sysctl.prev") &&
-      fleet_err=$(ip netns exec vpn sysctl -q -w net.ipv4.ip_forward="$fleet_prev" 2>&1) && [ -z "$fleet_err" ] || {
-        printf '%s\\n' "$fleet_err" >&2; false
-      }
-      fi
-      else
-      true
-      fi"
-    `);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "if [ -e /var/run/netns/vpn ]; then
-      if ip netns exec vpn sysctl -n net.ipv4.ip_forward >/dev/null 2>&1; then
-      fleet_err=$(ip netns exec vpn sysctl -q -w net.ipv4.ip_forward=0 2>&1) && [ -z "$fleet_err" ] || {
-        printf '%s\\n' "$fleet_err" >&2; false
-      }
-      fi
-      else
-      true
-      fi"
-    `);
+    expectValidSh(r.check);
+    expectValidSh(r.apply);
+    expectValidSh(r.revert);
+    expectValidSh(r.undo);
   });
 
   test('without undoValue, undo leaves the value', () => {

