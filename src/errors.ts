@@ -1,8 +1,12 @@
 /**
  * fleet's error vocabulary. Every error an operator can meet is a FleetError with a permanent
- * `code`, a short `title`, a message saying what happened, and a `hint` saying what to do.
- * Only src/cli maps these to exit codes.
+ * `code` from the catalogue (src/errors/catalogue.ts: its title, what happened, why, what to do,
+ * its exit code), a message saying what happened here, and a `hint` saying what to do.
+ * Only src/cli maps these to exit codes (src/cli/exit-codes.ts, through the catalogue).
  */
+import { CATALOGUE, type ErrorCode } from './errors/catalogue.js';
+
+export type { ErrorCode } from './errors/catalogue.js';
 
 export interface SourceLocation {
   file: string;
@@ -15,8 +19,9 @@ export function formatLocation(loc: SourceLocation): string {
 }
 
 export class FleetError extends Error {
+  /** A code of the catalogue (a test checks every class's code is there). */
   readonly code: string = 'FLEET_ERROR';
-  readonly title: string = 'fleet error';
+  readonly title: string = CATALOGUE.FLEET_ERROR.title;
   hint?: string;
   location?: SourceLocation;
   constructor(message: string, opts: { hint?: string; location?: SourceLocation; cause?: unknown } = {}) {
@@ -46,8 +51,8 @@ export interface InventoryIssue {
 
 /** Bad inventory input: collects every issue, each with file:line:col, host and field. */
 export class InventoryError extends FleetError {
-  override readonly code = 'INVENTORY_INVALID';
-  override readonly title = 'invalid inventory';
+  override readonly code = 'INVENTORY_INVALID' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.INVENTORY_INVALID.title;
   constructor(readonly issues: InventoryIssue[], opts: { hint?: string } = {}) {
     super(issues.map(formatIssue).join('\n'), { hint: opts.hint, location: issues[0]?.location });
   }
@@ -64,8 +69,8 @@ export function formatIssue(i: InventoryIssue): string {
 
 /** A file the operator named cannot be used: missing, unreadable, not a regular file, too large. */
 export class InputFileError extends FleetError {
-  override readonly code = 'INPUT_FILE_UNUSABLE';
-  override readonly title = 'cannot use an input file';
+  override readonly code = 'INPUT_FILE_UNUSABLE' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.INPUT_FILE_UNUSABLE.title;
   constructor(
     readonly what: string,
     readonly path: string,
@@ -78,20 +83,20 @@ export class InputFileError extends FleetError {
 
 /** Arguments a module rejected (a role's task rendered to something invalid). */
 export class ModuleArgsError extends FleetError {
-  override readonly code = 'MODULE_ARGS_INVALID';
-  override readonly title = 'invalid module arguments';
+  override readonly code = 'MODULE_ARGS_INVALID' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.MODULE_ARGS_INVALID.title;
 }
 
 /** A check exited outside its contract (0 holds, 1 does not): the probe itself failed. */
 export class ProbeError extends FleetError {
-  override readonly code = 'PROBE_FAILED';
-  override readonly title = 'check failed to run';
+  override readonly code = 'PROBE_FAILED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.PROBE_FAILED.title;
 }
 
 /** A remote step failed. `command` is the masked command: it never holds a secret. */
 export class RemoteCommandError extends FleetError {
-  override readonly code = 'REMOTE_COMMAND_FAILED';
-  override readonly title = 'remote command failed';
+  override readonly code = 'REMOTE_COMMAND_FAILED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.REMOTE_COMMAND_FAILED.title;
   constructor(
     readonly host: string,
     readonly stepId: string | undefined,
@@ -117,8 +122,8 @@ export type TransportFailure = 'refused' | 'unreachable' | 'timeout' | 'auth' | 
 
 /** Could not reach or stay connected to a host. `reason` is machine-readable. */
 export class TransportError extends FleetError {
-  override readonly code = 'TRANSPORT_FAILED';
-  override readonly title = 'cannot reach host';
+  override readonly code = 'TRANSPORT_FAILED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.TRANSPORT_FAILED.title;
   constructor(
     readonly host: string,
     readonly reason: TransportFailure,
@@ -131,14 +136,14 @@ export class TransportError extends FleetError {
 
 /** Another run holds the host's lock. */
 export class LockError extends FleetError {
-  override readonly code = 'HOST_LOCKED';
-  override readonly title = 'host is locked by another run';
+  override readonly code = 'HOST_LOCKED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.HOST_LOCKED.title;
 }
 
 /** Undo steps that failed during a rollback: the host may not be in its pre-deploy state. */
 export class RollbackError extends FleetError {
-  override readonly code = 'ROLLBACK_FAILED';
-  override readonly title = 'rollback incomplete';
+  override readonly code = 'ROLLBACK_FAILED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.ROLLBACK_FAILED.title;
   constructor(
     readonly host: string,
     readonly failures: { stepId: string; output: string }[],
@@ -151,6 +156,42 @@ export class RollbackError extends FleetError {
 
 /** A bug in fleet. */
 export class InternalError extends FleetError {
-  override readonly code = 'INTERNAL';
-  override readonly title = 'internal error (a bug in fleet)';
+  override readonly code = 'INTERNAL' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.INTERNAL.title;
+}
+
+/** Wrong command-line usage (missing confirmation, conflicting flags). */
+export class UsageError extends FleetError {
+  override readonly code = 'USAGE' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.USAGE.title;
+}
+
+/** The host holds a run that stopped part-way: nothing else may change it until it is undone. */
+export class UnfinishedRunError extends FleetError {
+  override readonly code = 'RUN_UNFINISHED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.RUN_UNFINISHED.title;
+}
+
+/** A confirmed deploy's watchdog is armed on the host: that run may still be reverted. */
+export class AwaitingConfirmationError extends FleetError {
+  override readonly code = 'AWAITING_CONFIRMATION' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.AWAITING_CONFIRMATION.title;
+}
+
+/** fleet could not reach the host over a new connection after a deploy (the watchdog reverts it). */
+export class LostAccessError extends FleetError {
+  override readonly code = 'LOST_ACCESS' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.LOST_ACCESS.title;
+}
+
+/** The watchdog fleet waits for has not reverted the run yet. */
+export class WatchdogPendingError extends FleetError {
+  override readonly code = 'WATCHDOG_PENDING' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.WATCHDOG_PENDING.title;
+}
+
+/** An error fleet does not classify, met while working on a host (its cause is kept). */
+export class HostFailedError extends FleetError {
+  override readonly code = 'HOST_FAILED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.HOST_FAILED.title;
 }

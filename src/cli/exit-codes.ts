@@ -1,15 +1,11 @@
 /** The only place errors become exit codes (documented in `fleet --help`). */
 import type { HostResult } from '../engine/fleet.js';
-import { FleetError, InputFileError, InventoryError, ModuleArgsError } from '../errors.js';
+import type { HostStatusReport } from '../engine/status.js';
+import { FleetError } from '../errors.js';
+import { CATALOGUE, EXIT } from '../errors/catalogue.js';
 
-export const EXIT = {
-  OK: 0,
-  INTERNAL: 1,
-  HOSTS_FAILED: 2,
-  HOSTS_UNREACHABLE: 3,
-  BAD_INPUT: 4,
-  INTERRUPTED: 130,
-} as const;
+export { EXIT } from '../errors/catalogue.js';
+export { UsageError } from '../errors.js';
 
 export const EXIT_HELP = `Exit codes:
   0    every host ok (for status: healthy and in sync)
@@ -25,14 +21,16 @@ export function exitCodeForResults(results: HostResult[]): number {
   return EXIT.OK;
 }
 
+/** A command that stops on an error: the exit code its catalogue entry gives (a bug otherwise). */
 export function exitCodeForError(err: unknown): number {
-  if (err instanceof InventoryError || err instanceof ModuleArgsError || err instanceof InputFileError || err instanceof UsageError) return EXIT.BAD_INPUT;
-  if (err instanceof FleetError && err.code !== 'INTERNAL') return EXIT.HOSTS_FAILED;
-  return EXIT.INTERNAL;
+  if (!(err instanceof FleetError)) return EXIT.INTERNAL;
+  const entry = (CATALOGUE as Record<string, { exit: keyof typeof EXIT }>)[err.code];
+  return EXIT[entry?.exit ?? 'HOSTS_FAILED'];
 }
 
-/** Wrong command-line usage (missing confirmation, conflicting flags). */
-export class UsageError extends FleetError {
-  override readonly code = 'USAGE';
-  override readonly title = 'bad command line';
+/** `fleet status`: 0 only when every host is reachable, healthy and in sync. */
+export function exitCodeForStatus(reports: readonly Pick<HostStatusReport, 'reachable' | 'healthy' | 'inSync'>[]): number {
+  if (reports.some((r) => r.reachable && (!r.healthy || !r.inSync))) return EXIT.HOSTS_FAILED;
+  if (reports.some((r) => !r.reachable)) return EXIT.HOSTS_UNREACHABLE;
+  return EXIT.OK;
 }

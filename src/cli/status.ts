@@ -6,17 +6,12 @@ import { statusDocument, statusTable } from '../report/status.js';
 import { statusMetrics } from '../metrics/status-metrics.js';
 import type { VerifyHostReport } from '../verify/verify.js';
 import { renderDesired } from '../roles/tasks.js';
-import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { EXIT, EXIT_HELP, exitCodeForStatus } from './exit-codes.js';
 import { addInventoryOptions, inventoryFromOptions } from './inventory.js';
 import { addConnectionOptions, addRoleOptions, positiveInt, selectedRoles, sshOptions } from './options.js';
 import { addShardOptions, SHARD_HELP, shardFromOptions, shardHosts } from './shard.js';
 
-/** status's exit code: 2 when a reachable host drifted or is unhealthy, 3 when any is down (and none of those), else 0. */
-export function exitCodeForStatus(reports: readonly Pick<HostStatusReport, 'reachable' | 'healthy' | 'inSync'>[]): number {
-  if (reports.some((r) => r.reachable && (!r.healthy || !r.inSync))) return EXIT.HOSTS_FAILED;
-  if (reports.some((r) => !r.reachable)) return EXIT.HOSTS_UNREACHABLE;
-  return EXIT.OK;
-}
+export { exitCodeForStatus } from './exit-codes.js';
 
 export function registerStatusCommand(program: Command): void {
   const cmd = program

@@ -3,7 +3,7 @@
  * and on the first failure reverts every started step in reverse (the host returns to its
  * pre-deploy state). Progress markers stream back as the steps run.
  */
-import { InternalError, TransportError } from '../errors.js';
+import { InternalError, RemoteCommandError, TransportError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
 import { journalFacts, lockError, parseKeyValues } from './journal.js';
 import { changes, type HostPlan, type PlanItem } from './plan.js';
@@ -28,6 +28,8 @@ export interface StepFailure {
   phase: (typeof STEP_PHASES)[number];
   exitCode: number;
   output: string;
+  /** The failure as an error (its message names host, step and exit; its output's tail). Absent in merged --json documents. */
+  error?: RemoteCommandError;
 }
 
 export interface ApplyOutcome {
@@ -104,7 +106,7 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
     outcome.unfinished = unfinished;
     return outcome;
   }
-  collectFailure(markers, outcome, byIndex);
+  collectFailure(t.host, markers, outcome, byIndex);
   if (!outcome.failure && !hasMarker(markers, 'complete')) {
     const err = markerOf(markers, 'error');
     if (!err && (hasMarker(markers, 'step') || hasMarker(markers, 'pause')) && res.code !== 0) {
@@ -119,20 +121,18 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
   return outcome;
 }
 
-function collectFailure(markers: Marker[], outcome: ApplyOutcome, byIndex: Map<number, StepResult>): void {
+function collectFailure(host: string, markers: Marker[], outcome: ApplyOutcome, byIndex: Map<number, StepResult>): void {
   for (const m of markers) {
     if (m.kind === 'fail') {
       const f = fieldsOf('fail', m);
       const index = f.index ?? -1;
       const s = byIndex.get(index);
       if (s) s.outcome = 'fail';
-      outcome.failure = {
-        index,
-        id: s?.item.desired.resource.id ?? String(index),
-        phase: (STEP_PHASES as readonly string[]).includes(f.phase) ? (f.phase as StepFailure['phase']) : 'apply',
-        exitCode: f.code ?? Number.NaN,
-        output: f.output,
-      };
+      const id = s?.item.desired.resource.id ?? String(index);
+      const phase = (STEP_PHASES as readonly string[]).includes(f.phase) ? (f.phase as StepFailure['phase']) : 'apply';
+      const exitCode = f.code ?? Number.NaN;
+      const error = new RemoteCommandError(host, id, `${phase}: ${s?.item.desired.resource.title ?? id}`, exitCode, f.output);
+      outcome.failure = { index, id, phase, exitCode, output: f.output, error };
     }
     if (m.kind === 'revertfail') outcome.revertFailures.push(fieldsOf('revertfail', m));
     if (m.kind === 'rolledback') outcome.rollback = fieldsOf('rolledback', m).result === 'ok' ? 'ok' : 'failed';

@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import pLimit from 'p-limit';
-import { FleetError, TransportError } from '../errors.js';
+import { AwaitingConfirmationError, FleetError, HostFailedError, TransportError, UnfinishedRunError } from '../errors.js';
 import type { Host } from '../inventory/index.js';
 import type { DesiredResource } from '../roles/tasks.js';
 import { SshTransport, type SshOptions } from '../transport/ssh.js';
@@ -134,7 +134,7 @@ export async function forEachHost(
       finish(host, {
         host: host.name,
         status: err instanceof TransportError && !t ? 'unreachable' : 'failed',
-        error: err instanceof FleetError ? err : new FleetError(`${host.name}: ${(err as Error).message}`, { cause: err }),
+        error: err instanceof FleetError ? err : new HostFailedError(`${host.name}: ${(err as Error).message}`, { cause: err }),
         roundTrips: t?.roundTrips ?? 0,
         seconds: (performance.now() - started) / 1000,
       }),
@@ -177,7 +177,7 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
       return done({
         status: 'failed',
         plan,
-        error: new FleetError(`${host.name}: run ${l.run} is unfinished (${l.status}): the host may be half-configured${watchdogNote(plan, l.run)}`, {
+        error: new UnfinishedRunError(`${host.name}: run ${l.run} is unfinished (${l.status}): the host may be half-configured${watchdogNote(plan, l.run)}`, {
           hint: `run 'fleet rollback ${host.name} --last' to undo it, then deploy again`,
         }),
       });
@@ -187,7 +187,7 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
       return done({
         status: 'failed',
         plan,
-        error: new FleetError(`${host.name}: run ${armed.run} awaits confirmation: its watchdog reverts it${armed.deadline ? ` at ${new Date(armed.deadline * 1000).toISOString()}` : ''}`, {
+        error: new AwaitingConfirmationError(`${host.name}: run ${armed.run} awaits confirmation: its watchdog reverts it${armed.deadline ? ` at ${new Date(armed.deadline * 1000).toISOString()}` : ''}`, {
           hint: 'a controller lost access or was killed after that deploy; deploy again once the watchdog has fired (fleet status shows it)',
         }),
       });
@@ -233,12 +233,12 @@ export async function deployFleet(hosts: Host[], desired: Map<string, DesiredRes
         status: 'failed',
         plan,
         apply,
-        error: new FleetError(`${host.name}: run ${apply.unfinished.run} is unfinished (${apply.unfinished.status})`, {
+        error: new UnfinishedRunError(`${host.name}: run ${apply.unfinished.run} is unfinished (${apply.unfinished.status})`, {
           hint: `run 'fleet rollback ${host.name} --last' first`,
         }),
       });
     }
-    if (apply.failure) return done({ status: 'failed', plan, apply });
+    if (apply.failure) return done({ status: 'failed', plan, apply, error: apply.failure.error });
     const changed = apply.steps.some((s) => s.outcome === 'ok');
     if (guardS && apply.watchdogArmed) {
       // Prove the host is still reachable through the new rules: a NEW connection, then confirm.

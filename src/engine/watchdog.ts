@@ -26,7 +26,7 @@
  * Cost: connect + 1 round trip per host whose changes touch reachability (a resource that says
  * so: links, addresses, routes, rules, iptables, the WireGuard interface), on a second connection; a converged deploy arms nothing and pays nothing.
  */
-import { FleetError, TransportError } from '../errors.js';
+import { FleetError, LostAccessError, TransportError, WatchdogPendingError } from '../errors.js';
 import type { Host } from '../inventory/index.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';
@@ -128,7 +128,7 @@ export async function awaitWatchdog(
       const unsettled = latest?.run === runId && WATCHED.has(latest.status);
       if (wd?.state === 'armed' || unsettled || plan.facts.lock?.owner.user === 'watchdog') {
         // not fired yet, or still reverting (a slow host): give it a moment
-        lastErr = new FleetError('the watchdog has not fired yet');
+        lastErr = new WatchdogPendingError('the watchdog has not fired yet');
         await t.close().catch(() => undefined);
         t = undefined;
         await sleep(1000);
@@ -151,7 +151,7 @@ export async function awaitWatchdog(
   return { back: false, reverted: false, equalToBefore: false, differs: [], reason: (lastErr as Error)?.message };
 }
 
-export function lostAccessError(host: string, runId: string, timeoutS: number, why: string, found: LostAccess): FleetError {
+export function lostAccessError(host: string, runId: string, timeoutS: number, why: string, found: LostAccess): LostAccessError {
   const outcome = !found.back
     ? `${host} did not answer again within ${timeoutS}s + 23s (${found.reason ?? 'no answer'})`
     : found.reverted && found.equalToBefore
@@ -159,7 +159,7 @@ export function lostAccessError(host: string, runId: string, timeoutS: number, w
       : found.reverted
         ? `the watchdog reverted run ${runId}; ${host} is back but differs from its pre-deploy state in ${found.differs.length} resource(s): ${found.differs.slice(0, 5).join(', ')}`
         : `${host} is back but run ${runId} was not reverted by the watchdog`;
-  return new FleetError(`lost access: reverting (${why}); ${outcome}`, {
+  return new LostAccessError(`lost access: reverting (${why}); ${outcome}`, {
     hint: found.back
       ? 'a change in this deploy cut the controller off (check routing and firewall variables against the address fleet connects from); the host is reachable again'
       : `the host keeps the journal: once it answers, run 'fleet status' and, if needed, 'fleet rollback ${host} --last'`,
