@@ -71,6 +71,8 @@ ${EXIT_HELP}`,
       check: !!opts.check,
       breakLock: !!opts.breakLock,
       confirmTimeout: opts.confirm === false ? undefined : opts.confirmTimeout,
+      // Test-only fault injection for the lab's rollback tests; deliberately not in --help.
+      faults: { failStep: process.env.FLEET_TEST_FAIL_STEP, pauseStep: process.env.FLEET_TEST_PAUSE_STEP },
       forks: opts.forks,
       failFast: !!opts.failFast,
       maxFailPercent: opts.maxFailPercent,

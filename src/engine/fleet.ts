@@ -1,22 +1,23 @@
 /**
  * Runs an operation over many hosts in parallel (p-limit, --forks), one connection per host.
  * Desired state is rendered for every host BEFORE any host is contacted, so bad input changes
- * nothing anywhere. Per host: connect -> plan -> (check stops here) -> apply (with in-script
- * rollback) -> report. Other hosts go on after a failure unless --fail-fast or --max-fail-percent.
+ * nothing anywhere. Per host: connect -> preflight (plan, gates; check stops here) -> apply (with
+ * in-script rollback) -> confirm -> report (the stages: deploy-stages.ts). Other hosts go on after a failure unless --fail-fast or --max-fail-percent.
  */
 import os from 'node:os';
 import pLimit from 'p-limit';
-import { AwaitingConfirmationError, FleetError, HostFailedError, TransportError, UnfinishedRunError } from '../errors.js';
+import { FleetError, HostFailedError, TransportError } from '../errors.js';
 import type { Host } from '../inventory/index.js';
 import type { DesiredResource } from '../roles/tasks.js';
+import { JumpPool } from '../transport/jump-pool.js';
 import { SshTransport, type SshOptions } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
-import { applyHost, type ApplyOutcome, type StepResult } from './apply.js';
-import { isUnfinished, lockError } from './journal.js';
+import type { ApplyOutcome, StepResult } from './apply.js';
+import { deployHost } from './deploy-stages.js';
 import { newRunId } from './layout.js';
-import { changes, planHost, type HostPlan } from './plan.js';
+import type { HostPlan } from './plan.js';
 import type { RunMeta, ScriptContext } from './script.js';
-import { awaitWatchdog, confirmRun, lostAccessError, needsWatchdog, type ConfirmResult, type LostAccess } from './watchdog.js';
+import type { ConfirmResult, LostAccess } from './watchdog.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
 
@@ -58,6 +59,8 @@ export interface DeployOptions extends FleetOptions {
    * 0 or undefined: no watchdog (--no-confirm).
    */
   confirmTimeout?: number;
+  /** Test-only fault injection (the CLI reads FLEET_TEST_FAIL_STEP / FLEET_TEST_PAUSE_STEP). */
+  faults?: { failStep?: string; pauseStep?: string };
 }
 
 export function runMeta(roles: string[]): RunMeta {
@@ -147,122 +150,18 @@ export async function forEachHost(
   );
 }
 
-function watchdogNote(plan: HostPlan, run: string): string {
-  const w = plan.facts.watchdogs?.find((x) => x.run === run && x.state === 'armed' && x.process === 'live');
-  return w ? `; its watchdog reverts it${w.deadline ? ` at ${new Date(w.deadline * 1000).toISOString()}` : ' once the apply stops'}` : '';
-}
-
+/**
+ * Deploys every host: one run id, one bastion pool for every connection of the run (the hosts',
+ * their confirms' and reconnects'), closed at the end.
+ */
 export async function deployFleet(hosts: Host[], desired: Map<string, DesiredResource[]>, opts: DeployOptions): Promise<HostResult[]> {
   const meta = runMeta(opts.roles);
-  // Test-only hooks for fault-injection tests; deliberately not in --help.
-  const failStep = process.env.FLEET_TEST_FAIL_STEP;
-  const pauseStep = process.env.FLEET_TEST_PAUSE_STEP;
-  return forEachHost(hosts, opts, async (host, t, started) => {
-    const done = (r: Omit<HostResult, 'host' | 'roundTrips' | 'seconds'>): HostResult => ({
-      host: host.name,
-      roundTrips: t.roundTrips,
-      seconds: (performance.now() - started) / 1000,
-      ...r,
-    });
-    opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'planning' });
-    const plan = await planHost(t, desired.get(host.name) ?? [], opts.scriptContext);
-    opts.onEvent?.({ kind: 'planned', host: host.name, plan });
-    const probeError = plan.items.find((i) => i.error)?.error;
-    if (probeError) return done({ status: 'failed', plan, error: probeError });
-    if (plan.facts.lock?.state === 'live') {
-      return done({ status: 'failed', plan, error: lockError(host.name, plan.facts.lock, opts) });
-    }
-    if (isUnfinished(plan.facts)) {
-      const l = plan.facts.latest!;
-      return done({
-        status: 'failed',
-        plan,
-        error: new UnfinishedRunError(`${host.name}: run ${l.run} is unfinished (${l.status}): the host may be half-configured${watchdogNote(plan, l.run)}`, {
-          hint: `run 'fleet rollback ${host.name} --last' to undo it, then deploy again`,
-        }),
-      });
-    }
-    const armed = plan.facts.watchdogs?.find((w) => w.state === 'armed' && w.process === 'live');
-    if (armed) {
-      return done({
-        status: 'failed',
-        plan,
-        error: new AwaitingConfirmationError(`${host.name}: run ${armed.run} awaits confirmation: its watchdog reverts it${armed.deadline ? ` at ${new Date(armed.deadline * 1000).toISOString()}` : ''}`, {
-          hint: 'a controller lost access or was killed after that deploy; deploy again once the watchdog has fired (fleet status shows it)',
-        }),
-      });
-    }
-    const todo = changes(plan);
-    if (opts.check || todo.length === 0) return done({ status: opts.check && todo.length ? 'changed' : 'ok', plan });
-    opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'applying' });
-    const guardS = opts.confirmTimeout && needsWatchdog(todo) ? opts.confirmTimeout : undefined;
-    let armedNow = false;
-    const connect = opts.connect ?? defaultConnect(opts.ssh);
-    const lost = async (why: string, waitS?: number): Promise<HostResult> => {
-      const t0 = performance.now();
-      const found = await awaitWatchdog(host, connect, plan, meta.runId, guardS!, opts.scriptContext, waitS);
-      return done({
-        status: 'failed',
-        plan,
-        error: lostAccessError(host.name, meta.runId, guardS!, why, found),
-        confirm: { result: 'lost-access', roundTrips: 0, seconds: (performance.now() - t0) / 1000, lostAccess: found },
-      });
-    };
-    let apply: ApplyOutcome;
-    try {
-      apply = await applyHost(t, plan, meta, opts.scriptContext, {
-        breakLock: opts.breakLock,
-        failStep,
-        pauseStep,
-        onStep: (step) => opts.onEvent?.({ kind: 'step', host: host.name, step }),
-        watchdog: guardS ? { timeoutS: guardS } : undefined,
-        onArmed: () => {
-          armedNow = true;
-        },
-      });
-    } catch (err) {
-      // The connection died mid-apply after the watchdog was armed: the host keeps the journal
-      // (rollback --last finishes it from any controller) and the watchdog reverts it if nobody does.
-      if (guardS && armedNow && err instanceof TransportError) {
-        err.message += `; its watchdog reverts it ${guardS}s after the apply stops unless 'fleet rollback ${host.name} --last' does first`;
-      }
-      throw err;
-    }
-    if (apply.unfinished) {
-      return done({
-        status: 'failed',
-        plan,
-        apply,
-        error: new UnfinishedRunError(`${host.name}: run ${apply.unfinished.run} is unfinished (${apply.unfinished.status})`, {
-          hint: `run 'fleet rollback ${host.name} --last' first`,
-        }),
-      });
-    }
-    if (apply.failure) return done({ status: 'failed', plan, apply, error: apply.failure.error });
-    const changed = apply.steps.some((s) => s.outcome === 'ok');
-    if (guardS && apply.watchdogArmed) {
-      // Prove the host is still reachable through the new rules: a NEW connection, then confirm.
-      const t0 = performance.now();
-      let c: Transport | undefined;
-      let result: ConfirmResult;
-      try {
-        c = await connect(host);
-        result = await confirmRun(c, meta.runId, opts.scriptContext);
-      } catch (err) {
-        const r = await lost(err instanceof FleetError ? err.message : String(err));
-        return { ...r, apply };
-      } finally {
-        await c?.close().catch(() => undefined);
-      }
-      const confirm = { result, roundTrips: 1, seconds: (performance.now() - t0) / 1000 };
-      if (result === 'fired') {
-        // The host did not answer (the apply's own connection stalled too) until the watchdog had
-        // reverted the run: that is lost access, already reverted. Check what came back now.
-        const r = await lost(`${host.name} did not answer until the watchdog fired after ${guardS}s (a slow link would need a longer --confirm-timeout)`, 0);
-        return { ...r, apply };
-      }
-      return done({ status: changed ? 'changed' : 'ok', plan, apply, confirm });
-    }
-    return done({ status: changed ? 'changed' : 'ok', plan, apply });
-  });
+  const jumps = new JumpPool();
+  const ssh: SshOptions = { ...opts.ssh, jumps };
+  const connect = opts.connect ?? defaultConnect(ssh);
+  try {
+    return await forEachHost(hosts, { ...opts, ssh, connect }, (host, t, started) => deployHost({ host, t, started, meta, opts, connect }, desired.get(host.name) ?? []));
+  } finally {
+    await jumps.close();
+  }
 }
