@@ -20,6 +20,8 @@ import { deployFleet } from './fleet.js';
 import { newRunId, RUN_HISTORY } from './layout.js';
 import { planHost } from './plan.js';
 import { revertRun, teardown } from './rollback.js';
+import { statusTable } from '../report/status.js';
+import type { HostStatusReport } from './status.js';
 import { confirmRun, watchdogScript } from './watchdog.js';
 
 let dir: string;
@@ -200,7 +202,20 @@ describe('what the journal keeps', () => {
       await applyHost(t, await planHost(t, [fileRes('a', `v${i}`)], ctx()), m, ctx());
     }
     expect(runs()).toEqual(ids.slice(-RUN_HISTORY));
-    expect((await planHost(t, [fileRes('a')], ctx())).facts.runsKept).toBe(RUN_HISTORY);
+    const facts = (await planHost(t, [fileRes('a')], ctx())).facts;
+    expect(facts.runsKept).toBe(RUN_HISTORY);
+    const report: HostStatusReport = {
+      host: 'h1',
+      reachable: true,
+      health: { wg: { up: true, peers: [] }, openvpn: { running: true, tun: { up: true } }, dnsmasq: { running: true, answering: true } },
+      drift: { count: 0, items: [] },
+      journal: { ...facts, unfinished: false },
+      healthy: true,
+      inSync: true,
+      roundTrips: 1,
+      seconds: 0,
+    };
+    expect(statusTable([report], { verbose: true })).toContain(`h1 journal: ${RUN_HISTORY} run(s) kept`);
   });
 
   it('teardown removes every run\'s state, backups and watchdogs included', async () => {
