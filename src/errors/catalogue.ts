@@ -125,6 +125,13 @@ export const CATALOGUE = {
     todo: 'Read the message; if it looks like a bug in fleet, report it.',
     exit: 'HOSTS_FAILED',
   },
+  VERIFY_FAILED: {
+    title: 'path proof failed',
+    what: "A gateway's traffic paths did not pass fleet verify's proof.",
+    why: 'A half leaves by the wrong address, DNS leaks or does not answer, or the tunnel is down.',
+    todo: 'The message names the path that failed; with deploy --verify that host was rolled back.',
+    exit: 'HOSTS_FAILED',
+  },
   PEER: {
     title: 'peer',
     what: 'A peer request cannot be met.',
