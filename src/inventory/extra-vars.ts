@@ -12,6 +12,9 @@ import type { InventoryIssue } from '../errors.js';
 import type { Locator } from './locate.js';
 import { readYamlFile, toPlain, yamlOptions } from './yaml.js';
 import type { VarLayer } from './types.js';
+import { FORBIDDEN_NAMES } from './data.js';
+
+const reserved = (key: string) => `${key} cannot be a variable name (it is reserved)`;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -33,7 +36,7 @@ export function parseExtraVars(args: readonly string[], locator: Locator, issues
     const where = 'extra vars';
     if (arg.startsWith('@')) {
       const file = arg.slice(1);
-      const loaded = readYamlFile(file);
+      const loaded = readYamlFile(file, 'extra vars file (-e @FILE)');
       locator.add(loaded.source);
       issues.push(...loaded.issues);
       if (loaded.issues.length) continue;
@@ -43,6 +46,10 @@ export function parseExtraVars(args: readonly string[], locator: Locator, issues
       }
       for (const [k, v] of loaded.data) {
         const key = String(k);
+        if (FORBIDDEN_NAMES.has(key)) {
+          issues.push({ location: locator.locate(file, [k as string], 'key'), message: reserved(key) });
+          continue;
+        }
         layer.set(key, { key, value: toPlain(v), origin: { file, path: [k as string], where: `extra vars (${file})` } });
       }
       continue;
@@ -54,13 +61,20 @@ export function parseExtraVars(args: readonly string[], locator: Locator, issues
         issues.push({ location: { file }, message: 'expected an inline mapping like {"wg_port": 51822}' });
         continue;
       }
-      for (const [key, value] of Object.entries(v)) layer.set(key, { key, value, origin: { file, path: [], where } });
+      for (const [key, value] of Object.entries(v)) {
+        if (FORBIDDEN_NAMES.has(key)) issues.push({ location: { file }, message: reserved(key) });
+        else layer.set(key, { key, value, origin: { file, path: [], where } });
+      }
       continue;
     }
     const eq = arg.indexOf('=');
     const key = eq > 0 ? arg.slice(0, eq).trim() : '';
     if (!NAME.test(key)) {
       issues.push({ location: { file }, message: 'expected key=value (a variable name, =, a YAML value), @file.yaml or an inline {mapping}' });
+      continue;
+    }
+    if (FORBIDDEN_NAMES.has(key)) {
+      issues.push({ location: { file }, message: reserved(key) });
       continue;
     }
     layer.set(key, { key, value: parseValue(arg.slice(eq + 1)), origin: { file, path: [], where } });

@@ -16,7 +16,7 @@
  * Hosts come in Ansible's order (hostOrder): what `all[0]` and the outputs follow.
  */
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { InventoryError, formatIssue, type InventoryIssue, type SourceLocation } from '../errors.js';
 import { InventoryBuilder, type ParsedInventory } from './data.js';
 import { hostOrder } from './order.js';
@@ -154,6 +154,7 @@ function buildInventory(raw: RawInventory, opts: LoadOptions): Inventory {
     const hostOrigin = ph.origin;
     const result = validateHost(ph.name, merged, hostOrigin);
     hostErrors.push(...result.errors);
+    if (isSelected && result.vars) hostErrors.push(...controllerFileFindings(ph.name, result.vars, merged));
     if (result.vars) hostErrors.push(...ruleFindings(checkHost(ph.name, result.vars), merged, hostOrigin));
     if (!isSelected) {
       // Only its uniqueness counts (another selected host may clash with it).
@@ -187,6 +188,32 @@ function buildInventory(raw: RawInventory, opts: LoadOptions): Inventory {
 
   for (const g of Object.values(groups)) g.hosts = g.hosts.filter((h) => selected.has(h));
   return { file, hosts, groups, warnings: collect(warnings, locator).map(formatIssue) };
+}
+
+const CONTROLLER_FILES = ['openvpn_config_file', 'key_file', 'known_hosts_file'] as const;
+
+/**
+ * The files a host names on this machine must be regular files where they exist: /dev/zero as a
+ * key would be read forever, a directory as known_hosts fails deep in the transport. Caught here,
+ * before any host is contacted, naming the variable; a missing file is reported where it is read.
+ */
+function controllerFileFindings(host: string, vars: HostVars, defs: VarLayer): Finding[] {
+  const out: Finding[] = [];
+  for (const name of CONTROLLER_FILES) {
+    const file = vars[name];
+    if (typeof file !== 'string') continue;
+    let st: ReturnType<typeof statSync> | undefined;
+    try {
+      st = statSync(file);
+    } catch {
+      continue;
+    }
+    if (st.isFile()) continue;
+    const def = defs.get(name);
+    const why = st.isDirectory() ? 'it is a directory, not a regular file' : 'not a regular file (a device, FIFO or socket)';
+    out.push({ origin: def?.origin ?? { file: 'inventory', path: [], where: 'inventory' }, at: 'value', host, field: def?.key ?? name, message: `${file}: ${why}` });
+  }
+  return out;
 }
 
 /** The groups as the public Inventory shows them. */
@@ -258,17 +285,23 @@ export function collect(findings: Finding[], locator: Locator): InventoryIssue[]
       if (f.host && !entry.hosts.includes(f.host)) entry.hosts.push(f.host);
       continue;
     }
-    const issue: InventoryIssue = { location, message: f.message };
-    if (f.field) issue.field = f.field;
+    const issue: InventoryIssue = { location, message: printable(f.message) };
+    if (f.field) issue.field = printable(f.field);
     byKey.set(key, { issue, hosts: f.host ? [f.host] : [] });
   }
-  const out = [...byKey.values()].map(({ issue, hosts }) => (hosts.length ? { ...issue, host: hostList(hosts) } : issue));
+  const out = [...byKey.values()].map(({ issue, hosts }) => (hosts.length ? { ...issue, host: printable(hostList(hosts)) } : issue));
   return out.sort(
     (a, b) =>
       (a.location.file < b.location.file ? -1 : a.location.file > b.location.file ? 1 : 0) ||
       (a.location.line ?? 0) - (b.location.line ?? 0) ||
       (a.location.column ?? 0) - (b.location.column ?? 0),
   );
+}
+
+/** Text for a terminal: control characters (ESC, BEL, ...) shown as \\xNN, never sent as they are. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function hostList(hosts: string[]): string {

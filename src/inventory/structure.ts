@@ -68,6 +68,11 @@ export function addYamlSource(b: InventoryBuilder, file: string, data: unknown):
       return undefined;
     }
     if (forbidden(name, path, 'a group')) return undefined;
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) {
+      error(path, `group name ${JSON.stringify(name)} contains a control character`);
+      return undefined;
+    }
     const group = ensureGroup(name, path);
     if (!gdata) return name;
     for (const [rawKey, rawVal] of gdata) {

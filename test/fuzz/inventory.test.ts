@@ -327,3 +327,38 @@ describe('fuzz: every inventory field, hostile values', () => {
     expect(results[0]!.status).toBe('failed');
   });
 });
+
+describe('fuzz: __proto__, constructor and prototype keys at every level (#14 item 8)', () => {
+  const RESERVED = ['__proto__', 'constructor', 'prototype'] as const;
+  /** Where in the inventory document the reserved key goes (YAML text, so `__proto__` is a real key). */
+  const PLACES = ['host', 'all.vars', 'group.vars', 'group', 'nested-in-value', 'peer', 'extra', 'extra-inline'] as const;
+  const payload = fc.oneof(fc.constant('{wan_ip: 10.9.9.9, openvpn_config_file: /etc/passwd}'), fc.constant('1'), fc.constant('[1, 2]'), fc.constant('null'));
+
+  it('is refused with file:line (a reserved name) or loads inertly: never a crash, never a supplied variable', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...RESERVED), fc.constantFrom(...PLACES), payload, (key, place, value) => {
+        const base = baseHost();
+        // The host lacks wan_ip: a polluted prototype would supply it.
+        delete base.wan_ip;
+        const hostLines = `${stringify({ gw1: base }).trimEnd().replace(/^/gm, '        ')}\n`;
+        const extraVars: string[] = [];
+        let text = `all:\n  vars:\n    x: 1\n${place === 'all.vars' ? `    ${key}: ${value}\n` : ''}  children:\n    eu:\n      vars:\n        y: 1\n${place === 'group.vars' ? `        ${key}: ${value}\n` : ''}      hosts:\n${hostLines}`;
+        if (place === 'host') text += `          ${key}: ${value}\n`;
+        if (place === 'nested-in-value') text += `          other_role: {${key}: ${value}}\n`;
+        if (place === 'peer') text = text.replace(/^( *)- name: alice$/m, (line, indent: string) => `${line}\n${indent}  ${key}: ${value}`);
+        if (place === 'group') text += `    ${key}:\n      hosts:\n        gw2:\n`;
+        if (place === 'extra') extraVars.push(`${key}=${value}`);
+        if (place === 'extra-inline') extraVars.push(`{"${key}": {"wan_ip": "10.9.9.9"}}`);
+        const r = load(text, extraVars);
+        expect(({} as Record<string, unknown>).wan_ip, 'Object.prototype was polluted').toBeUndefined();
+        expect(r.kind, `${place} ${key}`).toBe('rejected');
+        if (r.kind !== 'rejected') return;
+        assertLocated(r.error);
+        const messages = r.error.issues.map((i) => i.message).join('\n');
+        if (place === 'nested-in-value' || place === 'peer') expect(messages).toMatch(/wan_ip|unknown variable/);
+        else expect(messages).toContain(`${key} cannot be a`);
+      }),
+      params,
+    );
+  });
+});

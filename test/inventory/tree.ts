@@ -14,7 +14,7 @@ export function tree(files: Record<string, string>): string {
   for (const [spec, text] of Object.entries(files)) {
     const [rel, mode] = spec.split('|') as [string, string | undefined];
     const full = path.join(root, rel);
-    mkdirSync(path.dirname(full), { recursive: true });
+    mkdirSync(rel.endsWith('/') ? full : path.dirname(full), { recursive: true });
     if (rel.endsWith('/')) continue;
     writeFileSync(full, text);
     if (mode) chmodSync(full, parseInt(mode, 8));
