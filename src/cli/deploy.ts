@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { deployFleet } from '../engine/fleet.js';
 import { brokeLockNote } from '../engine/journal.js';
-import type { Host } from '../inventory/index.js';
 import { renderDesired } from '../roles/tasks.js';
 import { fleetJson } from '../report/json.js';
 import { createProgress, progressMode } from '../report/live.js';

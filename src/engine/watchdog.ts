@@ -26,7 +26,7 @@
  * Cost: connect + 1 round trip per host whose changes touch reachability (a resource that says
  * so: links, addresses, routes, rules, iptables, the WireGuard interface), on a second connection; a converged deploy arms nothing and pays nothing.
  */
-import { FleetError, LostAccessError, TransportError, WatchdogPendingError } from '../errors.js';
+import { LostAccessError, TransportError, WatchdogPendingError } from '../errors.js';
 import type { Host } from '../inventory/index.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';

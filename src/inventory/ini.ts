@@ -84,7 +84,7 @@ function parseIni(b: InventoryBuilder, file: string, text: string, index: LineIn
       state = m[2] ?? 'hosts';
       if (!['hosts', 'children', 'vars'].includes(state)) fail(`section [${m[1]}:${m[2]}] has unknown type ${state}: expected [${m[1]}], [${m[1]}:vars] or [${m[1]}:children]`);
       if (FORBIDDEN_NAMES.has(group)) fail(`${group} cannot be a group name (it is reserved)`);
-      // eslint-disable-next-line no-control-regex
+       
       if (/[\u0000-\u001f\u007f-\u009f]/.test(group)) fail(`group name ${JSON.stringify(group)} contains a control character`);
       if (!b.inv.groups.has(group)) {
         if (state === 'vars' && !pending.has(group)) pending.set(group, { line: n, state: 'vars', parents: [] });

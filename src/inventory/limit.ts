@@ -121,8 +121,7 @@ export function selectHosts(inv: Inventory, pattern: string): Host[] {
       patterns.push(p);
       continue;
     }
-    let text: string;
-    text = readRegularText(p.slice(1), { what: 'limit file' });
+    const text = readRegularText(p.slice(1), { what: 'limit file' });
     patterns.push(...text.split('\n').map((l) => l.trim()).filter(Boolean));
   }
   if (!patterns.length) throw limitError(`empty pattern ${JSON.stringify(pattern)}`);

@@ -3,7 +3,7 @@
  * line and column where the value was written, the host(s) and the field.
  */
 import { describe, expect, it } from 'vitest';
-import { FleetError, InventoryError, formatIssue } from '../errors.js';
+import { InventoryError, formatIssue } from '../errors.js';
 import { loadInventory, loadInventoryText } from './load.js';
 
 const F = 'test/fixtures/inventory';

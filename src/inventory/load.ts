@@ -300,7 +300,7 @@ export function collect(findings: Finding[], locator: Locator): InventoryIssue[]
 
 /** Text for a terminal: control characters (ESC, BEL, ...) shown as \\xNN, never sent as they are. */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
+   
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

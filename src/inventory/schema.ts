@@ -79,7 +79,7 @@ export const gatewaySchema = z.strictObject({
   // fleet verify and metrics (src/verify, src/metrics): optional, none changes the gateway.
   verify_echo_url: z
     .string()
-    .regex(/^https?:\/\/[A-Za-z0-9._~%\[\]:-]+(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/, 'expected an http:// or https:// URL')
+    .regex(/^https?:\/\/[A-Za-z0-9._~%[\]:-]+(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/, 'expected an http:// or https:// URL')
     .optional()
     .describe("fleet verify: a URL that answers with the caller's address"),
   verify_names: z.array(dnsEntrySchema).optional().describe('fleet verify: names and the answers they must get (default: dns_entries)'),

@@ -68,7 +68,7 @@ export function addYamlSource(b: InventoryBuilder, file: string, data: unknown):
       return undefined;
     }
     if (forbidden(name, path, 'a group')) return undefined;
-    // eslint-disable-next-line no-control-regex
+     
     if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) {
       error(path, `group name ${JSON.stringify(name)} contains a control character`);
       return undefined;
@@ -174,7 +174,7 @@ export function addYamlSource(b: InventoryBuilder, file: string, data: unknown):
 
 /** Host names reach terminals and messages: no control characters, no blanks. */
 export function hostNameProblem(name: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
+   
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return `host name ${JSON.stringify(name)} contains a control character`;
   if (/\s/.test(name)) return `host name ${JSON.stringify(name)} contains a blank`;
   if (FORBIDDEN_NAMES.has(name)) return `${name} cannot be a host name (it is reserved)`;

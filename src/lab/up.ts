@@ -27,7 +27,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {
   BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, MAX_BENCH_HOSTS, gatewayPlanIn, PROVIDER_IP, PROVIDER_NS,
-  SSH_PORT, SWITCH_NS, BASTION_IP, BASTION_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, gatewayPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
+  SSH_PORT, SWITCH_NS, BASTION_IP, BASTION_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
 } from './names.js';
 import { inotifyBudget, maxHostsForInotify, wireguardGoNeeded } from './inotify.js';
 import { LabBusyError, LabError } from './errors.js';

@@ -20,7 +20,6 @@ import { Shell, raw, sh } from '../shell/sh.js';
 import { ifaceAddress, ifname } from '../types/net.js';
 import { absentInCheck, deleteIfPresent, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
 import { factNs, netProof, type Proof } from './facts.js';
-import type { Resource } from './types.js';
 
 export const addressSchema = z.strictObject({
   address: ifaceAddress.describe('address with prefix length, e.g. 10.200.1.1/24'),

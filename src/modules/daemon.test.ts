@@ -40,7 +40,7 @@ describe('daemon rendering', () => {
       ].join('\n'),
     );
     // revert: a daemon that ran is restarted once every step is reverted (its old config is back then)
-    expect(r.revert.text).toMatch(/elif \[ "\$\(cat "\$FLEET_STATE\/daemon\.was"\)" = running \]; then\n  printf '%s\\n' '\([\s\S]*fleet_daemon_stop && fleet_daemon_start\n\)' >> "\$FLEET_DEFER"\nelse/);
+    expect(r.revert.text).toMatch(/elif \[ "\$\(cat "\$FLEET_STATE\/daemon\.was"\)" = running \]; then\n {2}printf '%s\\n' '\([\s\S]*fleet_daemon_stop && fleet_daemon_start\n\)' >> "\$FLEET_DEFER"\nelse/);
     expect(r.revert.text).toContain('  fleet_daemon_stop && rm -f "$fleet_hashfile"\nfi');
     // undo: by pidfile only
     expect(r.undo.text.trimEnd().endsWith('fleet_daemon_undo')).toBe(true);

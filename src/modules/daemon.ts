@@ -46,7 +46,6 @@ import { z } from 'zod';
 import { Shell, quote, raw, sh } from '../shell/sh.js';
 import { absPath } from '../types/net.js';
 import { argToken, inNetns, netnsArg, netnsPath, nsExec, sha256hex, shellFunction } from './common.js';
-import type { Resource } from './types.js';
 
 export const DAEMON_STATE_DIR = '/run/fleet/daemons';
 /** Where the systemd model records the hash its unit was (re)started with: it survives a reboot. */

@@ -16,7 +16,6 @@ import { Shell, raw, sh } from '../shell/sh.js';
 import { ifname } from '../types/net.js';
 import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
 import { factNs, netProof, type Proof } from './facts.js';
-import type { Resource } from './types.js';
 
 export const interfaceReadySchema = z.strictObject({
   dev: ifname.describe('interface a daemon creates (e.g. tun0)'),

@@ -24,7 +24,6 @@ import { Shell, raw, sh } from '../shell/sh.js';
 import { cidr, ifname, ipv4, parseCidr } from '../types/net.js';
 import { absentInCheck, inNetns, ipCmd, netnsArg, routeTable, scoped, shellFunction, tableNumber, threeWayProbe, whenNetns } from './common.js';
 import { factNs, netProof, type Proof } from './facts.js';
-import type { Resource } from './types.js';
 
 export const ipRouteSchema = z
   .strictObject({

@@ -18,7 +18,6 @@ import { Shell, raw, sh } from '../shell/sh.js';
 import { cidr, fwmark, ipv4, parseCidr } from '../types/net.js';
 import { absentInCheck, deleteIfPresent, inNetns, ipCmd, netnsArg, routeTable, scoped, shellFunction, tableNumber, whenNetns } from './common.js';
 import { factNs, netProof, type Proof } from './facts.js';
-import type { Resource } from './types.js';
 
 const selector = z.union([ipv4, cidr], { error: 'expected an IPv4 address or a network like 10.4.0.0/24' });
 

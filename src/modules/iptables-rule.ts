@@ -21,7 +21,6 @@ import { z } from 'zod';
 import { Shell, quote, raw, sh } from '../shell/sh.js';
 import { absentInCheck, argToken, deleteIfPresent, inNetns, netnsArg, nsExec, scoped, shellFunction, whenNetns } from './common.js';
 import { factNs, type Proof } from './facts.js';
-import type { Resource } from './types.js';
 
 export const IPTABLES_TABLES = ['filter', 'nat', 'mangle', 'raw'] as const;
 

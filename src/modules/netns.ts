@@ -15,7 +15,6 @@ import { Shell, raw, sh } from '../shell/sh.js';
 import { netnsName } from '../types/net.js';
 import { deleteIfPresent, shellFunction } from './common.js';
 import { type Proof } from './facts.js';
-import type { Resource } from './types.js';
 
 export const netnsSchema = z.strictObject({
   name: netnsName.describe('namespace name (a file under /var/run/netns)'),

@@ -18,7 +18,6 @@ import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { shellFunction } from './common.js';
 import { type Proof } from './facts.js';
-import type { Resource } from './types.js';
 
 export const packageSchema = z.strictObject({
   name: z

@@ -20,7 +20,6 @@ import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { absentInCheck, inNetns, netnsArg, nsExec, scoped, shellFunction, threeWayProbe, whenNetns } from './common.js';
 import { factNs, type Proof } from './facts.js';
-import type { Resource } from './types.js';
 
 const value = z
   .union([z.string(), z.number()], { error: 'expected a value (a string, or a number)' })

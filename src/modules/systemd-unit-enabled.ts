@@ -23,7 +23,6 @@ import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { absPath } from '../types/net.js';
 import { shellFunction } from './common.js';
-import type { Resource } from './types.js';
 
 export const ENABLED_MARKER_DIR = '/etc/fleet/enabled';
 

@@ -17,7 +17,6 @@ import { Shell, raw, sh } from '../shell/sh.js';
 import { ifname, netnsName } from '../types/net.js';
 import { absentInCheck, devExists, inNetns, ipCmd, netnsArg, netnsPath, scoped, shellFunction, whenNetns } from './common.js';
 import { factNs, netProof, type Proof } from './facts.js';
-import type { Resource } from './types.js';
 
 export const vethSchema = z
   .strictObject({

@@ -32,7 +32,6 @@ import { Shell, raw, sh } from '../shell/sh.js';
 import { absPath, ifname, networkOf, parseCidr, port, wgKey } from '../types/net.js';
 import { devExists, shellFunction } from './common.js';
 import { type Proof } from './facts.js';
-import type { Resource } from './types.js';
 
 const allowedIp = z
   .string()

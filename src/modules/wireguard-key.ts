@@ -22,7 +22,6 @@ import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
 import { absPath } from '../types/net.js';
 import { shellFunction } from './common.js';
-import type { Resource } from './types.js';
 
 export const wireguardKeySchema = z
   .strictObject({

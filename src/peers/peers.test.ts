@@ -79,7 +79,10 @@ function lineDiff(a: string, b: string): { removed: string[]; added: string[] } 
   let i = 0;
   let j = 0;
   while (i < A.length || j < B.length) {
-    if (i < A.length && j < B.length && A[i] === B[j]) (i++, j++);
+    if (i < A.length && j < B.length && A[i] === B[j]) {
+      i++;
+      j++;
+    }
     else if (j < B.length && (i >= A.length || dp[i]![j + 1]! >= dp[i + 1]![j]!)) added.push(B[j++]!);
     else removed.push(A[i++]!);
   }

@@ -11,7 +11,7 @@ export function color(c: Color, s: string): string {
 
 /** Visible width, ignoring ANSI colour codes. */
 function width(s: string): number {
-  // eslint-disable-next-line no-control-regex
+   
   return s.replace(/\x1b\[[0-9;]*m/g, '').length;
 }
 
@@ -30,6 +30,6 @@ export function seconds(s: number): string {
  * so no escape sequence from a host name or a remote error reaches the screen) become '?'.
  */
 export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
+   
   return s.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
 }

@@ -10,7 +10,7 @@ import { terminalProgress } from './live-terminal.js';
 import { FramePainter, rowsTaken } from './terminal.js';
 
 // ESC is what the painter and colours write; these tests look at the text.
-// eslint-disable-next-line no-control-regex
+ 
 const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
 const TASKS: [string, string][] = [

@@ -28,24 +28,6 @@ const HOOKS = new Set([
   'plugin',
 ]);
 
-/** Blocks whose body is file content (keys, certificates), not directives. */
-const INLINE_FILES = new Set([
-  'ca',
-  'cert',
-  'key',
-  'extra-certs',
-  'dh',
-  'pkcs12',
-  'secret',
-  'tls-auth',
-  'tls-crypt',
-  'tls-crypt-v2',
-  'crl-verify',
-  'auth-user-pass',
-  'http-proxy-user-pass',
-  'peer-fingerprint',
-]);
-
 export interface OpenvpnDirective {
   name: string;
   /** 1-based line in the file. */

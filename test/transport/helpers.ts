@@ -37,6 +37,7 @@ export function clientSide(): ClientSide {
     conn: (port, over = {}) => ({ host: '127.0.0.1', port, user: 'root', keyFile, knownHostsFile, become: false, connectTimeout: 5, ...over }),
     cleanup: () => {
       for (const [k, v] of Object.entries(saved)) {
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- restoring the environment variables this helper set
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
