@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { findProgram } from '../lab/preflight.js';
+import { checkShellFiles } from '../../test/support/shell-files.js';
 import { JOURNAL_PRELUDE } from './journal/shell.js';
 import { prelude } from './script.js';
 import { watchdogScript } from './watchdog.js';
@@ -26,19 +26,7 @@ describe('the engine shell programs', () => {
     expect(scripts).toEqual(expect.arrayContaining(['journal/lock.sh', 'journal/journal.sh', 'journal/marker.sh', 'rollback/revert.sh', 'rollback/watchdog.sh']));
   });
 
-  it.each(scripts)('%s parses with sh -n', (f) => {
-    const r = spawnSync('sh', ['-n', path.join(dir, f)], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-  });
-
-  it('pass shellcheck -S warning', ({ skip }) => {
-    if (!findProgram('shellcheck')) {
-      if (process.env.CI === 'true') throw new Error('shellcheck is missing (Debian package shellcheck)');
-      skip('shellcheck is not installed');
-    }
-    const r = spawnSync('shellcheck', ['-S', 'warning', '-s', 'sh', ...scripts.map((f) => path.join(dir, f))], { encoding: 'utf8' });
-    expect(r.status, r.stdout + r.stderr).toBe(0);
-  });
+  checkShellFiles(dir, scripts);
 
   it('the prelude and the standalone watchdog, as sent, parse with sh -n and carry no comments', () => {
     for (const text of [prelude({ token: '@@fleet-x' }).text, watchdogScript({ token: '@@fleet-x' }, 'run1', 5).text]) {
