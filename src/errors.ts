@@ -195,3 +195,15 @@ export class HostFailedError extends FleetError {
   override readonly code = 'HOST_FAILED' satisfies ErrorCode;
   override readonly title: string = CATALOGUE.HOST_FAILED.title;
 }
+
+/** A rolling deploy's batch applied, but a host of it failed the health gate. */
+export class BatchGateError extends FleetError {
+  override readonly code = 'BATCH_GATE_FAILED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.BATCH_GATE_FAILED.title;
+}
+
+/** A host a rolling deploy did not start, because an earlier batch stopped the run. */
+export class SerialStoppedError extends FleetError {
+  override readonly code = 'SERIAL_STOPPED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.SERIAL_STOPPED.title;
+}

@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import { deployFleet } from '../engine/fleet.js';
+import { deployFleet, type DeployOptions, type HostResult } from '../engine/fleet.js';
+import type { Host } from '../inventory/index.js';
+import type { SerialJson } from '../report/json.js';
+import { serialRecap } from '../report/serial.js';
+import { serialArg, type SerialArg } from './rolling-args.js';
 import { brokeLockNote } from '../engine/journal.js';
 import { renderDesired } from '../roles/tasks.js';
 import { fleetJson } from '../report/json.js';
@@ -24,7 +28,8 @@ export function registerDeployCommand(program: Command): void {
     .option('--break-lock', 'remove a stale lock left by a dead run before deploying (a live run\'s lock is refused)')
     .option('--confirm-timeout <seconds>', `commit-confirmed: a host whose routing, firewall, namespace or wireguard changes reverts itself unless fleet reaches it again over a new connection within this time (${CONFIRM_TIMEOUT_RANGE.min}-${CONFIRM_TIMEOUT_RANGE.max} s)`, confirmTimeoutArg, DEFAULT_CONFIRM_TIMEOUT_S)
     .option('--no-confirm', 'no watchdog: do not arm the on-host revert or confirm over a new connection')
-    .option('--verify', 'after the deploy, prove each host\'s paths as fleet verify does; a host whose proof fails is rolled back');
+    .option('--verify', 'after the deploy, prove each host\'s paths as fleet verify does; a host whose proof fails is rolled back')
+    .option('--serial <batches>', 'rolling deploy: hosts in batches (1, 10%, or a list like 1,10%,100%; the last size repeats), each started only after the previous one applied, confirmed and passed a health gate (healthy, 0 drift; with --verify, its proof)', serialArg);
   addInventoryOptions(cmd);
   addRoleOptions(cmd);
   addConnectionOptions(cmd);
@@ -39,6 +44,8 @@ Examples:
   fleet deploy -i prod.yaml --json > run.json     machine-readable result
   fleet deploy -i prod.yaml --confirm-timeout 120 a slow link: give the confirm longer
   fleet deploy -i prod.yaml --verify             prove the paths afterwards; roll back a host that fails
+  fleet deploy -i prod.yaml --serial 1,10%,100%  a canary, then 10% at a time, then the rest
+  fleet deploy -i prod.yaml --serial 1,25% --max-fail-percent 10 --verify
   fleet deploy -i prod.yaml --shard 2/3 --json > shard-2.json
                                                   one CI job of three; then: fleet report merge shard-*.json
 
@@ -46,6 +53,13 @@ A deploy that changes routing, firewall, namespace or wireguard arms an on-host 
 the apply's own round trip); fleet then reconnects over a NEW connection and confirms (connect + 1
 round trip). If it cannot, the recap says 'lost access: reverting': the watchdog reverts the run
 from its journal after --confirm-timeout, and fleet reports whether the host came back as before.
+
+--serial batches the selected hosts in host order (Ansible's meaning: a percentage is of all
+selected hosts, rounded down, at least 1). After each batch a health gate reads the batch's hosts
+as 'fleet status' does and, with --verify, proves their paths; a host that is not healthy with 0
+drift stops the run. --max-fail-percent and --fail-fast apply per batch, and a batch whose hosts
+all failed stops it too. Hosts of later batches are then untouched (reported skipped); --json
+gives every host its batch and lists each batch with its start, end and gate.
 
 ${SHARD_HELP}
 Two runs that select the same host by mistake do not both change it: the second stops at that
@@ -65,7 +79,7 @@ ${EXIT_HELP}`,
     // Before the live view starts: a line written under its frame would be painted over.
     for (const w of inv.warnings) if (!opts.json) process.stderr.write(`warning: ${w}\n`);
     const progress = await createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), opts.check ? 'checking' : 'applying', !!opts.check);
-    let results = await deployFleet(hosts, desired, {
+    const deployOpts: DeployOptions = {
       roles,
       check: !!opts.check,
       breakLock: !!opts.breakLock,
@@ -77,15 +91,25 @@ ${EXIT_HELP}`,
       maxFailPercent: opts.maxFailPercent,
       ssh: sshOptions(opts),
       onEvent: (e) => progress.onEvent(e),
-    });
-    await progress.finish();
-    if (opts.verify && !opts.check) {
+    };
+    const deployAndVerify = async (batch: Host[]): Promise<HostResult[]> => {
+      const deployed = await deployFleet(batch, desired, deployOpts);
+      if (!opts.verify || opts.check) return deployed;
       const { verifyAfterDeploy } = await import('../verify/after-deploy.js');
-      results = (await verifyAfterDeploy(hosts, results, { roles, forks: opts.forks, ssh: sshOptions(opts) })).results;
+      return (await verifyAfterDeploy(batch, deployed, { roles, forks: opts.forks, ssh: sshOptions(opts) })).results;
+    };
+    let results: HostResult[];
+    let serial: SerialJson | undefined;
+    if (opts.serial) {
+      const { rollingDeploy } = await import('./rolling.js');
+      ({ results, serial } = await rollingDeploy(hosts, opts.serial as SerialArg, { desired, deployOpts, deployAndVerify, progress, check: !!opts.check }));
+    } else {
+      results = await deployAndVerify(hosts);
     }
+    await progress.finish();
     const secondsTaken = (performance.now() - started) / 1000;
     if (opts.json) {
-      process.stdout.write(`${fleetJson('deploy', results, { check: !!opts.check, seconds: secondsTaken, shard: record })}\n`);
+      process.stdout.write(`${fleetJson('deploy', results, { check: !!opts.check, seconds: secondsTaken, shard: record, serial })}\n`);
     } else {
       if (opts.check || opts.diff) {
         // jsdiff only when diffs are printed.
@@ -100,6 +124,7 @@ ${EXIT_HELP}`,
         }
       }
       process.stdout.write(`\n${recap(results, { check: !!opts.check })}\n`);
+      if (serial) process.stdout.write(`${serialRecap(serial)}\n`);
       for (const r of results) if (r.apply?.brokeLock) process.stderr.write(`${brokeLockNote(r.host, r.apply.brokeLock)}\n`);
     }
     process.exitCode = exitCodeForResults(results);

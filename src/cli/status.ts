@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
-import { withEachHost } from '../engine/fleet.js';
-import { statusHost, type HostStatusReport } from '../engine/status.js';
-import { FleetError, TransportError } from '../errors.js';
+import type { HostStatusReport } from '../engine/status.js';
+import { statusFleet } from '../engine/status-fleet.js';
 import { statusDocument, statusTable } from '../report/status.js';
 import { statusMetrics } from '../metrics/status-metrics.js';
 import type { VerifyHostReport } from '../verify/verify.js';
@@ -56,17 +55,7 @@ ${EXIT_HELP}`,
       const reached = new Set(reports.filter((r) => r.reachable).map((r) => r.host));
       return verifyMod.verifyFleet(hosts.filter((h) => reached.has(h.name)), { forks: opts.forks, ssh: sshOptions(opts) });
     };
-    const once = async (): Promise<HostStatusReport[]> =>
-      withEachHost<HostStatusReport>(
-        hosts,
-        { forks: opts.forks, ssh: sshOptions(opts) },
-        async (host, t, started) => ({ ...(await statusHost(host, t, desired.get(host.name) ?? [])), roundTrips: t.roundTrips, seconds: (performance.now() - started) / 1000 }),
-        (host, err, t, started) => {
-          if (t && !(err instanceof TransportError)) throw err;
-          const reason = err instanceof TransportError ? `${err.reason}: ${err.message.replace(`${host.name}: `, '')}` : (err as FleetError).message;
-          return { host: host.name, reachable: false, unreachableReason: reason, healthy: false, inSync: false, roundTrips: t?.roundTrips ?? 0, seconds: (performance.now() - started) / 1000 };
-        },
-      );
+    const once = (): Promise<HostStatusReport[]> => statusFleet(hosts, desired, { forks: opts.forks, ssh: sshOptions(opts) });
     const render = async (reports: HostStatusReport[], verify: VerifyHostReport[]) => {
       if (opts.format === 'prometheus') {
         process.stdout.write(statusMetrics(reports, verify.filter((v) => v.reachable).map((v) => ({ host: v.host, ok: v.ok, halves: v.proof?.halves ?? [] }))));

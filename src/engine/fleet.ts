@@ -31,6 +31,8 @@ export interface HostResult {
   confirm?: { result: ConfirmResult | 'lost-access'; roundTrips: number; seconds: number; lostAccess?: LostAccess };
   roundTrips: number;
   seconds: number;
+  /** A rolling deploy's batch (1-based) the host was in (--serial). */
+  batch?: number;
 }
 
 export type FleetEvent =

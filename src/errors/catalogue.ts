@@ -160,6 +160,20 @@ export const CATALOGUE = {
     todo: 'Run `fleet lab down` (it also clears a lab another checkout left behind).',
     exit: 'HOSTS_FAILED',
   },
+  BATCH_GATE_FAILED: {
+    title: 'health gate failed',
+    what: 'A rolling deploy (--serial) applied a batch, but a host of it was not healthy with 0 drift afterwards (or, with --verify, its proof failed), so later batches were not started.',
+    why: 'The deploy left the host drifted or unhealthy, or something changed it right after.',
+    todo: 'Look at the host with `fleet status --limit HOST --verbose`, fix it, then deploy again; the later batches are untouched.',
+    exit: 'HOSTS_FAILED',
+  },
+  SERIAL_STOPPED: {
+    title: 'not started: the rolling deploy stopped',
+    what: 'A rolling deploy (--serial) stopped after an earlier batch, so this host was not touched.',
+    why: "An earlier batch failed its health gate or had more failures than --max-fail-percent (or --fail-fast) allows, or every host of it failed.",
+    todo: 'Read why the earlier batch stopped (the recap says), fix it, then deploy again.',
+    exit: 'HOSTS_FAILED',
+  },
   FLEET_ERROR: {
     title: 'fleet error',
     what: 'An operation failed (peer management: reading keys, updating the peers file).',

@@ -6,6 +6,7 @@
 import type { HostResult, HostStatus } from '../engine/fleet.js';
 import type { StepFailure } from '../engine/apply.js';
 import type { SourceLocation } from '../errors.js';
+import type { BatchRecord } from '../engine/batches.js';
 import { hostCounts, statusLabel } from './outcome.js';
 
 /** What a sharded run records in its --json, so `fleet report merge` can check and order. */
@@ -45,6 +46,8 @@ export interface HostJson {
   revertFailures?: { step: string; output: string }[];
   runId?: string;
   confirm?: unknown;
+  /** --serial: the batch (1-based) the host was in. */
+  batch?: number;
 }
 
 export interface DeploySummary {
@@ -64,6 +67,14 @@ export interface DeployDocument {
   hosts: HostJson[];
   /** Only in a sharded run's output (--shard). */
   shard?: ShardRecord;
+  /** Only in a rolling deploy's output (--serial): each batch, and where and why it stopped. */
+  serial?: SerialJson;
+}
+
+export interface SerialJson {
+  spec: string;
+  batches: BatchRecord[];
+  stopped?: { batch: number; reason: string };
 }
 
 export function hostJson(r: HostResult, check: boolean): HostJson {
@@ -93,6 +104,7 @@ export function hostJson(r: HostResult, check: boolean): HostJson {
     revertFailures: r.apply?.revertFailures,
     runId: r.apply?.runId,
     confirm: r.confirm,
+    batch: r.batch,
   };
 }
 
@@ -101,12 +113,13 @@ export function deploySummary(hosts: readonly { status: HostStatus }[]): DeployS
   return { hosts: hosts.length, ok: count('ok'), changed: count('changed'), failed: count('failed'), unreachable: count('unreachable'), skipped: count('skipped') };
 }
 
-export function deployDocument(hosts: HostJson[], opts: { check?: boolean; seconds: number; shard?: ShardRecord }): DeployDocument {
+export function deployDocument(hosts: HostJson[], opts: { check?: boolean; seconds: number; shard?: ShardRecord; serial?: SerialJson }): DeployDocument {
   const doc: DeployDocument = { command: 'deploy', check: !!opts.check, seconds: Number(opts.seconds.toFixed(3)), summary: deploySummary(hosts), hosts };
   if (opts.shard) doc.shard = opts.shard;
+  if (opts.serial) doc.serial = opts.serial;
   return doc;
 }
 
-export function fleetJson(command: 'deploy', results: HostResult[], opts: { check?: boolean; seconds: number; shard?: ShardRecord }): string {
+export function fleetJson(command: 'deploy', results: HostResult[], opts: { check?: boolean; seconds: number; shard?: ShardRecord; serial?: SerialJson }): string {
   return JSON.stringify(deployDocument(results.map((r) => hostJson(r, !!opts.check)), opts), null, 2);
 }

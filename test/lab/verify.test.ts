@@ -125,6 +125,22 @@ describe('fleet verify', () => {
     expect(back.code, back.stdout).toBe(0);
   });
 
+  it('deploy --serial 1 --verify: a failed proof is a failed health gate; later batches never start', async () => {
+    const before = await Promise.all(['gw2', 'gw3'].map((g) => state(g, { journal: false })));
+    const r = await fleetCli(['deploy', inv, '--serial', '1', '-e', 'wg_mtu=1400', '-e', 'provider_exit_ip=198.51.100.99', '--verify', '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.json.hosts.map((h: any) => [h.host, h.status, h.batch, h.error?.code])).toEqual([
+      ['gw1', 'failed', 1, 'VERIFY_FAILED'],
+      ['gw2', 'skipped', 2, 'SERIAL_STOPPED'],
+      ['gw3', 'skipped', 3, 'SERIAL_STOPPED'],
+    ]);
+    expect(r.json.serial.batches.map((b: any) => b.gate)).toEqual(['failed']);
+    expect(r.json.serial.stopped.reason).toBe('health gate failed: the proof failed on gw1 (rolled back)');
+    expect(await Promise.all(['gw2', 'gw3'].map((g) => state(g, { journal: false })))).toEqual(before);
+    const mtu = await gatewayExec(lab, 'gw1', 'cat /sys/class/net/wg0/mtu');
+    expect(mtu.stdout.trim()).toBe('1420');
+  });
+
   it('a probe killed mid-way with its connection leaves nothing once the gateway reaper has run', async () => {
     const before = await state('gw1');
     const bin = path.join(repoRoot(), 'bin', 'fleet.js');
