@@ -11,7 +11,8 @@ export function terminalProgress(out: TerminalStream, hosts: string[], verb: str
   const painter = new FramePainter(out);
   let listed = 0;
   const paint = () => {
-    const frame = renderFrame(state, { cols: painter.cols, rows: painter.rows, now: performance.now() });
+    // laid out at the size the terminal has now, not the one Node last heard of
+    const frame = renderFrame(state, { ...painter.measure(), now: performance.now() });
     // Failures stay on screen above the summary; with a line per host, the host's line says it.
     const above = frame.layout === 'summary' ? state.failures.slice(listed).map(failureLine) : [];
     if (frame.layout === 'summary') listed = state.failures.length;

@@ -200,4 +200,18 @@ describe('terminal progress', () => {
     expect(last).toMatch(/all +▕█+▏ 30\/30 {2}100%/);
     expect(out.writes.at(-1)).toBe('\x1b[?25h');
   });
+
+  it('lays the frame out at the size the terminal has now, before Node handled the SIGWINCH', async () => {
+    const out = new FakeTty(120, 12);
+    const names = Array.from({ length: 30 }, (_, i) => `gw${i + 1}`);
+    const progress = terminalProgress(out, names, 'applying');
+    // the terminal narrowed; only asking it (what tty.WriteStream does in _refreshSize) tells
+    let actual = 120;
+    Object.assign(out, { _refreshSize: () => void (out.columns = actual) });
+    actual = 54;
+    for (const n of names.slice(0, 3)) progress.onEvent({ kind: 'result', host: n, result: changed(n) });
+    await progress.finish();
+    const bar = plain(out.writes.at(-2)!).split('\n').find((l) => /^\x1b\[2Kall /.test(l) || l.startsWith('all '));
+    expect(bar?.replace(/^\x1b\[2K/, '')).toMatch(/^all +▕█+░+▏ +3\/30 +10%$/);
+  });
 });

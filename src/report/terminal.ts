@@ -76,18 +76,26 @@ export class FramePainter {
     this.out.on('resize', this.resized);
   }
 
-  /** Replaces the frame on screen with `frame`, first printing `above` (once, to stay). */
-  paint(frame: readonly string[], above: readonly string[] = []): void {
-    // Node learns a new size only when it handles SIGWINCH, which may come after this paint: a
-    // paint at the old width after the terminal rewrapped the frame would move up too few rows and
-    // leave the top of the old frame on screen. Ask the terminal now (a resize found here is
-    // handled by this paint, not by a nested one).
+  /**
+   * Asks the terminal for its size now. Node learns a new size only when it handles SIGWINCH,
+   * which may come after the next paint: a frame laid out, or a paint done, at the old width after
+   * the terminal rewrapped the frame would be cut short, or move up too few rows and leave the top
+   * of the old frame on screen. Call it before laying out a frame; a resize found here is handled
+   * by the coming paint, not by a nested one.
+   */
+  measure(): { cols: number; rows: number } {
     this.painting = true;
     try {
       this.out._refreshSize?.();
     } finally {
       this.painting = false;
     }
+    return { cols: this.cols, rows: this.rows };
+  }
+
+  /** Replaces the frame on screen with `frame`, first printing `above` (once, to stay). */
+  paint(frame: readonly string[], above: readonly string[] = []): void {
+    this.measure();
     const cols = this.cols;
     const max = cols - 1;
     const up = Math.min(rowsTaken(this.drawn, cols), this.rows - 1);

@@ -107,7 +107,7 @@ describe('fleet deploy live view on a terminal', () => {
     // Narrower than the frame's lines: the terminal rewraps them, the repaint must cover every row
     await term.resize(54, 30);
     const cut = new RegExp(`^  ${SPIN} gw\\d+  applying 2/${todo.length} .*…$`);
-    const after = await term.waitFor('the frame repainted at 54 columns', (s) => s.filter((l) => cut.test(l)).length === 5, 10_000, { joined: true });
+    const after = await term.waitFor('the frame repainted at 54 columns', (s) => s.filter((l) => cut.test(l)).length === 5 && s.some((l) => bar.test(l)), 10_000, { joined: true });
     expectFrame(after, cut, 0);
     for (const l of after.slice(after.findIndex((x) => summary.test(x)))) expect(l.length).toBeLessThan(54);
 
