@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import { deployFleet, type DeployOptions, type HostResult } from '../engine/fleet.js';
 import type { Host } from '../inventory/index.js';
 import type { SerialJson } from '../report/json.js';
@@ -68,65 +68,72 @@ host's on-host lock (HOST_LOCKED). An interrupted run is finished from any contr
 
 ${EXIT_HELP}`,
   );
-  cmd.action(async (file: string | undefined, opts) => {
-    const started = performance.now();
-    const shard = shardFromOptions(opts);
-    const inv = inventoryFromOptions({ ...opts, inventory: file ?? opts.inventory });
-    const { hosts, record } = shardHosts(inv.hosts, shard, !!opts.json);
-    const roles = selectedRoles(opts);
-    const desired = renderDesired(hosts, roles);
-    if (opts.verify && !opts.check) (await import('../verify/verify.js')).checkVerifiable(hosts, inv.file);
-    // Before the live view starts: a line written under its frame would be painted over.
-    for (const w of inv.warnings) if (!opts.json) process.stderr.write(`warning: ${w}\n`);
-    const progress = await createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), opts.check ? 'checking' : 'applying', !!opts.check);
-    const deployOpts: DeployOptions = {
-      roles,
-      check: !!opts.check,
-      breakLock: !!opts.breakLock,
-      confirmTimeout: opts.confirm === false ? undefined : opts.confirmTimeout,
-      // Test-only fault injection for the lab's rollback tests; deliberately not in --help.
-      faults: { failStep: process.env.FLEET_TEST_FAIL_STEP, pauseStep: process.env.FLEET_TEST_PAUSE_STEP },
-      forks: opts.forks,
-      failFast: !!opts.failFast,
-      maxFailPercent: opts.maxFailPercent,
-      ssh: sshOptions(opts),
-      onEvent: (e) => progress.onEvent(e),
-    };
-    const deployAndVerify = async (batch: Host[]): Promise<HostResult[]> => {
-      const deployed = await deployFleet(batch, desired, deployOpts);
-      if (!opts.verify || opts.check) return deployed;
-      const { verifyAfterDeploy } = await import('../verify/after-deploy.js');
-      return (await verifyAfterDeploy(batch, deployed, { roles, forks: opts.forks, ssh: sshOptions(opts) })).results;
-    };
-    let results: HostResult[];
-    let serial: SerialJson | undefined;
-    if (opts.serial) {
-      const { rollingDeploy } = await import('./rolling.js');
-      ({ results, serial } = await rollingDeploy(hosts, opts.serial as SerialArg, { desired, deployOpts, deployAndVerify, progress, check: !!opts.check }));
-    } else {
-      results = await deployAndVerify(hosts);
-    }
-    await progress.finish();
-    const secondsTaken = (performance.now() - started) / 1000;
-    if (opts.json) {
-      process.stdout.write(`${fleetJson('deploy', results, { check: !!opts.check, seconds: secondsTaken, shard: record, serial })}\n`);
-    } else {
-      if (opts.check || opts.diff) {
-        // jsdiff only when diffs are printed.
-        const { itemDiff } = opts.diff ? await import('../report/diff.js') : { itemDiff: undefined };
-        for (const r of results) {
-          const todo = r.plan ? changes(r.plan) : [];
-          if (!todo.length) continue;
-          process.stdout.write(`\n${r.host}: ${todo.length} to change\n`);
-          for (const item of todo) {
-            process.stdout.write(itemDiff ? `${itemDiff(item)}\n` : `  ~ [${item.desired.role}] ${item.desired.resource.title}${item.because ? ` (${item.because})` : ''}\n`);
-          }
-        }
+  cmd.action(runDeploy);
+}
+
+async function runDeploy(file: string | undefined, opts: OptionValues): Promise<void> {
+  const started = performance.now();
+  const shard = shardFromOptions(opts);
+  const inv = inventoryFromOptions({ ...opts, inventory: file ?? opts.inventory });
+  const { hosts, record } = shardHosts(inv.hosts, shard, !!opts.json);
+  const roles = selectedRoles(opts);
+  const desired = renderDesired(hosts, roles);
+  if (opts.verify && !opts.check) (await import('../verify/verify.js')).checkVerifiable(hosts, inv.file);
+  // Before the live view starts: a line written under its frame would be painted over.
+  for (const w of inv.warnings) if (!opts.json) process.stderr.write(`warning: ${w}\n`);
+  const progress = await createProgress(progressMode(!!opts.json), hosts.map((h) => h.name), opts.check ? 'checking' : 'applying', !!opts.check);
+  const deployOpts: DeployOptions = {
+    roles,
+    check: !!opts.check,
+    breakLock: !!opts.breakLock,
+    confirmTimeout: opts.confirm === false ? undefined : opts.confirmTimeout,
+    // Test-only fault injection for the lab's rollback tests; deliberately not in --help.
+    faults: { failStep: process.env.FLEET_TEST_FAIL_STEP, pauseStep: process.env.FLEET_TEST_PAUSE_STEP },
+    forks: opts.forks,
+    failFast: !!opts.failFast,
+    maxFailPercent: opts.maxFailPercent,
+    ssh: sshOptions(opts),
+    onEvent: (e) => progress.onEvent(e),
+  };
+  const deployAndVerify = async (batch: Host[]): Promise<HostResult[]> => {
+    const deployed = await deployFleet(batch, desired, deployOpts);
+    if (!opts.verify || opts.check) return deployed;
+    const { verifyAfterDeploy } = await import('../verify/after-deploy.js');
+    return (await verifyAfterDeploy(batch, deployed, { roles, forks: opts.forks, ssh: sshOptions(opts) })).results;
+  };
+  let results: HostResult[];
+  let serial: SerialJson | undefined;
+  if (opts.serial) {
+    const { rollingDeploy } = await import('./rolling.js');
+    ({ results, serial } = await rollingDeploy(hosts, opts.serial as SerialArg, { desired, deployOpts, deployAndVerify, progress, check: !!opts.check }));
+  } else {
+    results = await deployAndVerify(hosts);
+  }
+  await progress.finish();
+  const secondsTaken = (performance.now() - started) / 1000;
+  if (opts.json) {
+    process.stdout.write(`${fleetJson('deploy', results, { check: !!opts.check, seconds: secondsTaken, shard: record, serial })}\n`);
+  } else {
+    await printDeployText(results, serial, opts);
+  }
+  process.exitCode = exitCodeForResults(results);
+}
+
+/** The plan (with --check or --diff), the recap, the batches and any broken lock, for a person. */
+async function printDeployText(results: HostResult[], serial: SerialJson | undefined, opts: OptionValues): Promise<void> {
+  if (opts.check || opts.diff) {
+    // jsdiff only when diffs are printed.
+    const { itemDiff } = opts.diff ? await import('../report/diff.js') : { itemDiff: undefined };
+    for (const r of results) {
+      const todo = r.plan ? changes(r.plan) : [];
+      if (!todo.length) continue;
+      process.stdout.write(`\n${r.host}: ${todo.length} to change\n`);
+      for (const item of todo) {
+        process.stdout.write(itemDiff ? `${itemDiff(item)}\n` : `  ~ [${item.desired.role}] ${item.desired.resource.title}${item.because ? ` (${item.because})` : ''}\n`);
       }
-      process.stdout.write(`\n${recap(results, { check: !!opts.check })}\n`);
-      if (serial) process.stdout.write(`${serialRecap(serial)}\n`);
-      for (const r of results) if (r.apply?.brokeLock) process.stderr.write(`${brokeLockNote(r.host, r.apply.brokeLock)}\n`);
     }
-    process.exitCode = exitCodeForResults(results);
-  });
+  }
+  process.stdout.write(`\n${recap(results, { check: !!opts.check })}\n`);
+  if (serial) process.stdout.write(`${serialRecap(serial)}\n`);
+  for (const r of results) if (r.apply?.brokeLock) process.stderr.write(`${brokeLockNote(r.host, r.apply.brokeLock)}\n`);
 }

@@ -12,6 +12,7 @@ import { LabError } from '../lab/errors.js';
 import { rebootGateway, type BootResult } from '../lab/reboot.js';
 import { DEFAULT_HOSTS, MAX_BENCH_HOSTS } from '../lab/names.js';
 import { parseRtt } from '../lab/rtt.js';
+import { EXIT } from './exit-codes.js';
 import { SYSTEMD_VARIANTS, isSystemdVariant, type SystemdVariant } from '../lab/image.js';
 
 function hostsArg(v: string): number {
@@ -55,6 +56,14 @@ Examples:
   sudo fleet lab down`,
     );
 
+  registerLabUp(lab);
+  registerLabDown(lab);
+  registerLabStatus(lab);
+  registerLabConnect(lab);
+  registerLabReboot(lab);
+}
+
+function registerLabUp(lab: Command): void {
   lab
     .command('up')
     .description('build the lab and write inventory/lab.yaml (safe to run again)')
@@ -122,7 +131,9 @@ Examples:
       }
       process.stdout.write(`${formatStatus(state)}\n\nlab up in ${((Date.now() - started) / 1000).toFixed(1)} s. Next: fleet deploy ${state.inventory}${state.clients.length ? ', then fleet lab connect' : ''}\n`);
     });
+}
 
+function registerLabDown(lab: Command): void {
   lab
     .command('down')
     .description('remove every namespace, veth, process and file the lab made (also after a crash)')
@@ -137,7 +148,9 @@ Examples:
       }
       process.stdout.write(`lab down: ${r.namespaces.length} namespace(s), ${r.killed} process(es)${r.removedCtl ? ', fl-ctl' : ''} removed\n`);
     });
+}
 
+function registerLabStatus(lab: Command): void {
   lab
     .command('status')
     .description('what is up: gateways, provider, internet, clients and how to reach them')
@@ -151,9 +164,11 @@ Examples:
         const problems = s.up ? [] : labProblems();
         if (problems.length) process.stdout.write(`problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
       }
-      if (!s.up) process.exitCode = 2;
+      if (!s.up) process.exitCode = EXIT.HOSTS_FAILED;
     });
+}
 
+function registerLabConnect(lab: Command): void {
   lab
     .command('connect')
     .description("point each client's WireGuard peer at its gateway (run after fleet deploy)")
@@ -175,9 +190,11 @@ Examples:
       const results = await connectClients(s);
       if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       else for (const r of results) process.stdout.write(r.error ? `${r.gateway}: not connected: ${r.error}\n` : `${r.gateway}: ${r.clients.join(', ')} -> ${r.publicKey}\n`);
-      if (results.some((r) => r.error)) process.exitCode = 2;
+      if (results.some((r) => r.error)) process.exitCode = EXIT.HOSTS_FAILED;
     });
+}
 
+function registerLabReboot(lab: Command): void {
   lab
     .command('reboot')
     .argument('<gateway>', 'the lab gateway, e.g. gw1')
@@ -220,6 +237,6 @@ Examples:
           for (const l of booted.lines) process.stdout.write(`  ${l}\n`);
         }
       }
-      if (booted && !booted.ok) process.exitCode = 2;
+      if (booted && !booted.ok) process.exitCode = EXIT.HOSTS_FAILED;
     });
 }

@@ -90,14 +90,22 @@ Examples:
   fleet peer remove gw1 laptop -i prod.yaml`,
     );
 
-  const common = (cmd: Command): Command =>
-    cmd
-      .addOption(new Option('-i, --inventory <file>', 'inventory file (edited in place by add and remove)').default(DEFAULT_INVENTORY))
-      .option('--accept-new-host-keys', 'record the host key of a host not yet in known_hosts (first contact)')
-      .option('-T, --connect-timeout <seconds>', `SSH connect timeout, ${CONNECT_TIMEOUT_RANGE.min}-${CONNECT_TIMEOUT_RANGE.max}`, connectTimeoutArg)
-      .option('--ask-key-passphrase', ASK_KEY_PASSPHRASE_HELP)
-      .option('--json', 'print JSON');
+  registerPeerAdd(peer);
+  registerPeerList(peer);
+  registerPeerRemove(peer);
+}
 
+/** The options every peer subcommand takes. */
+function common(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-i, --inventory <file>', 'inventory file (edited in place by add and remove)').default(DEFAULT_INVENTORY))
+    .option('--accept-new-host-keys', 'record the host key of a host not yet in known_hosts (first contact)')
+    .option('-T, --connect-timeout <seconds>', `SSH connect timeout, ${CONNECT_TIMEOUT_RANGE.min}-${CONNECT_TIMEOUT_RANGE.max}`, connectTimeoutArg)
+    .option('--ask-key-passphrase', ASK_KEY_PASSPHRASE_HELP)
+    .option('--json', 'print JSON');
+}
+
+function registerPeerAdd(peer: Command): void {
   common(
     peer
       .command('add')
@@ -171,7 +179,9 @@ Examples:
       }
       if (qr) process.stdout.write(`\n${qrCode(r.config)}\n`);
     });
+}
 
+function registerPeerList(peer: Command): void {
   common(
     peer
       .command('list')
@@ -187,7 +197,9 @@ Examples:
       process.stdout.write(opts.json ? `${JSON.stringify({ command: 'peer list', gateways: results }, null, 2)}\n` : `${listTable(results)}\n`);
       if (results.some((r) => !r.reachable)) process.exitCode = EXIT.HOSTS_UNREACHABLE;
     });
+}
 
+function registerPeerRemove(peer: Command): void {
   common(
     peer
       .command('remove')
