@@ -22,6 +22,8 @@ export default tseslint.config(
       // A function longer than a screenful does more than one thing (the lab and the bench are
       // scripts, and tests are lists of cases: both exempt below).
       'max-lines-per-function': ['error', { max: 100, skipBlankLines: true, skipComments: true }],
+      // Every error an operator meets has a code of the catalogue (src/errors/catalogue.ts).
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='FleetError']", message: 'throw a catalogued subclass (src/errors.ts), not the bare FleetError' }],
     },
   },
   {
@@ -39,6 +41,7 @@ export default tseslint.config(
       // vitest fixtures are declared as `async ({}, use) => ...`.
       'no-empty-pattern': 'off',
       'max-lines-per-function': 'off',
+      'no-restricted-syntax': 'off',
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },

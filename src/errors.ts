@@ -207,3 +207,21 @@ export class SerialStoppedError extends FleetError {
   override readonly code = 'SERIAL_STOPPED' satisfies ErrorCode;
   override readonly title: string = CATALOGUE.SERIAL_STOPPED.title;
 }
+
+/** fleet peer add/remove: the gateway did not take the change (the inventory is untouched). */
+export class PeerNotAppliedError extends FleetError {
+  override readonly code = 'PEER_NOT_APPLIED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.PEER_NOT_APPLIED.title;
+}
+
+/** fleet peer add/remove: the gateway took the change, the inventory file changed meanwhile. */
+export class PeerInventoryChangedError extends FleetError {
+  override readonly code = 'PEER_INVENTORY_CHANGED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.PEER_INVENTORY_CHANGED.title;
+}
+
+/** A program run on the controller itself (wg genkey) is missing or failed. */
+export class ControllerToolError extends FleetError {
+  override readonly code = 'CONTROLLER_TOOL_FAILED' satisfies ErrorCode;
+  override readonly title: string = CATALOGUE.CONTROLLER_TOOL_FAILED.title;
+}

@@ -139,6 +139,27 @@ export const CATALOGUE = {
     todo: 'Fix the peer\'s name, half or address as the message says.',
     exit: 'HOSTS_FAILED',
   },
+  PEER_NOT_APPLIED: {
+    title: 'peer change not applied',
+    what: 'fleet peer add or remove could not apply the change to the gateway.',
+    why: 'The deploy of the wireguard role failed (the gateway was rolled back) or the gateway was unreachable.',
+    todo: 'The inventory file was not changed. Read the message, fix the cause, run the same peer command again.',
+    exit: 'HOSTS_FAILED',
+  },
+  PEER_INVENTORY_CHANGED: {
+    title: 'inventory changed during a peer change',
+    what: 'The gateway took the peer change, but the inventory file changed on disk meanwhile, so fleet did not write it.',
+    why: 'Someone or something edited the inventory file while fleet was updating the gateway.',
+    todo: 'Make the same change to the file by hand; otherwise the next deploy from it undoes the peer change.',
+    exit: 'HOSTS_FAILED',
+  },
+  CONTROLLER_TOOL_FAILED: {
+    title: 'a tool on this machine failed',
+    what: 'A program fleet runs on the controller itself (wg, to make a client key pair) is missing or failed.',
+    why: 'The WireGuard tools are not installed here, or printed something unexpected.',
+    todo: "Install wireguard-tools on this machine, or give the client's own --public-key. Nothing was changed on any host.",
+    exit: 'BAD_INPUT',
+  },
   LAB_FAILED: {
     title: 'lab failed',
     what: 'The test lab could not be built or torn down.',
@@ -176,7 +197,7 @@ export const CATALOGUE = {
   },
   FLEET_ERROR: {
     title: 'fleet error',
-    what: 'An operation failed (peer management: reading keys, updating the peers file).',
+    what: 'An operation failed that has no code of its own (fleet itself always raises a catalogued one).',
     why: 'The message says what failed.',
     todo: 'Follow the hint in the message.',
     exit: 'HOSTS_FAILED',

@@ -13,7 +13,7 @@ import type { HostResult } from '../engine/fleet.js';
 import { deployFleet, withEachHost } from '../engine/fleet.js';
 import { healthProbe, parseHealth, type PeerStatus } from '../engine/status.js';
 import { planHost } from '../engine/plan.js';
-import { FleetError } from '../errors.js';
+import { PeerInventoryChangedError, PeerNotAppliedError, RemoteCommandError, type FleetError } from '../errors.js';
 import { loadInventory, loadInventoryText, type Host, type Peer } from '../inventory/index.js';
 import { desiredState } from '../roles/tasks.js';
 import { sh } from '../shell/sh.js';
@@ -85,7 +85,7 @@ function kept(t: Transport): Transport {
 function deployError(r: HostResult): FleetError {
   const f = r.apply?.failure;
   const why = r.error?.message ?? (f ? `step ${f.id} (${f.phase}, exit ${f.exitCode}): ${f.output.trim().slice(-500)}` : r.status);
-  return new FleetError(`${r.host}: applying the peer change failed (${r.status}): ${why}`, {
+  return new PeerNotAppliedError(`${r.host}: applying the peer change failed (${r.status}): ${why}`, {
     hint: r.status === 'failed' ? 'the gateway was rolled back and the inventory file was not changed' : 'the inventory file was not changed',
   });
 }
@@ -101,14 +101,16 @@ async function applyWireguard(host: Host, t: Transport): Promise<HostResult> {
 async function gatewayPublicKey(t: Transport, host: Host): Promise<string> {
   const r = await t.run(sh`wg show ${host.vars.wg_interface} public-key`);
   const key = r.stdout.trim();
-  if (r.code !== 0 || !isWgKey(key)) throw new FleetError(`${host.name}: cannot read the gateway's public key (wg show ${host.vars.wg_interface} public-key): ${(r.stderr || r.stdout).trim()}`);
+  if (r.code !== 0 || !isWgKey(key)) {
+    throw new RemoteCommandError(host.name, undefined, `wg show ${host.vars.wg_interface} public-key`, r.code, r.stderr || r.stdout, { hint: "the gateway's wireguard role is not applied, or wg0 is down: fleet status shows it" });
+  }
   return key;
 }
 
 /** Writes the edited inventory, unless someone changed the file while the gateway was updated. */
 function writeUnlessChanged(file: string, before: string, text: string, done: string): void {
   if (readInventoryText(file) !== before) {
-    throw new FleetError(`${file} changed while fleet was updating the gateway: ${done}, but the file was not written`, {
+    throw new PeerInventoryChangedError(`${file} changed while fleet was updating the gateway: ${done}, but the file was not written`, {
       hint: 'make the same change to the file by hand, or the next deploy from it undoes this one',
     });
   }
