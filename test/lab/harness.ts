@@ -14,7 +14,9 @@
  *
  *   FLEET_LAB_SYSTEMD=1 npx vitest run test/lab/deploy.test.ts
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { run, type RunResult } from '../../src/lab/run.js';
 import { labUp } from '../../src/lab/up.js';
 import { labDown } from '../../src/lab/down.js';
@@ -111,8 +113,23 @@ export async function useLab(opts: UseLabOptions = {}, skip?: SkipTarget): Promi
   return labUp({ hosts: opts.hosts, bare: opts.bare, fresh: opts.fresh, systemd: !!variant, variant, bastion: opts.bastion, rttMs: opts.rttMs });
 }
 
-/** Takes the lab down (a no-op where the lab cannot run, e.g. not root). */
+const scratchDirs: string[] = [];
+
+/**
+ * A temporary directory holding a copy of the lab's inventory, for tests that edit it (peer add)
+ * or deploy from their own file; `teardownLab` removes it.
+ */
+export function scratchInventory(lab: LabState, prefix: string): { dir: string; inventory: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  scratchDirs.push(dir);
+  const inventory = path.join(dir, 'lab.yaml');
+  copyFileSync(lab.inventory, inventory);
+  return { dir, inventory };
+}
+
+/** Takes the lab down (a no-op where the lab cannot run, e.g. not root), and removes scratch copies. */
 export async function teardownLab(): Promise<void> {
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return;
   await labDown();
 }

@@ -5,9 +5,8 @@
  * most one packet; remove cuts the new client off and leaves the others working; the inventory
  * file's comments survive.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SWITCH_NS, labMac } from '../../src/lab/names.js';
@@ -16,7 +15,7 @@ import { startUnderlayClient, wgQuickUp } from '../../src/lab/clients.js';
 import { decodePrintedQr } from '../../src/lab/qr-decode.js';
 import { enter, isAlive, run, runOk, sleep } from '../../src/lab/run.js';
 import { fleetCli } from './cli.js';
-import { clientExec, connectClients, teardownLab, useLab, type LabState } from './harness.js';
+import { clientExec, connectClients, scratchInventory, teardownLab, useLab, type LabState } from './harness.js';
 
 let lab: LabState;
 let tmp: string;
@@ -32,9 +31,7 @@ let initPid: number | undefined;
 
 beforeAll(async ({}, suite) => {
   lab = await useLab({ hosts: 3, fresh: true }, suite);
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'fleet-peers-test-'));
-  inv = path.join(tmp, 'lab.yaml');
-  copyFileSync(lab.inventory, inv);
+  ({ dir: tmp, inventory: inv } = scratchInventory(lab, 'fleet-peers-test-'));
   // An operator's comment inside the host entry, to see that it survives the edits.
   original = readFileSync(inv, 'utf8').replace('    gw1:\n', '    gw1:   # the first gateway\n      # its clients follow\n');
   writeFileSync(inv, original);
@@ -43,7 +40,6 @@ beforeAll(async ({}, suite) => {
 afterAll(async () => {
   if (unsharePid !== undefined && isAlive(unsharePid)) process.kill(unsharePid, 'SIGKILL');
   await run(['ip', 'netns', 'del', NS]);
-  rmSync(tmp, { recursive: true, force: true });
   await teardownLab();
 }, 60_000);
 

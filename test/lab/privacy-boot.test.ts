@@ -4,28 +4,21 @@
  * VPN-half client sends all the time (pings to the echo host, lookups of outside names) and the
  * generated up script brings everything back.
  */
-import { mkdtempSync, rmSync, copyFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provePaths } from '../../src/lab/proof.js';
 import { bootGateway } from '../../src/lab/reboot.js';
 import { fleetCli } from './cli.js';
-import { clientExec, connectClients, gatewayExec, rebootGateway, teardownLab, useLab, type LabState } from './harness.js';
+import { clientExec, connectClients, gatewayExec, rebootGateway, scratchInventory, teardownLab, useLab, type LabState } from './harness.js';
 
 let lab: LabState;
-let tmp: string;
 let inv: string;
 
 beforeAll(async ({}, suite) => {
   lab = await useLab({ hosts: 1, fresh: true }, suite);
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'fleet-privacy-boot-'));
-  inv = path.join(tmp, 'lab.yaml');
-  copyFileSync(lab.inventory, inv);
+  inv = scratchInventory(lab, 'fleet-privacy-boot-').inventory;
 }, 120_000);
 
 afterAll(async () => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
   await teardownLab();
 }, 60_000);
 

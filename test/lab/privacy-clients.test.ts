@@ -5,8 +5,6 @@
  * half), internal and outside names resolve through the gateway by the DNS line alone, and a
  * capture on the client's own underlay shows nothing but UDP to the gateway's WireGuard port.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnderlayClient, wgQuickUp, type StartedClient } from '../../src/lab/clients.js';
@@ -14,7 +12,7 @@ import { SWITCH_NS, WG_PORT, labMac } from '../../src/lab/names.js';
 import { upstreamQuerySources } from '../../src/lab/proof.js';
 import { enter, isAlive, run, runOk, sleep } from '../../src/lab/run.js';
 import { fleetCli } from './cli.js';
-import { teardownLab, useLab, type LabState } from './harness.js';
+import { scratchInventory, teardownLab, useLab, type LabState } from './harness.js';
 
 let lab: LabState;
 let tmp: string;
@@ -28,15 +26,12 @@ const started = new Map<string, StartedClient>();
 
 beforeAll(async ({}, suite) => {
   lab = await useLab({ hosts: 1, fresh: true }, suite);
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'fleet-privacy-clients-'));
-  inv = path.join(tmp, 'lab.yaml');
-  copyFileSync(lab.inventory, inv);
+  ({ dir: tmp, inventory: inv } = scratchInventory(lab, 'fleet-privacy-clients-'));
 }, 120_000);
 
 afterAll(async () => {
   for (const s of started.values()) if (isAlive(s.unsharePid, s.unshareStart)) process.kill(s.unsharePid, 'SIGKILL');
   for (const c of CLIENTS) await run(['ip', 'netns', 'del', c.netns]);
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
   await teardownLab();
 }, 60_000);
 

@@ -4,27 +4,20 @@
  * shows no packet from the VPN half and no upstream DNS query, while the direct half keeps
  * working. `fleet status` reports the fault, and a deploy repairs it.
  */
-import { mkdtempSync, rmSync, copyFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoFrom, provePaths, vpnHalfLeaks } from '../../src/lab/proof.js';
 import { fleetCli } from './cli.js';
-import { connectClients, gatewayExec, teardownLab, useLab, type LabState } from './harness.js';
+import { connectClients, gatewayExec, scratchInventory, teardownLab, useLab, type LabState } from './harness.js';
 
 let lab: LabState;
-let tmp: string;
 let inv: string;
 
 beforeAll(async ({}, suite) => {
   lab = await useLab({ hosts: 1, fresh: true }, suite);
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'fleet-failclosed-'));
-  inv = path.join(tmp, 'lab.yaml');
-  copyFileSync(lab.inventory, inv);
+  inv = scratchInventory(lab, 'fleet-failclosed-').inventory;
 }, 120_000);
 
 afterAll(async () => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
   await teardownLab();
 }, 60_000);
 
