@@ -7,6 +7,7 @@ import type { Host } from '../inventory/index.js';
 import type { HostVars } from '../inventory/schema.js';
 import type { HealthSlot } from '../roles/health.js';
 import type { DesiredResource } from '../roles/tasks.js';
+import { upstreamHandshakeProbe } from '../metrics/upstream.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';
 import { isUnfinished, type JournalFacts } from './journal.js';
@@ -27,7 +28,8 @@ export interface PeerStatus {
 
 export interface GatewayHealth {
   wg: { up: boolean; listenPort?: number; peers: PeerStatus[] };
-  openvpn: { running: boolean; pid?: number; tun: { up: boolean; address?: string } };
+  /** handshakeAgeS: seconds since the client's latest handshake with the provider, when known. */
+  openvpn: { running: boolean; pid?: number; tun: { up: boolean; address?: string }; handshakeAgeS?: number };
   dnsmasq: { running: boolean; pid?: number; answering: boolean | 'unknown' };
 }
 
@@ -62,7 +64,8 @@ export function healthProbe(v: HostVars, desired: readonly DesiredResource[] = [
     sh`  fleet_mark wgshow "$(for what in listen-port allowed-ips endpoints latest-handshakes transfer; do echo "@$what"; wg show ${wg} "$what" 2>/dev/null; done | fleet_field)"`,
     raw('fi'),
     Shell.join([raw('fleet_h_pid='), live('openvpn'), raw(`; fleet_h_tun=`), live('tunnel')], ''),
-    raw(`fleet_mark openvpn "\${fleet_h_pid:--}" "$(printf '%s' "$fleet_h_tun" | fleet_field)"`),
+    upstreamHandshakeProbe(),
+    raw(`fleet_mark openvpn "\${fleet_h_pid:--}" "$(printf '%s' "$fleet_h_tun" | fleet_field)" "\${fleet_h_hs:--}"`),
     sh`if command -v dig >/dev/null 2>&1; then a=$(dig +short +time=1 +tries=1 @127.0.0.1 ${probeName} A 2>/dev/null); [ -n "$a" ] && ans=yes || ans=no; else ans=unknown; fi`,
     Shell.join([raw('fleet_h_pid='), live('dnsmasq')], ''),
     raw(`fleet_mark dnsmasq "\${fleet_h_pid:--}" "$ans"`),
@@ -104,6 +107,7 @@ export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 
   for (const o of markersOf(markers, 'openvpn')) {
     const addr = o.address.trim();
     health.openvpn = { running: o.pid !== undefined, pid: o.pid, tun: { up: !!addr, address: addr || undefined } };
+    if (o.handshake !== undefined && o.handshake > 0) health.openvpn.handshakeAgeS = Math.max(0, Math.round(nowS - o.handshake));
   }
   for (const d of markersOf(markers, 'dnsmasq')) {
     health.dnsmasq = { running: d.pid !== undefined, pid: d.pid, answering: d.answering === 'yes' ? true : d.answering === 'no' ? false : 'unknown' };

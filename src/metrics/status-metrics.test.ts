@@ -26,7 +26,7 @@ function healthy(host: string): HostStatusReport {
           { publicKey: KEY_B, allowedIps: ['10.4.0.200/32'], rxBytes: 0, txBytes: 0 },
         ],
       },
-      openvpn: { running: true, pid: 10, tun: { up: true, address: '10.8.0.2/24' } },
+      openvpn: { running: true, pid: 10, tun: { up: true, address: '10.8.0.2/24' }, handshakeAgeS: 90 },
       dnsmasq: { running: true, pid: 11, answering: true },
     },
   };
@@ -60,6 +60,7 @@ describe('status --format prometheus', () => {
   it('has the daemons and the verify results', () => {
     expect(lines).toContain('fleet_wireguard_up{host="gw1"} 1');
     expect(lines).toContain('fleet_upstream_up{host="gw1"} 1');
+    expect(lines).toContain('fleet_upstream_last_handshake_age_seconds{host="gw1"} 90');
     expect(lines).toContain('fleet_dnsmasq_answering{host="gw1"} 1');
     expect(lines).toContain('fleet_verify_success{host="gw1"} 0');
     expect(lines).toContain('fleet_verify_path_success{host="gw1",half="vpn"} 0');
@@ -87,6 +88,16 @@ describe('status --format prometheus', () => {
     if (!promtoolAvailable()) skip('promtool is not installed');
     const bad = new Exposition().family('fleet_bytes_received', 'counter', 'misnamed').sample('fleet_bytes_received', {}, 1).text();
     expect(promtoolCheckMetrics(bad).ok).toBe(false);
+  });
+});
+
+describe('the upstream handshake age', () => {
+  it('is left out while the client is not up: an old handshake says nothing then', () => {
+    const r = healthy('gw1');
+    r.health!.openvpn = { running: true, pid: 10, tun: { up: false }, handshakeAgeS: 90 };
+    const text = statusMetrics([r]);
+    expect(text).toContain('fleet_upstream_up{host="gw1"} 0');
+    expect(text).not.toContain('fleet_upstream_last_handshake_age_seconds');
   });
 });
 

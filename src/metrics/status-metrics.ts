@@ -37,7 +37,10 @@ export function statusMetrics(reports: readonly HostStatusReport[], verify: read
       e.sample(G.peerRx.name, peer, p.rxBytes);
       e.sample(G.peerTx.name, peer, p.txBytes);
     }
-    e.sample(G.upstreamUp.name, host, h.openvpn.running && h.openvpn.tun.up);
+    const upstreamUp = h.openvpn.running && h.openvpn.tun.up;
+    e.sample(G.upstreamUp.name, host, upstreamUp);
+    // As the textfile does: a handshake of a client that is not up says nothing about the upstream.
+    if (upstreamUp && h.openvpn.handshakeAgeS !== undefined) e.sample(G.upstreamHandshakeAge.name, host, h.openvpn.handshakeAgeS);
     if (h.dnsmasq.answering !== 'unknown') e.sample(G.dnsmasqAnswering.name, host, h.dnsmasq.running && h.dnsmasq.answering);
   }
   for (const v of verify) {

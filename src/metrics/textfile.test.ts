@@ -5,18 +5,21 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findProgram } from '../lab/preflight.js';
+import { checkShellFiles } from '../../test/support/shell-files.js';
 import { loadInventoryText } from '../inventory/index.js';
 import { rolesDir } from '../roles/defaults.js';
 import { desiredState } from '../roles/tasks.js';
 import { GATEWAY_METRICS } from './gateway-metrics.js';
 
-const script = path.join(rolesDir(), 'metrics', 'templates', 'metrics-textfile.sh');
+const templates = path.join(rolesDir(), 'metrics', 'templates');
+const script = path.join(templates, 'metrics-textfile.sh');
 
 function vars(extra = '') {
   const text = `all:\n  hosts:\n    gw1:\n      host: 198.51.100.11\n      wan_interface: ens5\n      wan_ip: 198.51.100.11\n      vpn_server_ip: 198.51.100.2\n      openvpn_config_file: /etc/hostname\n${extra}`;
   return loadInventoryText(text, 'inv.yaml').hosts[0]!.vars as unknown as Record<string, unknown>;
 }
+
+describe("the metrics role's shell programs", () => checkShellFiles(templates, ['metrics-textfile.sh', 'upstream-handshake.sh']));
 
 describe('the metrics textfile writer', () => {
   it('declares exactly the gateway families of fleet status --format prometheus', () => {
@@ -26,14 +29,12 @@ describe('the metrics textfile writer', () => {
     expect(r.stdout.trim().split('\n')).toEqual(want);
   });
 
-  it('parses with sh -n and passes shellcheck -S warning', ({ skip }) => {
-    expect(spawnSync('sh', ['-n', script]).status).toBe(0);
-    if (!findProgram('shellcheck')) {
-      if (process.env.CI === 'true') throw new Error('shellcheck is missing (Debian package shellcheck)');
-      skip('shellcheck is not installed');
-    }
-    const r = spawnSync('shellcheck', ['-S', 'warning', '-s', 'sh', script], { encoding: 'utf8' });
-    expect(r.status, r.stdout).toBe(0);
+  it('has the upstream handshake function rendered in, and still parses', () => {
+    const on = desiredState(vars('      metrics_textfile: /var/lib/prometheus/node-exporter/fleet.prom\n'), ['metrics']);
+    const rendered = on[0]!.resource.desiredContent!;
+    expect(rendered).toContain('fleet_upstream_handshake() {');
+    expect(rendered).not.toMatch(/\{%|%\}/);
+    expect(spawnSync('sh', ['-n'], { input: rendered }).status).toBe(0);
   });
 
   it('is in the desired state only with metrics_textfile, rendered as it is written', () => {

@@ -34,6 +34,8 @@ describe('metrics', () => {
     for (const g of lab.gateways) {
       expect(r.stdout).toContain(`fleet_gateway_state{host="${g.name}",state="healthy"} 1`);
       expect(r.stdout).toContain(`fleet_upstream_up{host="${g.name}"} 1`);
+      // From the OpenVPN client's log on the gateway: it shook hands when the deploy started it.
+      expect(r.stdout).toMatch(new RegExp(`^fleet_upstream_last_handshake_age_seconds\\{host="${g.name}"\\} \\d+$`, 'm'));
     }
     for (const c of lab.clients) expect(r.stdout).toMatch(new RegExp(`fleet_wireguard_peer_receive_bytes_total\\{host="${c.gateway}",peer="${c.name}",public_key="[^"]+"\\} [1-9]\\d*`));
   });
@@ -55,6 +57,7 @@ describe('metrics', () => {
     }
     expect(text).toMatch(/^fleet_wireguard_up 1$/m);
     expect(text).toMatch(/^fleet_upstream_up 1$/m);
+    expect(text).toMatch(/^fleet_upstream_last_handshake_age_seconds \d+$/m);
     expect(text).toMatch(/^fleet_dnsmasq_answering 1$/m);
     // Rewritten in place by rename: the file's inode changes between two writes, no temp file stays.
     const ino = async () => (await gatewayExec(lab, 'gw1', `stat -c %i ${TEXTFILE}; ls ${TEXTFILE}.* 2>/dev/null | wc -l`)).stdout.trim();

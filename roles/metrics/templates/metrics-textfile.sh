@@ -43,6 +43,15 @@ CONF=${2:?usage: metrics-textfile.sh loop|once CONF}
 # A pid from a pidfile, only if that process lives and has the expected name.
 pid_of() { p=; c=; { read -r p < "$1"; } 2>/dev/null; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && { read -r c < "/proc/$p/comm"; } 2>/dev/null && [ "$c" = "$2" ] && echo "$p"; }
 
+# Whether a daemon runs: by its pidfile (PIDFILE COMM), or where it has none and systemd runs, by
+# its unit (UNIT), as the daemon module finds it (a packaged dnsmasq.service writes its own pidfile).
+runs() {
+  [ -n "$(pid_of "$1" "$2")" ] && return 0
+  [ ! -e "$1" ] && [ -n "$3" ] && [ -d /run/systemd/system ] && systemctl is-active --quiet "$3" 2>/dev/null
+}
+
+# {% endraw %}{% include "upstream-handshake.sh" %}{% raw %}
+
 name_of() { printf '%s\n' "$PEERS" | awk -v k="$1" '$1 == k { print $2; exit }'; }
 
 peer_samples() {  # $1: metric, $2: wg show field, $3: which column holds the value
@@ -66,16 +75,15 @@ collect() {
     peer_samples fleet_wireguard_peer_transmit_bytes_total transfer tx | family fleet_wireguard_peer_transmit_bytes_total
   fi
   ovpn=0
-  if [ -n "$(pid_of "$OPENVPN_PIDFILE" openvpn)" ] && [ -n "$(ip -n "$VPN_NS" -4 -o addr show dev "$TUN" 2>/dev/null)" ]; then ovpn=1; fi
+  if runs "$OPENVPN_PIDFILE" openvpn "${OPENVPN_UNIT:-}" && [ -n "$(ip -n "$VPN_NS" -4 -o addr show dev "$TUN" 2>/dev/null)" ]; then ovpn=1; fi
   echo "fleet_upstream_up $ovpn" | family fleet_upstream_up
-  # OpenVPN logs each TLS handshake with the provider as "Peer Connection Initiated", after a timestamp.
-  at=$(sed -n 's/^\([0-9][0-9-]* [0-9:]*\) .*Peer Connection Initiated.*/\1/p' "$OPENVPN_LOG" 2>/dev/null | tail -n 1)
-  if [ "$ovpn" = 1 ] && [ -n "$at" ] && t=$(date -d "$at" +%s 2>/dev/null); then
+  t=$(fleet_upstream_handshake "$OPENVPN_LOG" "${OPENVPN_UNIT:-}")
+  if [ "$ovpn" = 1 ] && [ -n "$t" ]; then
     echo "fleet_upstream_last_handshake_age_seconds $(( $(date +%s) - t ))" | family fleet_upstream_last_handshake_age_seconds
   fi
   if command -v dig >/dev/null 2>&1; then
     ans=0
-    if [ -n "$(pid_of "$DNSMASQ_PIDFILE" dnsmasq)" ] && [ -n "$(dig +short +time=1 +tries=1 @127.0.0.1 "$PROBE_NAME" A 2>/dev/null)" ]; then ans=1; fi
+    if runs "$DNSMASQ_PIDFILE" dnsmasq "${DNSMASQ_UNIT:-}" && [ -n "$(dig +short +time=1 +tries=1 @127.0.0.1 "$PROBE_NAME" A 2>/dev/null)" ]; then ans=1; fi
     echo "fleet_dnsmasq_answering $ans" | family fleet_dnsmasq_answering
   fi
 }
