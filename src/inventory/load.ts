@@ -190,7 +190,7 @@ function buildInventory(raw: RawInventory, opts: LoadOptions): Inventory {
   return { file, hosts, groups, warnings: collect(warnings, locator).map(formatIssue) };
 }
 
-const CONTROLLER_FILES = ['openvpn_config_file', 'key_file', 'known_hosts_file'] as const;
+const CONTROLLER_FILES = ['openvpn_config_file', 'provider_config_file', 'key_file', 'known_hosts_file'] as const;
 
 /**
  * The files a host names on this machine must be regular files where they exist: /dev/zero as a

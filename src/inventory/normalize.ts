@@ -15,8 +15,9 @@
  * accepted; anything else fleet cannot honour is an error; the rest (ansible_python_interpreter,
  * passwords, ...) is ignored with a warning.
  *
- * Controller paths (key_file, known_hosts_file, openvpn_config_file): `~` is the user's home and a
- * relative path is relative to the working directory, as for Ansible's `ssh -i`.
+ * Controller paths (key_file, known_hosts_file, openvpn_config_file, provider_config_file): `~` is
+ * the user's home and a relative path is relative to the working directory, as for Ansible's
+ * `ssh -i`.
  */
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -60,7 +61,7 @@ export const CONNECTION_ALIASES: Record<string, Alias> = {
 /** Every name a variable may be written as, for did-you-mean. */
 export const ALIAS_NAMES = Object.keys(CONNECTION_ALIASES);
 
-const PATH_VARS = new Set(['key_file', 'known_hosts_file', 'openvpn_config_file']);
+const PATH_VARS = new Set(['key_file', 'known_hosts_file', 'openvpn_config_file', 'provider_config_file']);
 
 export function expandPath(p: string): string {
   if (p === '~') return homedir();

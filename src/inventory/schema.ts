@@ -57,8 +57,14 @@ export const gatewaySchema = z.strictObject({
   veth_ns: ifname,
   veth_host_address: ifaceAddress,
   veth_ns_address: ifaceAddress,
-  vpn_server_ip: ipv4.describe('OpenVPN provider server address (routed around the tunnel)'),
-  openvpn_config_file: absPath.describe('OpenVPN client config on the controller; uploaded 0600'),
+  // Which of the two is required depends on provider_protocol (validate.ts, PROTOCOL_REQUIRED).
+  provider_protocol: z.enum(['openvpn', 'wireguard']).describe("the provider's tunnel: openvpn (the seed's) or wireguard"),
+  vpn_server_ip: ipv4.optional().describe('OpenVPN provider server address (routed around the tunnel); required with openvpn'),
+  openvpn_config_file: absPath.optional().describe('OpenVPN client config on the controller; uploaded 0600; required with openvpn'),
+  provider_config_file: absPath
+    .optional()
+    .describe("the WireGuard provider's wg-quick config on the controller (linted; its key uploaded 0600); required with wireguard"),
+  provider_interface: ifname.describe('the WireGuard upstream interface inside the namespace'),
   openvpn_tun: ifname,
   openvpn_allow_scripts: z.boolean().describe('let the provider config run programs as root (script hooks, plugins, management)'),
   netns_nameservers: z.array(ipv4).min(1),

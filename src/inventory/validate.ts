@@ -34,6 +34,12 @@ export function isPassThrough(name: string): boolean {
 /** The variable names fleet knows, for did-you-mean. */
 export const KNOWN_VARS: readonly string[] = [...Object.keys(hostVarsSchema.shape), ...ALIAS_NAMES];
 
+/** What the schema leaves optional because only one provider protocol needs it. */
+const PROTOCOL_REQUIRED = {
+  openvpn: ['vpn_server_ip', 'openvpn_config_file'],
+  wireguard: ['provider_config_file'],
+} as const satisfies Record<HostVars['provider_protocol'], readonly (keyof HostVars)[]>;
+
 export function validateHost(host: string, merged: VarLayer, hostOrigin: Origin): Validated {
   const input = Object.create(null) as Record<string, unknown>;
   const other = Object.create(null) as Record<string, unknown>;
@@ -48,11 +54,12 @@ export function validateHost(host: string, merged: VarLayer, hostOrigin: Origin)
     defs.set('host', { key: 'host', value: host, origin: hostOrigin });
   }
   const result = hostVarsSchema.safeParse(input);
-  if (result.success) return { vars: result.data, other, errors: [] };
+  const protocolMissing = PROTOCOL_REQUIRED[input.provider_protocol === 'wireguard' ? 'wireguard' : 'openvpn'].filter((k) => input[k] === undefined);
+  if (result.success && !protocolMissing.length) return { vars: result.data, other, errors: [] };
 
   const errors: Finding[] = [];
   const missing: string[] = [];
-  for (const issue of result.error.issues) {
+  for (const issue of result.success ? [] : result.error.issues) {
     const path = issue.path as PathSeg[];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
@@ -86,6 +93,7 @@ export function validateHost(host: string, merged: VarLayer, hostOrigin: Origin)
       message: describe(issue, value, path),
     });
   }
+  missing.push(...protocolMissing);
   if (missing.length) {
     errors.push({
       origin: hostOrigin,

@@ -17,6 +17,7 @@ import { rolesDir } from './defaults.js';
 import { ROLE_ORDER, type RoleName } from './order.js';
 import { HEALTH_SLOTS, type HealthSlot } from './health.js';
 import { lintOpenvpnConfig, openvpnOutline } from './openvpn-config.js';
+import { providerVars } from './provider-vars.js';
 import { createEnv, renderFile, renderValue } from './template.js';
 
 const taskSchema = z.strictObject({
@@ -188,6 +189,7 @@ export function desiredState(
   // both passes share the result. Rendering is a pure function of the host's vars and the task,
   // except for the boot tasks themselves, which are never shared.
   const memo: Memo = new Map();
+  vars = providerVars(vars, opts.readSources !== false);
   // The boot scripts describe the whole gateway, so they are made from every role's resources.
   let steps: BootStep[] | undefined;
   const boot = (kind: 'up' | 'down', where: string, file: unknown): string => {

@@ -1,0 +1,72 @@
+/**
+ * With `provider_protocol: wireguard`, the roles need what the provider's file says (its endpoint
+ * to route around the tunnel, its addresses, DNS and MTU, the config `wg setconf` reads): the file
+ * is parsed and linted once per host, before any host is contacted, and its values are given to
+ * the templates as `provider_wg`. Only the renderer sees them: they are not inventory variables,
+ * and the private key they hold reaches the gateway only in a secret file.
+ */
+import { readFileSync } from 'node:fs';
+import { ModuleArgsError } from '../errors.js';
+import { parseWireguardConfig, wgSetconfText, wireguardOutline, type WireguardProviderConfig } from './wireguard-config.js';
+
+export interface ProviderWgVars {
+  endpoint_ip: string;
+  endpoint_port: number;
+  /** The endpoint as a host route destination (/32 or /128). */
+  endpoint_route: string;
+  address4: string[];
+  address6: string[];
+  dns: string[];
+  /** The provider's MTU, else WireGuard's usual 1420. */
+  mtu: number;
+  /** The wg(8) config for `wg setconf` (holds the private key). */
+  setconf: string;
+  /** Its keys with the secret values masked, for the plan. */
+  outline: string[];
+}
+
+function toVars(c: WireguardProviderConfig): ProviderWgVars {
+  const e = c.peer.endpoint;
+  return {
+    endpoint_ip: e.ip,
+    endpoint_port: e.port,
+    endpoint_route: `${e.ip}/${e.family === 4 ? 32 : 128}`,
+    address4: c.addresses4,
+    address6: c.addresses6,
+    dns: c.dns,
+    mtu: c.mtu ?? 1420,
+    setconf: wgSetconfText(c),
+    outline: wireguardOutline(c),
+  };
+}
+
+/**
+ * A teardown runs only undo and may run from a controller without the provider's file: undo of
+ * the routes and files inside the namespace does not need their exact values (the namespace goes
+ * with them), so a file it cannot read gives these stand-ins.
+ */
+const TEARDOWN_STANDIN: ProviderWgVars = {
+  endpoint_ip: '0.0.0.0',
+  endpoint_port: 51820,
+  endpoint_route: '0.0.0.0/32',
+  address4: [],
+  address6: [],
+  dns: [],
+  mtu: 1420,
+  setconf: '',
+  outline: [],
+};
+
+/** The host's vars, with `provider_wg` when its provider speaks WireGuard. */
+export function providerVars(vars: Record<string, unknown>, readSources: boolean): Record<string, unknown> {
+  if (vars.provider_protocol !== 'wireguard') return vars;
+  const file = vars.provider_config_file;
+  if (typeof file !== 'string') throw new ModuleArgsError('provider_protocol is wireguard but provider_config_file is not set');
+  try {
+    return { ...vars, provider_wg: toVars(parseWireguardConfig(readFileSync(file, 'latin1'), file)) };
+  } catch (err) {
+    if (!readSources) return { ...vars, provider_wg: TEARDOWN_STANDIN };
+    if (err instanceof ModuleArgsError) throw err;
+    throw new ModuleArgsError(`provider_config_file: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
