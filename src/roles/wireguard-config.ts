@@ -104,6 +104,71 @@ const list = (v: string): string[] =>
     .map((x) => x.trim())
     .filter((x) => x !== '');
 
+type InterfaceParts = Partial<WireguardProviderConfig> & { addresses4: string[]; addresses6: string[]; dns: string[] };
+type PeerParts = Partial<WireguardProviderConfig['peer']> & { allowedIps: string[] };
+
+/** One accepted key's value into the parts read so far, or a problem through `bad`. */
+function readValue(key: string, value: string, bad: (msg: string) => void, iface: InterfaceParts, peer: PeerParts): void {
+  switch (key) {
+    case 'privatekey':
+      if (isWireguardKey(value)) iface.privateKey = value;
+      else bad("'PrivateKey' is not a WireGuard key (32 bytes, base64)");
+      break;
+    case 'publickey':
+      if (isWireguardKey(value)) peer.publicKey = value;
+      else bad("'PublicKey' is not a WireGuard key (32 bytes, base64)");
+      break;
+    case 'presharedkey':
+      if (isWireguardKey(value)) peer.presharedKey = value;
+      else bad("'PresharedKey' is not a WireGuard key (32 bytes, base64)");
+      break;
+    case 'address':
+      for (const a of list(value)) {
+        const c = addressWithPrefix(a);
+        if (!c) bad(`'Address' entry '${a}' is not an address with an optional /prefix`);
+        else (c.family === 4 ? iface.addresses4 : iface.addresses6).push(c.cidr);
+      }
+      break;
+    case 'dns':
+      for (const d of list(value)) {
+        if (ipFamily(d)) iface.dns.push(d);
+        else bad(`'DNS' entry '${d}' is not an IP address (fleet takes resolvers only, no search domains)`);
+      }
+      break;
+    case 'mtu': {
+      const mtu = intIn(value, 1280, 9000);
+      if (mtu === undefined) bad("'MTU' must be a number from 1280 to 9000");
+      else iface.mtu = mtu;
+      break;
+    }
+    case 'listenport': {
+      const p = intIn(value, 1, 65535);
+      if (p === undefined) bad("'ListenPort' must be a port (1-65535)");
+      else iface.listenPort = p;
+      break;
+    }
+    case 'endpoint': {
+      const e = parseEndpoint(value);
+      if (typeof e === 'string') bad(`'Endpoint' ${e}`);
+      else peer.endpoint = e;
+      break;
+    }
+    case 'allowedips':
+      for (const a of list(value)) {
+        const c = addressWithPrefix(a);
+        if (!c) bad(`'AllowedIPs' entry '${a}' is not an address with an optional /prefix`);
+        else peer.allowedIps.push(c.cidr);
+      }
+      break;
+    case 'persistentkeepalive': {
+      const k = value.toLowerCase() === 'off' ? 0 : intIn(value, 0, 65535);
+      if (k === undefined) bad("'PersistentKeepalive' must be seconds (0-65535) or off");
+      else peer.persistentKeepalive = k;
+      break;
+    }
+  }
+}
+
 /**
  * Parses and lints a provider's wg-quick file.
  * @param where what names the file in messages (its path on the controller)
@@ -117,8 +182,8 @@ export function parseWireguardConfig(text: string, where: string): WireguardProv
   let interfaces = 0;
   let peers = 0;
   const seen = new Map<string, number>();
-  const iface: Partial<WireguardProviderConfig> & { addresses4: string[]; addresses6: string[]; dns: string[] } = { addresses4: [], addresses6: [], dns: [] };
-  const peer: Partial<WireguardProviderConfig['peer']> & { allowedIps: string[] } = { allowedIps: [] };
+  const iface: InterfaceParts = { addresses4: [], addresses6: [], dns: [] };
+  const peer: PeerParts = { allowedIps: [] };
 
   text.split(/\r?\n/).forEach((raw, i) => {
     const n = i + 1;
@@ -151,64 +216,7 @@ export function parseWireguardConfig(text: string, where: string): WireguardProv
     const id = `${section}.${key}`;
     if (!repeatable && seen.has(id)) return void at(n, `'${keyName}' is also set on line ${seen.get(id)}`);
     seen.set(id, n);
-    switch (key) {
-      case 'privatekey':
-        if (isWireguardKey(value)) iface.privateKey = value;
-        else at(n, "'PrivateKey' is not a WireGuard key (32 bytes, base64)");
-        break;
-      case 'publickey':
-        if (isWireguardKey(value)) peer.publicKey = value;
-        else at(n, "'PublicKey' is not a WireGuard key (32 bytes, base64)");
-        break;
-      case 'presharedkey':
-        if (isWireguardKey(value)) peer.presharedKey = value;
-        else at(n, "'PresharedKey' is not a WireGuard key (32 bytes, base64)");
-        break;
-      case 'address':
-        for (const a of list(value)) {
-          const c = addressWithPrefix(a);
-          if (!c) at(n, `'Address' entry '${a}' is not an address with an optional /prefix`);
-          else (c.family === 4 ? iface.addresses4 : iface.addresses6).push(c.cidr);
-        }
-        break;
-      case 'dns':
-        for (const d of list(value)) {
-          if (ipFamily(d)) iface.dns.push(d);
-          else at(n, `'DNS' entry '${d}' is not an IP address (fleet takes resolvers only, no search domains)`);
-        }
-        break;
-      case 'mtu': {
-        const mtu = intIn(value, 1280, 9000);
-        if (mtu === undefined) at(n, "'MTU' must be a number from 1280 to 9000");
-        else iface.mtu = mtu;
-        break;
-      }
-      case 'listenport': {
-        const p = intIn(value, 1, 65535);
-        if (p === undefined) at(n, "'ListenPort' must be a port (1-65535)");
-        else iface.listenPort = p;
-        break;
-      }
-      case 'endpoint': {
-        const e = parseEndpoint(value);
-        if (typeof e === 'string') at(n, `'Endpoint' ${e}`);
-        else peer.endpoint = e;
-        break;
-      }
-      case 'allowedips':
-        for (const a of list(value)) {
-          const c = addressWithPrefix(a);
-          if (!c) at(n, `'AllowedIPs' entry '${a}' is not an address with an optional /prefix`);
-          else peer.allowedIps.push(c.cidr);
-        }
-        break;
-      case 'persistentkeepalive': {
-        const k = value.toLowerCase() === 'off' ? 0 : intIn(value, 0, 65535);
-        if (k === undefined) at(n, "'PersistentKeepalive' must be seconds (0-65535) or off");
-        else peer.persistentKeepalive = k;
-        break;
-      }
-    }
+    readValue(key, value, (msg) => at(n, msg), iface, peer);
   });
 
   if (interfaces === 0) at(0, 'no [Interface] section');
