@@ -1,37 +1,15 @@
 /**
  * `fleet status`: the live state of each gateway in ONE read-only round trip: every desired
- * resource's check (drift), the journal and lock, and health probes (wg0, OpenVPN and tun0,
- * dnsmasq). Nothing here writes to the host.
+ * resource's check (drift), the journal and lock, and the health probes the roles declare
+ * (src/roles/health.ts). Nothing here writes to the host.
  */
 import type { Host } from '../inventory/index.js';
-import type { HostVars } from '../inventory/schema.js';
-import type { HealthSlot } from '../roles/health.js';
+import { healthProbe, isHealthy, parseHealth, type GatewayHealth } from '../roles/health.js';
 import type { DesiredResource } from '../roles/tasks.js';
-import { upstreamHandshakeProbe } from '../metrics/upstream.js';
-import { raw, sh, Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';
 import { isUnfinished, type JournalFacts } from './journal.js';
 import { planHost, type PlanItem } from './plan.js';
-import { markersOf, type Marker } from './protocol/markers.js';
 import type { ScriptContext } from './script.js';
-
-export interface PeerStatus {
-  name?: string;
-  publicKey: string;
-  allowedIps: string[];
-  endpoint?: string;
-  /** Seconds since the latest handshake; undefined when there never was one. */
-  handshakeAgeS?: number;
-  rxBytes: number;
-  txBytes: number;
-}
-
-export interface GatewayHealth {
-  wg: { up: boolean; listenPort?: number; peers: PeerStatus[] };
-  /** handshakeAgeS: seconds since the client's latest handshake with the provider, when known. */
-  openvpn: { running: boolean; pid?: number; tun: { up: boolean; address?: string }; handshakeAgeS?: number };
-  dnsmasq: { running: boolean; pid?: number; answering: boolean | 'unknown' };
-}
 
 export interface HostStatusReport {
   host: string;
@@ -46,110 +24,20 @@ export interface HostStatusReport {
   seconds: number;
 }
 
-/**
- * Read-only health probes; each prints one marker line. Secrets never read (no `wg show dump`).
- * Kept to a few processes: wg's listen port and four per-peer tables travel as one field (no field:
- * wg is down). The OpenVPN client, its tunnel and dnsmasq are the resources the roles declare
- * (`health:` in tasks.yaml), read by their own liveness probe (the same test as their check).
- */
-export function healthProbe(v: HostVars, desired: readonly DesiredResource[] = []): Shell {
-  const wg = v.wg_interface;
-  const probeName = v.dns_entries[0]?.name ?? 'localhost';
-  const live = (slot: HealthSlot): Shell => {
-    const r = desired.find((d) => d.health === slot)?.resource.live;
-    return r ? Shell.join([raw('$( ('), r, raw(') 2>/dev/null | head -n 1)')]) : raw('');
-  };
-  return Shell.join([
-    sh`if ip link show dev ${wg} >/dev/null 2>&1; then`,
-    sh`  fleet_mark wgshow "$(for what in listen-port allowed-ips endpoints latest-handshakes transfer; do echo "@$what"; wg show ${wg} "$what" 2>/dev/null; done | fleet_field)"`,
-    raw('fi'),
-    Shell.join([raw('fleet_h_pid='), live('openvpn'), raw(`; fleet_h_tun=`), live('tunnel')], ''),
-    upstreamHandshakeProbe(),
-    raw(`fleet_mark openvpn "\${fleet_h_pid:--}" "$(printf '%s' "$fleet_h_tun" | fleet_field)" "\${fleet_h_hs:--}"`),
-    sh`if command -v dig >/dev/null 2>&1; then a=$(dig +short +time=1 +tries=1 @127.0.0.1 ${probeName} A 2>/dev/null); [ -n "$a" ] && ans=yes || ans=no; else ans=unknown; fi`,
-    Shell.join([raw('fleet_h_pid='), live('dnsmasq')], ''),
-    raw(`fleet_mark dnsmasq "\${fleet_h_pid:--}" "$ans"`),
-  ]);
-}
-
-/** `@what` headed sections of the wgshow field. */
-function wgSections(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let cur: string | undefined;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('@')) {
-      cur = line.slice(1);
-      out.set(cur, '');
-    } else if (cur !== undefined && line) out.set(cur, `${out.get(cur)}${line}\n`);
-  }
-  return out;
-}
-
-function perPeer(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const [key, ...rest] = line.split('\t');
-    if (key) m.set(key, rest.join('\t'));
-  }
-  return m;
-}
-
-export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 1000): GatewayHealth {
-  const health: GatewayHealth = { wg: { up: false, peers: [] }, openvpn: { running: false, tun: { up: false } }, dnsmasq: { running: false, answering: false } };
-  const wgp: Record<string, Map<string, string>> = {};
-  for (const w of markersOf(markers, 'wgshow')) {
-    health.wg.up = true;
-    const sections = wgSections(w.tables);
-    const port = sections.get('listen-port')?.trim();
-    if (port) health.wg.listenPort = Number(port);
-    for (const [what, text] of sections) if (what !== 'listen-port') wgp[what] = perPeer(text);
-  }
-  for (const o of markersOf(markers, 'openvpn')) {
-    const addr = o.address.trim();
-    health.openvpn = { running: o.pid !== undefined, pid: o.pid, tun: { up: !!addr, address: addr || undefined } };
-    if (o.handshake !== undefined && o.handshake > 0) health.openvpn.handshakeAgeS = Math.max(0, Math.round(nowS - o.handshake));
-  }
-  for (const d of markersOf(markers, 'dnsmasq')) {
-    health.dnsmasq = { running: d.pid !== undefined, pid: d.pid, answering: d.answering === 'yes' ? true : d.answering === 'no' ? false : 'unknown' };
-  }
-  const names = new Map(v.wg_peers.map((p) => [p.public_key, p.name]));
-  for (const [key, ips] of wgp['allowed-ips'] ?? []) {
-    const hs = Number(wgp['latest-handshakes']?.get(key) ?? 0);
-    const [rx, tx] = (wgp.transfer?.get(key) ?? '0\t0').split('\t').map(Number);
-    const endpoint = wgp.endpoints?.get(key);
-    health.wg.peers.push({
-      name: names.get(key),
-      publicKey: key,
-      allowedIps: ips.split(/\s+/).filter((x) => x && x !== '(none)'),
-      endpoint: endpoint && endpoint !== '(none)' ? endpoint : undefined,
-      handshakeAgeS: hs > 0 ? Math.max(0, Math.round(nowS - hs)) : undefined,
-      rxBytes: rx ?? 0,
-      txBytes: tx ?? 0,
-    });
-  }
-  return health;
-}
-
 function driftItems(items: PlanItem[]): NonNullable<HostStatusReport['drift']>['items'] {
   return items
     .filter((i) => i.state !== 'ok')
     .map((i) => ({ id: i.desired.resource.id, role: i.desired.role, state: i.state === 'error' ? 'probe-error' : 'drifted', current: i.current || undefined, error: i.error?.message }));
 }
 
+export type { GatewayHealth, PeerStatus } from '../roles/health.js';
+
 export async function statusHost(host: Host, t: Transport, desired: DesiredResource[], ctx: Omit<ScriptContext, 'token'> = {}): Promise<Omit<HostStatusReport, 'roundTrips' | 'seconds'>> {
   const plan = await planHost(t, desired, ctx, healthProbe(host.vars, desired));
   const health = parseHealth(plan.markers, host.vars);
   const items = driftItems(plan.items);
   const unfinished = isUnfinished(plan.facts);
-  const wants = (slot: HealthSlot): boolean => desired.some((d) => d.health === slot);
-  const wantsOpenvpn = wants('openvpn') || wants('tunnel');
-  const wantsDns = wants('dnsmasq');
-  const wantsWg = wants('wireguard');
-  const healthy =
-    (!wantsWg || health.wg.up) &&
-    (!wantsOpenvpn || (health.openvpn.running && health.openvpn.tun.up)) &&
-    (!wantsDns || (health.dnsmasq.running && health.dnsmasq.answering !== false)) &&
-    !unfinished;
+  const healthy = isHealthy(health, desired) && !unfinished;
   return {
     host: host.name,
     reachable: true,

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseHealth } from '../engine/status.js';
+import { parseHealth } from '../roles/health.js';
 import { loadInventoryText } from '../inventory/index.js';
 import { desiredState } from '../roles/tasks.js';
 import { OPENVPN_LOG, OPENVPN_UNIT, upstreamHandshakeProbe } from './upstream.js';

@@ -11,7 +11,7 @@
  */
 import type { HostResult } from '../engine/fleet.js';
 import { deployFleet, withEachHost } from '../engine/fleet.js';
-import { healthProbe, parseHealth, type PeerStatus } from '../engine/status.js';
+import { healthProbe, parseHealth, type PeerStatus } from '../roles/health.js';
 import { planHost } from '../engine/plan.js';
 import { PeerInventoryChangedError, PeerNotAppliedError, RemoteCommandError, type FleetError } from '../errors.js';
 import { loadInventory, loadInventoryText, type Host, type Peer } from '../inventory/index.js';

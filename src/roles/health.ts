@@ -1,6 +1,127 @@
 /**
- * What `fleet status` calls a healthy gateway, as slots a role's task can fill (`health:` in
- * tasks.yaml): the engine reads the declared resources' liveness and never names a role.
+ * What `fleet status` calls a healthy gateway, and how it reads that in the status round trip.
+ * Slots a role's task can fill (`health:` in tasks.yaml) name the resources whose liveness counts
+ * (their own `live` probe, the same test as their check); the gateway-wide probes (the WireGuard
+ * interface's peers, dnsmasq answering a name) read the host's variables. The engine runs the
+ * probe, hands back the markers, and never names a role or a path.
  */
+import type { HostVars } from '../inventory/schema.js';
+import { upstreamHandshakeProbe } from '../metrics/upstream.js';
+import { markersOf, type Marker } from '../engine/protocol/markers.js';
+import { raw, sh, Shell } from '../shell/sh.js';
+import type { DesiredResource } from './tasks.js';
+
 export const HEALTH_SLOTS = ['wireguard', 'openvpn', 'tunnel', 'dnsmasq'] as const;
 export type HealthSlot = (typeof HEALTH_SLOTS)[number];
+
+export interface PeerStatus {
+  name?: string;
+  publicKey: string;
+  allowedIps: string[];
+  endpoint?: string;
+  /** Seconds since the latest handshake; undefined when there never was one. */
+  handshakeAgeS?: number;
+  rxBytes: number;
+  txBytes: number;
+}
+
+export interface GatewayHealth {
+  wg: { up: boolean; listenPort?: number; peers: PeerStatus[] };
+  /** handshakeAgeS: seconds since the client's latest handshake with the provider, when known. */
+  openvpn: { running: boolean; pid?: number; tun: { up: boolean; address?: string }; handshakeAgeS?: number };
+  dnsmasq: { running: boolean; pid?: number; answering: boolean | 'unknown' };
+}
+
+/**
+ * Read-only health probes; each prints one marker line. Secrets never read (no `wg show dump`).
+ * Kept to a few processes: wg's listen port and four per-peer tables travel as one field (no field:
+ * wg is down). The OpenVPN client, its tunnel and dnsmasq are the resources the roles declare
+ * (`health:` in tasks.yaml), read by their own liveness probe (the same test as their check).
+ */
+export function healthProbe(v: HostVars, desired: readonly DesiredResource[] = []): Shell {
+  const wg = v.wg_interface;
+  const probeName = v.dns_entries[0]?.name ?? 'localhost';
+  const live = (slot: HealthSlot): Shell => {
+    const r = desired.find((d) => d.health === slot)?.resource.live;
+    return r ? Shell.join([raw('$( ('), r, raw(') 2>/dev/null | head -n 1)')]) : raw('');
+  };
+  return Shell.join([
+    sh`if ip link show dev ${wg} >/dev/null 2>&1; then`,
+    sh`  fleet_mark wgshow "$(for what in listen-port allowed-ips endpoints latest-handshakes transfer; do echo "@$what"; wg show ${wg} "$what" 2>/dev/null; done | fleet_field)"`,
+    raw('fi'),
+    Shell.join([raw('fleet_h_pid='), live('openvpn'), raw(`; fleet_h_tun=`), live('tunnel')], ''),
+    upstreamHandshakeProbe(),
+    raw(`fleet_mark openvpn "\${fleet_h_pid:--}" "$(printf '%s' "$fleet_h_tun" | fleet_field)" "\${fleet_h_hs:--}"`),
+    sh`if command -v dig >/dev/null 2>&1; then a=$(dig +short +time=1 +tries=1 @127.0.0.1 ${probeName} A 2>/dev/null); [ -n "$a" ] && ans=yes || ans=no; else ans=unknown; fi`,
+    Shell.join([raw('fleet_h_pid='), live('dnsmasq')], ''),
+    raw(`fleet_mark dnsmasq "\${fleet_h_pid:--}" "$ans"`),
+  ]);
+}
+
+/** `@what` headed sections of the wgshow field. */
+function wgSections(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let cur: string | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('@')) {
+      cur = line.slice(1);
+      out.set(cur, '');
+    } else if (cur !== undefined && line) out.set(cur, `${out.get(cur)}${line}\n`);
+  }
+  return out;
+}
+
+function perPeer(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [key, ...rest] = line.split('\t');
+    if (key) m.set(key, rest.join('\t'));
+  }
+  return m;
+}
+
+export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 1000): GatewayHealth {
+  const health: GatewayHealth = { wg: { up: false, peers: [] }, openvpn: { running: false, tun: { up: false } }, dnsmasq: { running: false, answering: false } };
+  const wgp: Record<string, Map<string, string>> = {};
+  for (const w of markersOf(markers, 'wgshow')) {
+    health.wg.up = true;
+    const sections = wgSections(w.tables);
+    const port = sections.get('listen-port')?.trim();
+    if (port) health.wg.listenPort = Number(port);
+    for (const [what, text] of sections) if (what !== 'listen-port') wgp[what] = perPeer(text);
+  }
+  for (const o of markersOf(markers, 'openvpn')) {
+    const addr = o.address.trim();
+    health.openvpn = { running: o.pid !== undefined, pid: o.pid, tun: { up: !!addr, address: addr || undefined } };
+    if (o.handshake !== undefined && o.handshake > 0) health.openvpn.handshakeAgeS = Math.max(0, Math.round(nowS - o.handshake));
+  }
+  for (const d of markersOf(markers, 'dnsmasq')) {
+    health.dnsmasq = { running: d.pid !== undefined, pid: d.pid, answering: d.answering === 'yes' ? true : d.answering === 'no' ? false : 'unknown' };
+  }
+  const names = new Map(v.wg_peers.map((p) => [p.public_key, p.name]));
+  for (const [key, ips] of wgp['allowed-ips'] ?? []) {
+    const hs = Number(wgp['latest-handshakes']?.get(key) ?? 0);
+    const [rx, tx] = (wgp.transfer?.get(key) ?? '0\t0').split('\t').map(Number);
+    const endpoint = wgp.endpoints?.get(key);
+    health.wg.peers.push({
+      name: names.get(key),
+      publicKey: key,
+      allowedIps: ips.split(/\s+/).filter((x) => x && x !== '(none)'),
+      endpoint: endpoint && endpoint !== '(none)' ? endpoint : undefined,
+      handshakeAgeS: hs > 0 ? Math.max(0, Math.round(nowS - hs)) : undefined,
+      rxBytes: rx ?? 0,
+      txBytes: tx ?? 0,
+    });
+  }
+  return health;
+}
+
+/** Healthy: every slot the deployed roles fill is up (a role not deployed is not asked for). */
+export function isHealthy(health: GatewayHealth, desired: readonly DesiredResource[]): boolean {
+  const wants = (slot: HealthSlot): boolean => desired.some((d) => d.health === slot);
+  return (
+    (!wants('wireguard') || health.wg.up) &&
+    (!(wants('openvpn') || wants('tunnel')) || (health.openvpn.running && health.openvpn.tun.up)) &&
+    (!wants('dnsmasq') || (health.dnsmasq.running && health.dnsmasq.answering !== false))
+  );
+}
