@@ -1,11 +1,12 @@
 #!/bin/sh
 # fleet lab gateway init (src/lab/gateway.ts writes it to the state dir and runs it as
 # `unshare --mount --uts --pid --fork --kill-child --mount-proc sh init.sh <gwdir> <name>
-# <wan-address/prefix> <wan-interface> <labdir> <default-gw>` inside the gateway's netns).
+# <wan-address/prefix> <wan-interface> <labdir> <default-gw> [<neighbour-ip> <neighbour-mac>]`
+# inside the gateway's netns; the neighbour, in a benchmark lab, is the controller).
 # PID 1 of the gateway's pid namespace. `set -e`: a failed step ends the gateway (and `up`
 # reports its log).
 set -eu
-S=$1 NAME=$2 WAN=$3 IFACE=$4 LAB=$5 DEFGW=$6
+S=$1 NAME=$2 WAN=$3 IFACE=$4 LAB=$5 DEFGW=$6 NEIGH_IP=${7:-} NEIGH_MAC=${8:-}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 hostname "$NAME"
@@ -15,6 +16,7 @@ ip link set lo up
 ip addr replace "$WAN" dev "$IFACE"
 ip link set "$IFACE" up
 ip route replace default via "$DEFGW"
+if [ -n "$NEIGH_IP" ]; then ip neigh replace "$NEIGH_IP" lladdr "$NEIGH_MAC" dev "$IFACE" nud permanent; fi
 
 # Our copy of the root's /run/netns holds a reference to every namespace that existed when we
 # were made; drop it (lazily, with its children) before a private /run hides it.

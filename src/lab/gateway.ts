@@ -11,7 +11,7 @@
 import { connect } from 'node:net';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BECOME_USER, INET_IP, SSH_PORT, WAN_IFACE, wanNetOf, type GatewayPlan } from './names.js';
+import { BECOME_USER, INET_IP, SSH_PORT, WAN_IFACE, controllerNeighbour, wanNetOf, type GatewayPlan } from './names.js';
 import { LabError } from './errors.js';
 import { LAB_ENV, processStartTime, spawnDaemon, waitFor } from './run.js';
 import { ensureSshKey } from './keys.js';
@@ -178,7 +178,7 @@ export async function startGateway(
   const wan = wanNetOf(g.wanIp);
   const pid = spawnDaemon(
     ['ip', 'netns', 'exec', g.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc',
-      '/bin/sh', opts.initScript, dir, g.name, `${g.wanIp}/${wan.prefixLen}`, WAN_IFACE, opts.labDir, wan.defaultGw],
+      '/bin/sh', opts.initScript, dir, g.name, `${g.wanIp}/${wan.prefixLen}`, WAN_IFACE, opts.labDir, wan.defaultGw, ...neighbourArgs(g.wanIp)],
     opts.logPath,
     LAB_ENV,
   );
@@ -200,6 +200,11 @@ export async function startGateway(
     return (await (opts.tcpProbe ?? tcpOpen)(g.wanIp, SSH_PORT)) ? true : undefined;
   }, 25);
   return { unsharePid: pid, unshareStart, initPid, initStart };
+}
+
+function neighbourArgs(wanIp: string): string[] {
+  const n = controllerNeighbour(wanIp);
+  return n ? [n.ip, n.mac] : [];
 }
 
 function readText(file: string): string {

@@ -123,6 +123,17 @@ export function gatewayPlanIn(k: number, benchRange: boolean): GatewayPlan {
   return benchRange ? benchGatewayPlan(k) : gatewayPlan(k);
 }
 
+/**
+ * The neighbour entry a benchmark-range gateway holds for the controller, made permanent. The
+ * kernel's neighbour table is one for all namespaces, and past gc_thresh3 (1,024 entries) new
+ * entries fail ("No route to host"): 1,000 gateways each resolving the controller, and the
+ * controller each of them, would be 2,000. Permanent entries do not count toward the thresholds
+ * (Linux 4.19+), so only the controller's own ~1,000 do. Normal labs resolve as usual.
+ */
+export function controllerNeighbour(wanIp: string): { ip: string; mac: string } | undefined {
+  return /^198\.1[89]\./.test(wanIp) ? { ip: BENCH_CONTROLLER_IP, mac: labMac(BENCH_CONTROLLER_IP) } : undefined;
+}
+
 /** The WAN prefix and default route of a gateway with this address. */
 export function wanNetOf(wanIp: string): { prefixLen: number; defaultGw: string } {
   return /^198\.1[89]\./.test(wanIp) ? { prefixLen: BENCH_PREFIX_LEN, defaultGw: BENCH_DEFAULT_GW } : { prefixLen: LAB_PREFIX_LEN, defaultGw: INET_IP };

@@ -41,7 +41,9 @@ export function topologyBatch(namespaces: string[], ports: SwitchPort[], stateDi
   // The controller's veth. The alias names the state dir that owns the lab, so another checkout's
   // `lab up` can tell a live lab from a crashed one. addrgenmode none: no IPv6 link-local address
   // (and no IPv6 traffic) from the root namespace into the lab.
-  lines.push(`link add ${CTL_VETH} type veth peer name ${ctl.name} netns ${ctl.ns}`);
+  // In a benchmark lab the controller's MAC is fixed: each gateway holds it as a permanent
+  // neighbour (gateway-init.sh), see controllerNeighbour.
+  lines.push(`link add ${CTL_VETH}${benchRange ? ` address ${labMac(BENCH_CONTROLLER_IP)}` : ''} type veth peer name ${ctl.name} netns ${ctl.ns}`);
   lines.push(`link set ${CTL_VETH} alias "${stateDir.replace(/["\\]/g, '')}"`);
   lines.push(`link set ${CTL_VETH} addrgenmode none`);
   lines.push(`address add ${CONTROLLER_IP}/${LAB_PREFIX_LEN} dev ${CTL_VETH}`);
