@@ -40,7 +40,26 @@ describe('the metrics textfile writer', () => {
   it('is in the desired state only with metrics_textfile, rendered as it is written', () => {
     expect(desiredState(vars(), ['metrics'])).toEqual([]);
     const on = desiredState(vars('      metrics_textfile: /var/lib/prometheus/node-exporter/fleet.prom\n'), ['metrics']);
-    expect(on.map((d) => d.resource.id)).toEqual(['file:/usr/local/lib/fleet/metrics-textfile.sh', 'file:/etc/fleet/metrics.conf', 'daemon:fleet-metrics']);
+    expect(on.map((d) => d.resource.id)).toEqual([
+      'file:/usr/local/lib/fleet/metrics-textfile.sh',
+      'file:/etc/fleet/metrics.conf',
+      'file:/etc/systemd/system/fleet-metrics.service',
+      'file:/etc/systemd/system/fleet-metrics.timer',
+      'daemon:fleet-metrics',
+      'systemd-unit-enabled:fleet-metrics.timer',
+    ]);
+  });
+
+  it('has a systemd timer that runs the writer once at start, then every interval', () => {
+    const on = desiredState(vars('      metrics_textfile: /var/lib/prometheus/node-exporter/fleet.prom\n      metrics_interval_seconds: 15\n'), ['metrics']);
+    const content = (id: string) => on.find((d) => d.resource.id === id)!.resource.desiredContent!;
+    const service = content('file:/etc/systemd/system/fleet-metrics.service');
+    const timer = content('file:/etc/systemd/system/fleet-metrics.timer');
+    expect(service).toMatch(/^Type=oneshot$/m);
+    expect(service).toMatch(/^ExecStart=\/bin\/sh \/usr\/local\/lib\/fleet\/metrics-textfile\.sh once \/etc\/fleet\/metrics\.conf$/m);
+    for (const l of ['OnActiveSec=0', 'OnUnitActiveSec=15s', 'AccuracySec=1s', 'WantedBy=timers.target']) expect(timer.split('\n')).toContain(l);
+    // A changed service changes the timer's file, whose change makes fleet reload systemd.
+    for (const l of service.trimEnd().split('\n')) expect(timer).toContain(`# ${l}`);
   });
 
   it('refuses a textfile the collector would not read', () => {
