@@ -10,7 +10,8 @@
 #
 # Settings (shell variables set before this text): T ID WG WG_PORT WG_MTU WAN_IF DNS_SERVER
 # DNSMASQ_USER ECHO_URL NAMES UPSTREAM_NAME_SUFFIX PROBES ("h address" pairs) TIMEOUT_S J
-# HTTP_TIMEOUT_S ENV_B64 CLEANUP_B64 FLEET_USER FLEET_CONTROLLER, and PAUSE_S (tests only).
+# HTTP_TIMEOUT_S ENV_B64 CLEANUP_B64 FLEET_USER FLEET_CONTROLLER, and PAUSE_S (tests only); and the
+# engine's host lock functions (src/engine/journal/lock.sh: fleet_lock_held, fleet_lock_owner).
 #
 # Cleanup is on the gateway: a reaper started with setsid removes everything after TIMEOUT_S even
 # when this script or its SSH connection dies; a normal end removes it at once (cleanup.sh).
@@ -46,12 +47,12 @@ mark armed "$TIMEOUT_S"
 # The host lock, as a deploy takes it: a deploy would re-sync wg0's peers under the probe.
 if [ -d "$J" ]; then
   if ! mkdir "$J/lock" 2>/dev/null; then
-    pid=$(sed -n 's/^pid=//p' "$J/lock/owner" 2>/dev/null); state=live
-    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then state=stale; fi
-    mark locked "$state" "$(cat "$J/lock/owner" 2>/dev/null | field)"
+    state=live
+    fleet_lock_held || state=stale
+    mark locked "$state" "$(fleet_lock_record)"
     exit 4
   fi
-  printf 'run=verify-%s\npid=%s\nuser=%s\ncontroller=%s\nsince=%s\n' "$ID" "$$" "$FLEET_USER" "$FLEET_CONTROLLER" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$J/lock/owner"
+  fleet_lock_owner "verify-$ID" "$FLEET_USER" "$FLEET_CONTROLLER"
 fi
 
 # An address wg0 already routes to a peer would be taken from that peer by `wg set`.

@@ -9,6 +9,7 @@ import { shellAsset } from '../shell/asset.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import { parseCidr } from '../types/net.js';
 import { DEFAULT_STATE_DIR } from '../engine/layout.js';
+import { LOCK_SHELL } from '../engine/journal/shell.js';
 import { HALVES, probeAddress, type Half } from './probe-address.js';
 
 const PROBE = shellAsset(import.meta.url, 'probe.sh');
@@ -76,5 +77,7 @@ export function verifyScript(v: HostVars, plan: VerifyPlan, o: VerifyScriptOptio
     sh`ENV_B64=${Buffer.from(`${env.text}\n`).toString('base64')}`,
     sh`CLEANUP_B64=${Buffer.from(CLEANUP).toString('base64')}`,
   ]);
-  return Shell.join([settings, raw(PROBE)]);
+  // The host lock is the engine's (lock.sh): the same owner record, and a dead owner's lock told
+  // from a live one by pid and start time.
+  return Shell.join([settings, raw(LOCK_SHELL), raw(PROBE)]);
 }

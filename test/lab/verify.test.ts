@@ -141,6 +141,37 @@ describe('fleet verify', () => {
     expect(mtu.stdout.trim()).toBe('1420');
   });
 
+  it("takes the host lock as a deploy does: a dead owner's lock is told from a live one by pid and start time", async () => {
+    // A lock left by a run whose pid now belongs to another live process (the gateway's init).
+    const owner = 'run=r-gone\npid=1\nstart=1\nuser=ops\ncontroller=ci\nsince=2026-01-01T00:00:00Z\n';
+    const put = await gatewayExec(lab, 'gw1', `mkdir /var/lib/fleet/lock && printf '${owner}' > /var/lib/fleet/lock/owner`);
+    expect(put.code, put.stderr).toBe(0);
+    try {
+      const r = await fleetCli(['verify', '-i', inv, '--limit', 'gw1', '--json']);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.json.hosts[0].error).toMatch(/^stale lock by run r-gone \(ops@ci, since 2026-01-01T00:00:00Z\): verify waits for the host lock \(fleet deploy --break-lock clears a stale one\)$/);
+    } finally {
+      await gatewayExec(lab, 'gw1', 'rm -rf /var/lib/fleet/lock');
+    }
+    // Its own lock, while it holds it, names the verify run with pid and start time.
+    const bin = path.join(repoRoot(), 'bin', 'fleet.js');
+    const child = spawn(process.execPath, [bin, 'verify', '-i', inv, '--limit', 'gw1', '--probe-timeout', '20'], { env: { ...process.env, NO_COLOR: '1', FLEET_TEST_VERIFY_PAUSE: '5' }, stdio: 'ignore' });
+    try {
+      let rec = '';
+      for (let i = 0; i < 100 && !/^start=\d+$/m.test(rec); i++) {
+        rec = (await gatewayExec(lab, 'gw1', 'cat /var/lib/fleet/lock/owner 2>/dev/null')).stdout;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(rec).toMatch(/^run=verify-[0-9a-f]{6}$/m);
+      const pid = /^pid=(\d+)$/m.exec(rec)?.[1];
+      const start = /^start=(\d+)$/m.exec(rec)?.[1];
+      const stat = await gatewayExec(lab, 'gw1', `cut -d' ' -f22 /proc/${pid}/stat`);
+      expect(stat.stdout.trim()).toBe(start);
+    } finally {
+      await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+    }
+  });
+
   it('a probe killed mid-way with its connection leaves nothing once the gateway reaper has run', async () => {
     const before = await state('gw1');
     const bin = path.join(repoRoot(), 'bin', 'fleet.js');
