@@ -10,10 +10,14 @@
  *
  * Failure semantics: an unreadable file throws InputFileError (bad input); everything wrong inside the file is
  * returned as InventoryIssues with file:line:column, so the caller can report them all at once.
+ * Ansible Vault (vault-yaml.ts): `!vault` values and wholly encrypted files are decrypted here; one
+ * that cannot be throws its catalogued vault error at once.
  */
 import { LineCounter, Scalar, isScalar, parseDocument, visit, type Document, type ScalarTag, type Tags } from 'yaml';
 import type { InventoryIssue } from '../errors.js';
 import { readRegularText } from '../fs/read-regular-file.js';
+import { revealVaultValue } from './mask.js';
+import { openVaultFile, revealVaultScalars } from './vault-yaml.js';
 
 /**
  * Aliases may expand at most this many times (yaml's `maxAliasCount`). Expansion work is bounded by
@@ -104,13 +108,8 @@ const pyyamlTags: ScalarTag[] = [
   },
   // Ansible's own tags: !unsafe only disables Jinja templating, which fleet does not do.
   { tag: '!unsafe', resolve: (s) => s },
-  {
-    tag: '!vault',
-    resolve: (s, onError) => {
-      onError('Ansible Vault values are not supported: fleet cannot decrypt them. Decrypt the value or keep the secret in a file on the controller');
-      return s;
-    },
-  },
+  // The vault text as it is; parseYaml decrypts it (vault-yaml.ts), where its line is known.
+  { tag: '!vault', resolve: (s) => s },
 ];
 
 /** yaml options shared by inventories and -e values. */
@@ -147,7 +146,9 @@ export function readYamlFile(file: string, what = 'inventory'): YamlLoad {
   return parseYaml(readRegularText(file, { what, maxBytes: MAX_INVENTORY_BYTES }), file);
 }
 
-export function parseYaml(text: string, file: string): YamlLoad {
+/** @throws the vault errors (vault-errors.ts) for a vaulted value or file that cannot be decrypted */
+export function parseYaml(given: string, file: string): YamlLoad {
+  const { text, encrypted } = openVaultFile(given, file);
   if (text.length > MAX_INVENTORY_BYTES) {
     const lineCounter = new LineCounter();
     const doc = parseDocument('', { ...yamlOptions, lineCounter });
@@ -172,8 +173,10 @@ export function parseYaml(text: string, file: string): YamlLoad {
     issues.sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0) || (a.location.column ?? 0) - (b.location.column ?? 0));
     return { source, data: undefined, issues };
   }
+  revealVaultScalars(source);
   try {
     const data: unknown = doc.toJS({ mapAsMap: true, maxAliasCount: MAX_ALIAS_COUNT });
+    if (encrypted) revealVaultValue(data);
     return { source, data, issues };
   } catch (err) {
     // The only throws left after a clean parse: alias expansion limits, unknown aliases, bad merges.
