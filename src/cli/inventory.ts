@@ -24,6 +24,7 @@ import {
 import { InventoryError } from '../errors.js';
 import { didYouMean } from '../inventory/suggest.js';
 import { UsageError } from './exit-codes.js';
+import { addVaultOptions } from './options.js';
 
 export const DEFAULT_INVENTORY = 'inventory/hosts.yaml';
 
@@ -55,13 +56,18 @@ Ansible's connection names work beside fleet's: ansible_host, ansible_port, ansi
 ansible_ssh_private_key_file, ansible_become (and ansible_ssh_host/_port/_user); where both are
 set at one level, fleet's name (host, port, user, key_file, become) wins.`;
 
+export const VAULT_HELP = `Ansible Vault: \`!vault |\` values and wholly encrypted files (group_vars/, host_vars/, -e @file,
+the inventory itself) are decrypted on the controller with --vault-password-file, --vault-id or
+--ask-vault-pass (or ANSIBLE_VAULT_PASSWORD_FILE). Decrypted values are secrets: every output shows
+them as *** (fleet inventory --list/--host as ansible-inventory does: {"__ansible_vault": ...}).`;
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
 /** -i, -e and --limit, with the same meaning on every command. */
 export function addInventoryOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .addOption(
       new Option('-i, --inventory <source>', `inventory: a YAML or INI file, a directory of them, or host1,host2, ; repeatable (merged in order) (default: ${DEFAULT_INVENTORY})`).argParser(
         collect,
@@ -73,6 +79,7 @@ export function addInventoryOptions(cmd: Command): Command {
         .default([] as string[], 'none'),
     )
     .addOption(new Option('-l, --limit <pattern>', "only these hosts: names, groups, globs (gw*), 'eu,!gw02', 'eu,&prod'"));
+  return addVaultOptions(cmd);
 }
 
 /** The validated inventory the options name. Throws InventoryError (every issue) or FleetError. */
@@ -132,7 +139,7 @@ function rawView(opts: InventoryCommandOptions, root: string): { output: string;
     `fleet uses: ${used.length ? used.join(', ') : 'none of these'}`,
     ...(other.length ? [`not used by fleet (kept, ignored by its roles): ${other.join(', ')}`] : []),
   ];
-  return { output: toSortedJson(maskSecrets(hostVars)), warnings: [], notes };
+  return { output: toSortedJson(maskSecrets(hostVars, { vault: 'ansible' })), warnings: [], notes };
 }
 
 export function registerInventoryCommand(program: Command): void {
@@ -154,12 +161,15 @@ would: on any problem, every issue is printed with its file:line, host and field
 
 ${PRECEDENCE_HELP}
 
+${VAULT_HELP}
+
 Examples:
   fleet inventory --graph
   fleet inventory -i hosts.ini -i group_vars_dir/ --graph gateways
   fleet inventory -i examples/fleet-groups.yaml --list
   fleet inventory -i examples/fleet-groups.yaml --list --resolved
   fleet inventory -i prod.yaml --host gw01 -e wg_port=51822
+  fleet inventory -i prod.yaml --list --vault-id prod@~/.vault-prod
   fleet inventory -i prod.yaml --list --limit 'eu,!gw02' | jq '._meta.hostvars | keys'`,
   );
   cmd.action((opts: InventoryCommandOptions) => {

@@ -3,6 +3,9 @@ import { Option, type Command } from 'commander';
 import { UsageError } from './exit-codes.js';
 import { ROLE_ORDER, type RoleName } from '../roles/order.js';
 import type { SshOptions } from '../transport/ssh.js';
+import { askHidden } from '../transport/tty-prompt.js';
+import { useVaultSecrets } from '../inventory/vault-keyring.js';
+import { resolveVaultSecrets, type VaultOptions } from '../inventory/vault-passwords.js';
 
 /** Seconds SSH may take to connect: the range of the inventory's connect_timeout. */
 export const CONNECT_TIMEOUT_RANGE = { min: 1, max: 300 } as const;
@@ -78,4 +81,22 @@ export function percent(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0 || n > 100) throw new UsageError(`--max-fail-percent: expected 0-100, got '${v}'`);
   return n;
+}
+
+const VAULT_ID_HELP = 'a vault password as LABEL@FILE or LABEL@prompt (FILE: holds the password, or an executable that prints it); repeatable';
+
+/**
+ * --vault-password-file, --ask-vault-pass and --vault-id, as ansible-playbook has them (with
+ * ANSIBLE_VAULT_PASSWORD_FILE): the passwords are read (or asked, on the terminal) before the
+ * command runs, and every vaulted value of the inventory is decrypted with them.
+ */
+export function addVaultOptions(cmd: Command): Command {
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  return cmd
+    .addOption(new Option('--vault-password-file <file>', 'the Ansible Vault password: a file holding it, or an executable that prints it; repeatable').argParser(collect))
+    .addOption(new Option('--ask-vault-pass', 'ask on the terminal for the Ansible Vault password (no echo)'))
+    .addOption(new Option('--vault-id <label@source>', VAULT_ID_HELP).argParser(collect))
+    .hook('preAction', async (command) => {
+      useVaultSecrets(await resolveVaultSecrets(command.opts<VaultOptions>(), askHidden));
+    });
 }

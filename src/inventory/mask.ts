@@ -39,6 +39,11 @@ export function revealVaultValue(value: unknown, vaultText?: string): void {
   }
 }
 
+/** Every decrypted value, as text (for redacting free text: diffs, messages). */
+export function revealedTexts(): string[] {
+  return [...revealed.keys()];
+}
+
 /** Whether `value` was decrypted from a vault in this process. */
 export function isVaultRevealed(value: unknown): boolean {
   return (typeof value === 'string' || typeof value === 'number') && revealed.has(String(value));

@@ -18,13 +18,14 @@ export function inventoryList(inv: Inventory): Record<string, unknown> {
 
 /**
  * ansible-inventory --list from the raw merged variables: `_meta.hostvars` for the selected hosts
- * that have any (secrets masked), and every group's entry.
+ * that have any (secrets masked; a `!vault` value as ansible-inventory shows it, its ciphertext), and
+ * every group's entry.
  */
 export function rawInventoryList(groups: Inventory['groups'], selected: readonly string[], vars: Map<string, Record<string, unknown>>): Record<string, unknown> {
   const hostvars = Object.create(null) as Record<string, unknown>;
   for (const h of selected) {
     const v = vars.get(h);
-    if (v && Object.keys(v).length) hostvars[h] = maskSecrets(v);
+    if (v && Object.keys(v).length) hostvars[h] = maskSecrets(v, { vault: 'ansible' });
   }
   return { _meta: { hostvars }, ...groupEntries(groups) };
 }

@@ -10,7 +10,7 @@ import { ALIAS_NAMES } from './normalize.js';
 import { hostVarsSchema, type HostVars } from './schema.js';
 import { didYouMean } from './suggest.js';
 import type { Finding, Origin, VarDef, VarLayer } from './types.js';
-import { isSecretKey } from './mask.js';
+import { isSecretKey, isVaultRevealed } from './mask.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -164,7 +164,7 @@ function kindOf(v: unknown): string {
 }
 
 function preview(v: unknown, path: readonly PathSeg[]): string {
-  if (path.some((seg) => typeof seg === 'string' && isSecretKey(seg))) return '***';
+  if (isVaultRevealed(v) || path.some((seg) => typeof seg === 'string' && isSecretKey(seg))) return '***';
   const text = v === undefined ? 'nothing' : JSON.stringify(v);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

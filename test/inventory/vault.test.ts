@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { extraVarsLayer, inventoryHostVars, readInventory } from '../../src/inventory/index.js';
-import { isVaultRevealed, maskSecrets } from '../../src/inventory/mask.js';
+import { isVaultRevealed, maskSecrets, revealVaultValue } from '../../src/inventory/mask.js';
+import { redactRevealed } from '../../src/inventory/vault-redact.js';
 import { decryptVault, useVaultSecrets } from '../../src/inventory/vault-keyring.js';
 import { VaultDecryptError, VaultFormatError, VaultPasswordError, VaultPasswordMissingError } from '../../src/inventory/vault-errors.js';
 import { readPasswordFile, resolveVaultSecrets, splitVaultId, type VaultSecret } from '../../src/inventory/vault-passwords.js';
@@ -224,3 +225,13 @@ describe('vault passwords', () => {
   });
 });
 
+
+describe('output redaction', () => {
+  it('once decrypted, a value is replaced in free text (as such and JSON-escaped); short values are left alone', () => {
+    revealVaultValue('quote"and\\slash-secret', 'x');
+    revealVaultValue('ab', 'x');
+    const json = JSON.stringify({ diff: '+Endpoint = quote"and\\slash-secret:51820', flag: 'ab' });
+    expect(redactRevealed(json)).toBe('{"diff":"+Endpoint = ***:51820","flag":"ab"}');
+    expect(redactRevealed('peer quote"and\\slash-secret here')).toBe('peer *** here');
+  });
+});
