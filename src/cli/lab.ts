@@ -63,6 +63,11 @@ Examples:
   registerLabReboot(lab);
 }
 
+function providerArg(v: string): 'openvpn' | 'wireguard' {
+  if (v === 'openvpn' || v === 'wireguard') return v;
+  throw new InvalidArgumentError('expected openvpn or wireguard');
+}
+
 function registerLabUp(lab: Command): void {
   lab
     .command('up')
@@ -74,6 +79,7 @@ function registerLabUp(lab: Command): void {
     .option('--systemd-variant <variant>', `the systemd gateways' image: ${SYSTEMD_VARIANTS.join(', ')} (implies --systemd)`, variantArg)
     .option('--bastion', 'put a bastion (198.51.100.4, sshd) between this machine and the gateways: they are reachable only through it')
     .option('--rtt <time>', "a WAN distance: a relay in each gateway delays its SSH traffic by this round trip (50ms, 0.1s)", rttArg)
+    .option('--provider <protocol>', "the gateways' upstream in inventory/lab.yaml: openvpn (the default) or wireguard (a WireGuard server beside OpenVPN, exiting at 198.51.100.5)", providerArg, 'openvpn')
     .option('--json', 'print the lab status as JSON when done')
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
@@ -111,9 +117,10 @@ Examples:
   sudo fleet lab up --rtt 50ms      # gateways 50 ms away
   sudo fleet lab up --fresh --json
   sudo fleet lab up --systemd
-  sudo fleet lab up --systemd-variant ufw --hosts 1`,
+  sudo fleet lab up --systemd-variant ufw --hosts 1
+  sudo fleet lab up --provider wireguard   # provider_protocol: wireguard`,
     )
-    .action(async (opts: { hosts: number; bare?: boolean; fresh?: boolean; systemd?: boolean; systemdVariant?: SystemdVariant; bastion?: boolean; rtt?: number; json?: boolean; quiet?: boolean }) => {
+    .action(async (opts: { hosts: number; bare?: boolean; fresh?: boolean; systemd?: boolean; systemdVariant?: SystemdVariant; bastion?: boolean; rtt?: number; provider: 'openvpn' | 'wireguard'; json?: boolean; quiet?: boolean }) => {
       const started = Date.now();
       const state = await labUp({
         hosts: opts.hosts,
@@ -123,6 +130,7 @@ Examples:
         variant: opts.systemdVariant,
         bastion: !!opts.bastion,
         rttMs: opts.rtt,
+        provider: opts.provider,
         log: progress(!!opts.quiet || !!opts.json),
       });
       if (opts.json) {

@@ -14,6 +14,7 @@ import { LabError } from './errors.js';
 import { isAlive, run, sleep } from './run.js';
 import { inventoryPath, readRecord, STATE_ENTRIES, stateDir, type LabRecord } from './state.js';
 import { isLabInventory } from './inventory.js';
+import { PROVIDER_WG_SOCKET } from './provider-wireguard.js';
 import { labCgroupRoots, pidsInCgroupTree, removeCgroupTree } from './cgroups.js';
 import { refreshSystemdRecord } from './systemd-record.js';
 
@@ -151,6 +152,8 @@ export async function labDown(opts: { log?: (msg: string) => void } = {}): Promi
   } else {
     const namespaces = [...new Set([...(await labNamespaces())])].sort();
     report.killed = await killAll(rec, namespaces);
+    // A killed wireguard-go leaves its control socket in this machine's /run (fl-prov shares it).
+    rmSync(PROVIDER_WG_SOCKET, { force: true });
     removeLabCgroups();
     const ctl = await ctlOwner();
     if (ctl.exists) {

@@ -19,6 +19,8 @@ export interface InventoryInput {
   keyFile: string;
   knownHostsFile: string;
   openvpnConfigFile: string;
+  /** With a WireGuard upstream: each gateway's provider config, and where its clients exit. */
+  wireguard?: { gatewayConfigs: Record<string, string>; exitIp: string };
   /** The bastion every gateway is reached through (`user@host:port`), in a lab with one. */
   proxyJump?: string;
 }
@@ -35,6 +37,8 @@ export function renderInventory(i: InventoryInput): string {
         public_key: p.publicKey,
         allowed_ips: [`${p.address}/32`],
       })),
+      // Each gateway has its own key at the provider, so its own file.
+      ...(i.wireguard ? { provider_config_file: i.wireguard.gatewayConfigs[g.name] } : {}),
     };
   }
   const doc = {
@@ -44,6 +48,8 @@ export function renderInventory(i: InventoryInput): string {
         key_file: i.keyFile,
         known_hosts_file: i.knownHostsFile,
         ...(i.proxyJump ? { proxy_jump: i.proxyJump } : {}),
+        // The OpenVPN upstream's variables stay with a WireGuard one: switching is one line.
+        ...(i.wireguard ? { provider_protocol: 'wireguard' } : {}),
         vpn_server_ip: PROVIDER_IP,
         openvpn_config_file: i.openvpnConfigFile,
         dns_upstreams: [INET_IP],
@@ -52,7 +58,7 @@ export function renderInventory(i: InventoryInput): string {
         local_networks: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
         // fleet verify: the lab's echo service, and the address the provider's exit has.
         verify_echo_url: echoUrl(),
-        provider_exit_ip: PROVIDER_IP,
+        provider_exit_ip: i.wireguard?.exitIp ?? PROVIDER_IP,
       },
       hosts,
     },
@@ -65,6 +71,7 @@ export function renderInventory(i: InventoryInput): string {
     '# machine (198.51.100.1) with the lab key; its two WireGuard clients are the peers below',
     '# (c<K>-direct in the direct half 10.4.0.0/25, c<K>-vpn in the VPN half 10.4.0.128/25).',
     '# The OpenVPN provider is 198.51.100.2; the lab DNS and echo service are 198.51.100.3.',
+    ...(i.wireguard ? [`# The upstream is the provider's WireGuard server (198.51.100.2:51820), exiting at ${i.wireguard.exitIp}.`] : []),
     ...(i.proxyJump ? [`# The gateways are reachable only through the bastion ${i.proxyJump} (proxy_jump).`] : []),
     '#',
     '# Next: fleet deploy inventory/lab.yaml, then fleet lab connect.',

@@ -30,6 +30,15 @@ export const CLIENT_NET = '203.0.113.0/24';
 /** The internet host's second address: the clients' default gateway. */
 export const CLIENT_GW = '203.0.113.1';
 
+/** The provider's WireGuard server (`lab up --provider wireguard`), in fl-prov beside OpenVPN. */
+export const PROVIDER_WG_IF = 'fl-provwg';
+export const PROVIDER_WG_PORT = 51820;
+/** Its tunnel network: the server 10.9.0.1, gateway K at 10.9.0.(10+K). */
+export const PROVIDER_WG_SERVER = '10.9.0.1';
+export const PROVIDER_WG_NET = '10.9.0.0/24';
+/** The WireGuard exit's own address (fl-prov's second address): VPN-half clients show this one. */
+export const PROVIDER_WG_EXIT_IP = '198.51.100.5';
+
 export const OPENVPN_PORT = 1194;
 export const OPENVPN_NET = '10.8.0.0';
 export const OPENVPN_MASK = '255.255.255.0';

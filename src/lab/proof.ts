@@ -56,10 +56,15 @@ export function upstreamQuerySources(lab: LabState, name: string): string[] {
   return [...log.matchAll(re)].map((m) => m[1]!);
 }
 
+/** Where VPN-half clients exit: the upstream's exit address (OpenVPN's is the provider's own). */
+export function providerExit(lab: LabState): string {
+  return lab.provider!.exitIp ?? lab.provider!.ip;
+}
+
 export async function proveClient(lab: LabState, c: LabClient, opts: ProofOptions = {}): Promise<PathProof> {
   const gw = lab.gateways.find((g) => g.name === c.gateway)!;
   const server = opts.dnsServer ?? '10.4.0.1';
-  const expected = c.half === 'direct' ? gw.wanIp : lab.provider!.ip;
+  const expected = c.half === 'direct' ? gw.wanIp : providerExit(lab);
   const problems: string[] = [];
   const echoSaw = await echoFrom(lab, c, opts.timeoutS);
   if (echoSaw !== expected) problems.push(`echo saw ${echoSaw || 'nothing'}, expected ${expected}`);
@@ -73,7 +78,7 @@ export async function proveClient(lab: LabState, c: LabClient, opts: ProofOption
   if (answer !== lab.internet!.ip) problems.push(`${outsideName} resolved to ${answer || 'nothing'}, expected ${lab.internet!.ip}`);
   const seenFrom = upstreamQuerySources(lab, outsideName);
   // DNS privacy: dnsmasq's upstream queries leave through the provider, never from the WAN address.
-  if (answer && !seenFrom.every((s) => s === lab.provider!.ip)) problems.push(`upstream DNS saw the query from ${seenFrom.join(', ')}, expected only ${lab.provider!.ip}`);
+  if (answer && !seenFrom.every((s) => s === providerExit(lab))) problems.push(`upstream DNS saw the query from ${seenFrom.join(', ')}, expected only ${providerExit(lab)}`);
   return {
     client: c.name,
     gateway: c.gateway,

@@ -72,6 +72,12 @@ export interface LabProvider {
   port: number;
   /** The OpenVPN client config the gateways use (inline PKI, mode 0600). */
   clientConfig: string;
+  /** The upstream the inventory uses (`lab up --provider`); absent in a record from before it: openvpn. */
+  protocol?: 'openvpn' | 'wireguard';
+  /** Where VPN-half clients exit for that protocol (ip for OpenVPN). */
+  exitIp?: string;
+  /** The WireGuard server beside OpenVPN, with `--provider wireguard`. */
+  wireguard?: { interface: string; port: number; exitIp: string; serverConfig: string; gatewayConfigs: Record<string, string> };
 }
 
 export interface LabInternet {
@@ -143,7 +149,7 @@ export interface ProcRecord {
 export interface LabRecord {
   version: 1;
   stateDir: string;
-  options: { hosts: number; bare: boolean; systemd?: SystemdVariant; bastion?: boolean; rttMs?: number; benchRange?: boolean };
+  options: { hosts: number; bare: boolean; systemd?: SystemdVariant; bastion?: boolean; rttMs?: number; benchRange?: boolean; provider?: 'wireguard' };
   phase: 'building' | 'up';
   startedAt: string;
   /** Every namespace the lab made (recorded before `ip netns add`). */

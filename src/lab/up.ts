@@ -26,14 +26,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {
-  BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, MAX_BENCH_HOSTS, gatewayPlanIn, PROVIDER_IP, PROVIDER_NS,
+  BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, MAX_BENCH_HOSTS, gatewayPlanIn, PROVIDER_IP, PROVIDER_NS, PROVIDER_WG_EXIT_IP, PROVIDER_WG_IF, PROVIDER_WG_PORT,
   SSH_PORT, SWITCH_NS, BASTION_IP, BASTION_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
 } from './names.js';
 import { inotifyBudget, maxHostsForInotify, wireguardGoNeeded } from './inotify.js';
 import { LabBusyError, LabError } from './errors.js';
 import { assertPreflight } from './preflight.js';
 import { run } from './run.js';
-import { inventoryPath, labPaths, readRecord, stateDir, writeRecord, type LabRecord, type LabState, type ProcRecord } from './state.js';
+import { inventoryPath, labPaths, readRecord, stateDir, writeRecord, type LabProvider, type LabRecord, type LabState, type ProcRecord } from './state.js';
 import { ensureSshKey, knownHostsLine, wgKeyPair } from './keys.js';
 import { buildTopology, gatewayPort, type CtlPeer, type SwitchPort } from './switch.js';
 import { RELAYED_SSHD, startRelay } from './rtt.js';
@@ -44,6 +44,7 @@ import { prepareSystemdGateway, startSystemdGateway, failedUnits } from './syste
 import { CLIENT_INIT, prepareClient, startClient } from './clients.js';
 import { ensurePki } from './pki.js';
 import { startProvider, writeClientConfig } from './provider.js';
+import { startWgProvider, writeWgProviderFiles, type WgProviderFiles } from './provider-wireguard.js';
 import { echoUrl, startInternet } from './internet.js';
 import { writeInventory } from './inventory.js';
 import { foreignOwner, labDown, labNamespaces, ctlOwner } from './down.js';
@@ -71,6 +72,8 @@ export interface UpOptions {
   bastion?: boolean;
   /** A round trip (ms) added in front of each gateway's sshd by a delaying relay; 0 or absent: none. */
   rttMs?: number;
+  /** The gateways' upstream in the inventory: the provider's OpenVPN (default) or WireGuard server. */
+  provider?: 'openvpn' | 'wireguard';
 }
 
 /** What kind of gateways a lab has: namespace gateways, or systemd ones of a variant. */
@@ -81,6 +84,7 @@ interface LabKind {
   bastion: boolean;
   rttMs: number;
   benchRange: boolean;
+  provider: 'openvpn' | 'wireguard';
 }
 
 /** Refuses a lab whose wireguard-go processes would not all fit under the inotify cap. */
@@ -114,6 +118,8 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
     throw new LabError(`--hosts must be 1..${maxHosts}${bare ? '' : ' (more with --bare: 203.0.113.0/24 holds two clients per gateway up to 122)'}, got ${hosts}`);
   }
   const benchRange = hosts > MAX_HOSTS;
+  const provider = opts.provider ?? 'openvpn';
+  if (provider === 'wireguard' && bare) throw new LabError('--provider wireguard needs the provider: it does not work with --bare');
   const dir = stateDir();
   await assertPreflight({ stateDir: dir, systemd: !!systemd });
   if (!(bare && opts.wireguard === false)) checkInotifyBudget(hosts, bare, !!systemd);
@@ -126,7 +132,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 
   const existing = readRecord(dir);
-  const same = existing?.options.hosts === hosts && existing.options.bare === bare && existing.options.systemd === systemd && !!existing.options.bastion === bastion && (existing.options.rttMs ?? 0) === rttMs && !!existing.options.benchRange === benchRange;
+  const same = existing?.options.hosts === hosts && existing.options.bare === bare && existing.options.systemd === systemd && !!existing.options.bastion === bastion && (existing.options.rttMs ?? 0) === rttMs && !!existing.options.benchRange === benchRange && (existing.options.provider ?? 'openvpn') === provider;
   if (!opts.fresh && existing?.phase === 'up' && existing.status && same && labHealthy(existing)) {
     log('lab already up');
     return { ...existing.status, up: true };
@@ -137,7 +143,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   }
 
   try {
-    return await build(dir, { hosts, bare, systemd, bastion, rttMs, benchRange }, log, opts.concurrency);
+    return await build(dir, { hosts, bare, systemd, bastion, rttMs, benchRange, provider }, log, opts.concurrency);
   } catch (err) {
     if (process.env.FLEET_LAB_KEEP_FAILED !== '1') {
       log('lab up failed: removing the half-built lab');
@@ -153,7 +159,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
 
 async function build(dir: string, kind: LabKind, log: (m: string) => void, concurrency?: number): Promise<LabState> {
   const t0 = Date.now();
-  const { hosts, bare, systemd, bastion, rttMs, benchRange } = kind;
+  const { hosts, bare, systemd, bastion, rttMs, benchRange, provider } = kind;
   const P = labPaths(dir);
   for (const d of [dir, P.logs, P.gateways, P.clients, P.provider, P.internet]) mkdirSync(d, { recursive: true, mode: 0o700 });
   const ctlPeer: CtlPeer | undefined = bastion ? { name: BASTION_OPS_IFACE, ns: BASTION_NS } : undefined;
@@ -174,7 +180,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   const rec: LabRecord = {
     version: 1,
     stateDir: dir,
-    options: { hosts, bare, ...(systemd ? { systemd } : {}), ...(bastion ? { bastion } : {}), ...(rttMs ? { rttMs } : {}), ...(benchRange ? { benchRange } : {}) },
+    options: { hosts, bare, ...(systemd ? { systemd } : {}), ...(bastion ? { bastion } : {}), ...(rttMs ? { rttMs } : {}), ...(benchRange ? { benchRange } : {}), ...(provider === 'wireguard' ? { provider } : {}) },
     phase: 'building',
     startedAt: new Date().toISOString(),
     namespaces,
@@ -195,6 +201,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   writeFileSync(P.authorizedKeys, `${labPub}\n`, { mode: 0o600 });
   const [gwFiles, pki] = await Promise.all([prepareGateways(gateways, P.gateways, `${labPub}\n`, { image, systemd, limit, behindRelay: rttMs > 0 }), ensurePki(P.provider)]);
   writeClientConfig(pki, P.clientConfig);
+  const wgFiles = provider === 'wireguard' ? writeWgProviderFiles(P.provider, gateways) : undefined;
   const bastionFiles = bastion ? await prepareBastion(P.bastion, `${labPub}\n`, { perSourcePenalties: await sshdHasPerSourcePenalties() }) : undefined;
   // Every gateway gets its two peers in the inventory, also in a bare lab (no client runs there,
   // but a deploy renders the same config): the keys cost microseconds, made in-process.
@@ -223,6 +230,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
           addProc({ role: 'echo', pid: s.echo.pid, start: s.echo.start });
         }),
         startProvider(pki, { logPath: path.join(P.logs, 'openvpn-server.log') }).then((s) => addProc({ role: 'openvpn', pid: s.pid, start: s.start })),
+        wgFiles ? startWgProvider(wgFiles, { logPath: path.join(P.logs, 'wireguard-server.log') }).then((s) => addProc({ role: 'wireguard-provider', pid: s.pid, start: s.start })) : undefined,
       ]);
   const gwStarted = startGateways(gateways, gwFiles, { dir, image, systemd, limit, addProc, log, rttMs, ...(bastion ? { tcpProbe: tcpOpenFromBastion } : {}) });
   const clStarted = Promise.all(
@@ -254,15 +262,27 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   );
   const inventory = inventoryPath();
   const proxyJump = bastion ? bastionJump() : undefined;
-  writeInventory(inventory, { gateways, peers, keyFile: P.sshKey, knownHostsFile: P.knownHosts, openvpnConfigFile: P.clientConfig, proxyJump });
+  writeInventory(inventory, { gateways, peers, keyFile: P.sshKey, knownHostsFile: P.knownHosts, openvpnConfigFile: P.clientConfig, proxyJump, ...(wgFiles ? { wireguard: { gatewayConfigs: wgFiles.gatewayConfigs, exitIp: PROVIDER_WG_EXIT_IP } } : {}) });
 
   const bastionInit = rec.processes.find((p) => p.role === 'bastion:init')?.pid;
-  const status = describeLab({ dir, kind, image, gateways, gwInit, prepared, clInit: clResults.map((c) => c.initPid), inventory, bastionInit });
+  const status = describeLab({ dir, kind, image, gateways, gwInit, prepared, clInit: clResults.map((c) => c.initPid), inventory, bastionInit, wgFiles });
   rec.phase = 'up';
   rec.status = status;
   writeRecord(rec);
   log(`lab up: ${hosts} gateways in ${Date.now() - t0} ms`);
   return status;
+}
+
+/** The provider in `lab status`: ip stays the OpenVPN server's (and the WireGuard endpoint's) address. */
+function labProvider(clientConfig: string, wg: WgProviderFiles | undefined): LabProvider {
+  const base = { netns: PROVIDER_NS, ip: PROVIDER_IP, port: OPENVPN_PORT, clientConfig };
+  if (!wg) return { ...base, protocol: 'openvpn', exitIp: PROVIDER_IP };
+  return {
+    ...base,
+    protocol: 'wireguard',
+    exitIp: PROVIDER_WG_EXIT_IP,
+    wireguard: { interface: PROVIDER_WG_IF, port: PROVIDER_WG_PORT, exitIp: PROVIDER_WG_EXIT_IP, serverConfig: wg.serverConfig, gatewayConfigs: wg.gatewayConfigs },
+  };
 }
 
 /** The lab's public description (`fleet lab status --json`), once everything runs. */
@@ -276,6 +296,7 @@ function describeLab(a: {
   clInit: number[];
   inventory: string;
   bastionInit?: number;
+  wgFiles?: WgProviderFiles;
 }): LabState {
   const P = labPaths(a.dir);
   const { hosts, bare, systemd } = a.kind;
@@ -289,7 +310,7 @@ function describeLab(a: {
     controllerIp: CONTROLLER_IP,
     ssh: { user: 'root', keyPath: P.sshKey, knownHostsPath: P.knownHosts, becomeUser: BECOME_USER },
     gateways: a.gateways.map((g, i) => ({ name: g.name, netns: g.netns, wanIp: g.wanIp, sshPort: SSH_PORT, initPid: a.gwInit[i]! })),
-    provider: bare ? null : { netns: PROVIDER_NS, ip: PROVIDER_IP, port: OPENVPN_PORT, clientConfig: P.clientConfig },
+    provider: bare ? null : labProvider(P.clientConfig, a.wgFiles),
     internet: bare ? null : { netns: INET_NS, ip: INET_IP, echoUrl: echoUrl(), dnsIp: INET_IP, echoName: ECHO_NAME, dnsQueryLog: P.dnsQueryLog },
     clients: a.prepared.map((p, i) => ({
       name: p.plan.name,

@@ -22,6 +22,7 @@ import type { ChangeView, Module, Resource } from './types.js';
 import { veth } from './veth.js';
 import { wireguardInterface } from './wireguard-interface.js';
 import { wireguardKey } from './wireguard-key.js';
+import { wireguardUpstream } from './wireguard-upstream.js';
 
 export const MODULES = {
   'iptables-rule': iptablesRule,
@@ -37,6 +38,7 @@ export const MODULES = {
   daemon,
   'wireguard-interface': wireguardInterface,
   'wireguard-key': wireguardKey,
+  'wireguard-upstream': wireguardUpstream,
   'interface-ready': interfaceReady,
   'systemd-unit-enabled': systemdUnitEnabled,
 } as const;

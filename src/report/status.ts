@@ -55,6 +55,14 @@ function age(s: number | undefined): string {
   return `${Math.round(s / 3600)}h`;
 }
 
+/** The WireGuard upstream's cell: its address, and how long ago it last heard from the provider. */
+function wireguardUpstream(h: NonNullable<HostStatusReport['health']>): string {
+  if (!h.openvpn.tun.up) return color('red', 'wg: no tunnel');
+  const hs = h.upstream?.handshakeAgeS;
+  // WireGuard re-handshakes every 2 minutes while traffic flows; 180 s without one is stale.
+  return `wg ${h.openvpn.tun.address} hs ${hs === undefined || hs >= 180 ? color('yellow', age(hs)) : age(hs)}`;
+}
+
 export function statusTable(reports: HostStatusReport[], opts: { verbose?: boolean } = {}): string {
   const rows = reports.map((r) => {
     const st = stateOf(r);
@@ -63,7 +71,7 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
     const peers = h.wg.peers;
     const recent = peers.filter((p) => p.handshakeAgeS !== undefined && p.handshakeAgeS < 180).length;
     const wg = h.wg.up ? `up :${h.wg.listenPort ?? '?'} ${peers.length} peers (${recent} active)` : color('red', 'down');
-    const ovpn = h.openvpn.running ? (h.openvpn.tun.up ? `tun ${h.openvpn.tun.address}` : color('red', 'no tunnel')) : color('red', 'stopped');
+    const ovpn = h.upstream?.protocol === 'wireguard' ? wireguardUpstream(h) : h.openvpn.running ? (h.openvpn.tun.up ? `tun ${h.openvpn.tun.address}` : color('red', 'no tunnel')) : color('red', 'stopped');
     const dns = h.dnsmasq.running ? (h.dnsmasq.answering === false ? color('red', 'not answering') : 'answering') : color('red', 'stopped');
     const drift = r.drift!.count ? color('yellow', `${r.drift!.count} drifted`) : '0';
     const j = r.journal!;
@@ -71,11 +79,13 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
     const notes = [j.unfinished ? color('red', `UNFINISHED run ${j.latest?.run}`) : '', j.lock ? color('yellow', describeLock(j.lock)) : '', ...watchdogNotes(j)].filter(Boolean).join(' ');
     return [r.host, color(stateColor[st], st), wg, ovpn, dns, drift, notes || last];
   });
-  const out = [table(['HOST', 'STATE', 'WIREGUARD', 'OPENVPN', 'DNSMASQ', 'DRIFT', 'LAST DEPLOY / NOTES'], rows)];
+  const out = [table(['HOST', 'STATE', 'WIREGUARD', 'UPSTREAM', 'DNSMASQ', 'DRIFT', 'LAST DEPLOY / NOTES'], rows)];
   if (opts.verbose) {
     for (const r of reports) {
       if (!r.reachable) continue;
       if (r.journal?.runsKept !== undefined) out.push(`  ${r.host} journal: ${r.journal.runsKept} run(s) kept (the newest ${RUN_HISTORY}; secret backups only until a run is confirmed)`);
+      const u = r.health!.upstream;
+      if (u?.protocol === 'wireguard') out.push(`  ${r.host} upstream wireguard ${u.interface}: endpoint ${u.endpoint ?? 'none'}, handshake ${age(u.handshakeAgeS)} ago, rx ${u.rxBytes ?? 0} tx ${u.txBytes ?? 0}`);
       for (const p of r.health!.wg.peers) out.push(`  ${r.host} peer ${p.name ?? p.publicKey.slice(0, 8)}: ${p.allowedIps.join(',')} handshake ${age(p.handshakeAgeS)} ago, rx ${p.rxBytes} tx ${p.txBytes}`);
       for (const d of r.drift!.items) out.push(`  ${r.host} ${d.state} ${d.id}${d.current ? `\n      now: ${d.current.split('\n').slice(0, 6).join('\n           ')}` : ''}${d.error ? `\n      ${d.error}` : ''}`);
     }

@@ -30,6 +30,17 @@ export interface GatewayHealth {
   /** handshakeAgeS: seconds since the client's latest handshake with the provider, when known. */
   openvpn: { running: boolean; pid?: number; tun: { up: boolean; address?: string }; handshakeAgeS?: number };
   dnsmasq: { running: boolean; pid?: number; answering: boolean | 'unknown' };
+  /** The provider's tunnel whatever its protocol; for WireGuard its peer as `wg show` tells it. */
+  upstream?: UpstreamStatus;
+}
+
+export interface UpstreamStatus {
+  protocol: 'openvpn' | 'wireguard';
+  interface: string;
+  endpoint?: string;
+  handshakeAgeS?: number;
+  rxBytes?: number;
+  txBytes?: number;
 }
 
 /**
@@ -52,9 +63,21 @@ export function healthProbe(v: HostVars, desired: readonly DesiredResource[] = [
     Shell.join([raw('fleet_h_pid='), live('openvpn'), raw(`; fleet_h_tun=`), live('tunnel')], ''),
     upstreamHandshakeProbe(),
     raw(`fleet_mark openvpn "\${fleet_h_pid:--}" "$(printf '%s' "$fleet_h_tun" | fleet_field)" "\${fleet_h_hs:--}"`),
+    wireguardUpstreamProbe(v),
     sh`if command -v dig >/dev/null 2>&1; then a=$(dig +short +time=1 +tries=1 @127.0.0.1 ${probeName} A 2>/dev/null); [ -n "$a" ] && ans=yes || ans=no; else ans=unknown; fi`,
     Shell.join([raw('fleet_h_pid='), live('dnsmasq')], ''),
     raw(`fleet_mark dnsmasq "\${fleet_h_pid:--}" "$ans"`),
+  ]);
+}
+
+/** The WireGuard upstream's peer tables, from inside the namespace (never `dump`: it holds the key). */
+function wireguardUpstreamProbe(v: HostVars): Shell {
+  if (v.provider_protocol !== 'wireguard') return raw('');
+  const [ns, dev] = [v.vpn_namespace, v.provider_interface];
+  return Shell.join([
+    sh`if ip -n ${ns} link show dev ${dev} >/dev/null 2>&1; then`,
+    sh`  fleet_mark wgupstream "$(for what in endpoints latest-handshakes transfer; do echo "@$what"; ip netns exec ${ns} wg show ${dev} "$what" 2>/dev/null; done | fleet_field)"`,
+    raw('fi'),
   ]);
 }
 
@@ -98,6 +121,7 @@ export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 
   for (const d of markersOf(markers, 'dnsmasq')) {
     health.dnsmasq = { running: d.pid !== undefined, pid: d.pid, answering: d.answering === 'yes' ? true : d.answering === 'no' ? false : 'unknown' };
   }
+  health.upstream = upstreamOf(markers, v, health, nowS);
   const names = new Map(v.wg_peers.map((p) => [p.public_key, p.name]));
   for (const [key, ips] of wgp['allowed-ips'] ?? []) {
     const hs = Number(wgp['latest-handshakes']?.get(key) ?? 0);
@@ -116,12 +140,33 @@ export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 
   return health;
 }
 
+function upstreamOf(markers: Marker[], v: HostVars, health: GatewayHealth, nowS: number): UpstreamStatus {
+  if (v.provider_protocol !== 'wireguard') {
+    const u: UpstreamStatus = { protocol: 'openvpn', interface: v.openvpn_tun };
+    if (health.openvpn.handshakeAgeS !== undefined) u.handshakeAgeS = health.openvpn.handshakeAgeS;
+    return u;
+  }
+  const u: UpstreamStatus = { protocol: 'wireguard', interface: v.provider_interface };
+  for (const w of markersOf(markers, 'wgupstream')) {
+    const t = Object.fromEntries([...wgSections(w.tables)].map(([what, text]) => [what, [...perPeer(text).values()][0]]));
+    if (t.endpoints && t.endpoints !== '(none)') u.endpoint = t.endpoints;
+    const hs = Number(t['latest-handshakes'] ?? 0);
+    if (hs > 0) u.handshakeAgeS = Math.max(0, Math.round(nowS - hs));
+    const [rx, tx] = (t.transfer ?? '0\t0').split('\t').map(Number);
+    u.rxBytes = rx ?? 0;
+    u.txBytes = tx ?? 0;
+  }
+  return u;
+}
+
 /** Healthy: every slot the deployed roles fill is up (a role not deployed is not asked for). */
 export function isHealthy(health: GatewayHealth, desired: readonly DesiredResource[]): boolean {
   const wants = (slot: HealthSlot): boolean => desired.some((d) => d.health === slot);
   return (
     (!wants('wireguard') || health.wg.up) &&
-    (!(wants('openvpn') || wants('tunnel')) || (health.openvpn.running && health.openvpn.tun.up)) &&
+    // The tunnel slot is OpenVPN's tun0 or the WireGuard upstream: its address is the tunnel's.
+    (!wants('openvpn') || health.openvpn.running) &&
+    (!wants('tunnel') || health.openvpn.tun.up) &&
     (!wants('dnsmasq') || (health.dnsmasq.running && health.dnsmasq.answering !== false))
   );
 }

@@ -17,7 +17,7 @@ import { rolesDir } from './defaults.js';
 import { ROLE_ORDER, type RoleName } from './order.js';
 import { HEALTH_SLOTS, type HealthSlot } from './health.js';
 import { lintOpenvpnConfig, openvpnOutline } from './openvpn-config.js';
-import { providerVars } from './provider-vars.js';
+import { providerVars, type ProviderWgVars } from './provider-vars.js';
 import { createEnv, renderFile, renderValue } from './template.js';
 
 const taskSchema = z.strictObject({
@@ -46,9 +46,10 @@ const taskSchema = z.strictObject({
   health: z.enum(HEALTH_SLOTS).optional(),
   /**
    * The `src` file is an OpenVPN config: its directives are linted before anything is uploaded
-   * (see openvpn-config.ts), and the plan shows their names with the values masked.
+   * (see openvpn-config.ts), and the plan shows their names with the values masked. `wireguard`:
+   * the content is the WireGuard provider's config (linted in provider-vars.ts), outlined the same way.
    */
-  lint: z.literal('openvpn').optional(),
+  lint: z.enum(['openvpn', 'wireguard']).optional(),
 });
 export type Task = z.infer<typeof taskSchema>;
 
@@ -245,6 +246,7 @@ function renderRoles(
             }
             args.content = bytes;
           }
+          if (task.lint === 'wireguard') outline = (ctx.provider_wg as ProviderWgVars).outline;
           let resource = renderShared(task.module, args, where, opts.shared);
           // A copy: shared resources are never modified.
           if (outline) resource = { ...resource, outline };

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { ModuleArgsError } from '../errors.js';
 import { exitCodeForError } from '../cli/exit-codes.js';
 import { loadInventoryText } from '../inventory/index.js';
-import { providerVars } from './provider-vars.js';
+import { providerVars, wireguardPublicKey } from './provider-vars.js';
 import { isWireguardKey, parseWireguardConfig, wgSetconfText, wireguardOutline } from './wireguard-config.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'fleet-wgp-'));
@@ -62,10 +62,10 @@ describe('the WireGuard provider config', () => {
   });
 
   test('keys and sections are case-insensitive, comments after values are dropped, a bare address gets /32', () => {
-    const c = parseWireguardConfig(`[interface]\nprivatekey = ${PRIV} # mine\naddress = 10.2.0.2\n[PEER]\npublickey=${PUB}\nendpoint = [2001:db8::7]:443\nallowedips = 0.0.0.0/0\n`, 'x');
+    const c = parseWireguardConfig(`[interface]\nprivatekey = ${PRIV} # mine\naddress = 10.2.0.2\n[PEER]\npublickey=${PUB}\nendpoint = 198.51.100.9:443\nallowedips = 0.0.0.0/0\n`, 'x');
     expect(c.addresses4).toEqual(['10.2.0.2/32']);
-    expect(c.peer.endpoint).toEqual({ ip: '2001:db8::7', port: 443, family: 6 });
-    expect(wgSetconfText(c)).toContain('Endpoint = [2001:db8::7]:443');
+    expect(c.peer.endpoint).toEqual({ ip: '198.51.100.9', port: 443, family: 4 });
+    expect(wgSetconfText(c)).toContain('Endpoint = 198.51.100.9:443');
   });
 
   test.each([
@@ -118,6 +118,7 @@ describe('the WireGuard provider config', () => {
     ['Endpoint = 198.51.100.7', "'Endpoint' expected address:port"],
     ['Endpoint = 198.51.100.7:70000', "'Endpoint' port 70000 is not 1-65535"],
     ['Endpoint = 2001:db8::7:51820', "'Endpoint' expected address:port"],
+    ['Endpoint = [2001:db8::7]:51820', "'Endpoint' [2001:db8::7] is an IPv6 endpoint"],
   ])('refuses %j', (line, message) => {
     expect(parse(GOOD.replace('Endpoint = 198.51.100.7:51820', line))).toThrow(`/etc/p.conf:12: ${message}`);
   });
@@ -128,6 +129,14 @@ describe('the WireGuard provider config', () => {
     expect(parse(`PrivateKey = ${PRIV}\n${GOOD}`)).toThrow("/etc/p.conf:1: 'PrivateKey' outside an [Interface] or [Peer] section");
     expect(parse(GOOD.replace('10.64.12.34/32, ', ''))).toThrow("/etc/p.conf:4: 'Address' has no IPv4 address");
     expect(parse(GOOD.replace('MTU = 1380', 'MTU = 9'))).toThrow("/etc/p.conf:6: 'MTU' must be a number from 1280 to 9000");
+  });
+
+  test("the tunnel's public key is derived on the controller exactly as `wg pubkey` derives it", () => {
+    for (const key of [PRIV, spawnSync('wg', ['genkey'], { encoding: 'utf8' }).stdout.trim()]) {
+      const wg = spawnSync('wg', ['pubkey'], { input: `${key}\n`, encoding: 'utf8' });
+      expect(wg.status, wg.stderr).toBe(0);
+      expect(wireguardPublicKey(key)).toBe(wg.stdout.trim());
+    }
   });
 
   test('isWireguardKey: 32 bytes of canonical base64', () => {

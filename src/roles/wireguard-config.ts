@@ -89,6 +89,8 @@ function parseEndpoint(s: string): WireguardEndpoint | string {
   if (!family || (family === 6) !== (m[1] !== undefined)) {
     return `'${ip}' is not an IP address: a name would be resolved through the tunnel it is needed to build`;
   }
+  // The namespace reaches the internet through the host over IPv4 only (the veth pair).
+  if (family === 6) return `[${ip}] is an IPv6 endpoint: the namespace reaches the provider over IPv4; use the provider's IPv4 endpoint`;
   return { ip, port, family };
 }
 

@@ -41,8 +41,9 @@ describe('fleet deploy on three bare lab gateways', () => {
     const host = r.json.hosts[0];
     expect(host.host).toBe('gw1');
     // every role is in the plan (metrics has resources only with metrics_textfile, which the lab
-    // inventory leaves unset); only the packages (installed on the lab) already hold
-    const planned = ROLE_ORDER.filter((role) => role !== 'metrics');
+    // inventory leaves unset; provider-wireguard only with provider_protocol: wireguard); only the
+    // packages (installed on the lab) already hold
+    const planned = ROLE_ORDER.filter((role) => role !== 'metrics' && role !== 'provider-wireguard');
     expect(new Set(host.resources.map((x: { role: string }) => x.role))).toEqual(new Set(planned));
     const holding = host.resources.filter((x: { planned: string }) => x.planned === 'ok').map((x: { role: string }) => x.role);
     expect(new Set(holding)).toEqual(new Set(['packages']));

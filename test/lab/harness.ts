@@ -27,6 +27,8 @@ import { stateDir, type LabGateway, type LabState } from '../../src/lab/state.js
 import { isSystemdVariant, type SystemdVariant } from '../../src/lab/image.js';
 import { cgroupDirs, cgroupHierarchies } from '../../src/lab/cgroups.js';
 import { labSsh, labSshArgv } from '../../src/lab/ssh.js';
+import { vpnHalfLeaks } from '../../src/lab/proof.js';
+import { expect } from 'vitest';
 
 export type { LabState, LabGateway, LabClient, LabProvider, LabInternet } from '../../src/lab/state.js';
 export type { RunResult } from '../../src/lab/run.js';
@@ -52,6 +54,8 @@ export interface UseLabOptions {
   bastion?: boolean;
   /** A round trip (ms) a relay adds in front of each gateway's sshd (`lab up --rtt`). */
   rttMs?: number;
+  /** The inventory's upstream (`lab up --provider`): openvpn (default) or wireguard. */
+  provider?: 'openvpn' | 'wireguard';
 }
 
 /** The systemd variant `opts` (or $FLEET_LAB_SYSTEMD) asks for, or undefined for namespace gateways. */
@@ -110,7 +114,7 @@ export async function useLab(opts: UseLabOptions = {}, skip?: SkipTarget): Promi
     skip.skip(reason);
     return labStatus();
   }
-  return labUp({ hosts: opts.hosts, bare: opts.bare, fresh: opts.fresh, systemd: !!variant, variant, bastion: opts.bastion, rttMs: opts.rttMs });
+  return labUp({ hosts: opts.hosts, bare: opts.bare, fresh: opts.fresh, systemd: !!variant, variant, bastion: opts.bastion, rttMs: opts.rttMs, provider: opts.provider });
 }
 
 const scratchDirs: string[] = [];
@@ -209,4 +213,18 @@ export function sshArgv(lab: LabState, gw: string | LabGateway, command: string,
 /** Runs `command` on a gateway over real SSH (see sshArgv). */
 export function sshRun(lab: LabState, gw: string | LabGateway, command: string, opts: { user?: string; knownHosts?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return labSsh(lab, gw, command, opts);
+}
+
+/**
+ * The VPN half failed closed while `leak` captured on gateway `gw`'s WAN: nothing of it and no
+ * DNS there, no answer for the VPN half, the upstream DNS asked nothing, the direct half works.
+ */
+export async function expectFailedClosed(lab: LabState, gw: string): Promise<void> {
+  const leak = await vpnHalfLeaks(lab, gw, { filter: 'net 10.4.0.128/25 or port 53' });
+  expect(leak.ranFullWindow, 'the capture ran its whole window').toBe(true);
+  expect(leak.packets, 'VPN-half or DNS packets on the WAN').toBe('');
+  expect(leak.vpnEcho).toBe('');
+  expect(leak.vpnLookup).toBe('');
+  expect(leak.upstreamSaw).toEqual([]);
+  expect(leak.directEcho).toBe(lab.gateways.find((g) => g.name === gw)!.wanIp);
 }

@@ -87,6 +87,8 @@ export const MARKERS = {
   // Health probes (status.ts).
   /** wg is up: its listen port and per-peer tables, `@what` headed sections. */
   wgshow: [['tables', 'text']],
+  /** The WireGuard upstream's per-peer tables (endpoints, latest-handshakes, transfer), as wgshow. */
+  wgupstream: [['tables', 'text']],
   /** OpenVPN's pid (when running), tun address, and its latest handshake (epoch seconds, when known). */
   openvpn: [['pid', 'int'], ['address', 'text'], ['handshake', 'int']],
   /** dnsmasq's pid (when running), whether it answers: yes, no or unknown. */

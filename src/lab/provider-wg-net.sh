@@ -1,0 +1,15 @@
+#!/bin/sh
+# The provider's WireGuard server network, inside fl-prov (src/lab/provider-wireguard.ts), once
+# wireguard-go runs there:
+#   sh provider-wg-net.sh <interface> <config> <server-address/prefix> <exit-address/prefix> <client-net/prefix>
+# Its clients leave from the exit address, not the OpenVPN server's. This namespace's own
+# iptables: the root namespace's stay untouched.
+set -eu
+IF=$1 CONF=$2 SERVER=$3 EXIT=$4 CLIENTS=$5
+EXIT_IP=${EXIT%/*}
+ip addr replace "$EXIT" dev eth0
+wg setconf "$IF" "$CONF"
+ip addr replace "$SERVER" dev "$IF"
+ip link set "$IF" up
+iptables -t nat -C POSTROUTING -s "$CLIENTS" -o eth0 -j SNAT --to-source "$EXIT_IP" 2>/dev/null ||
+  iptables -t nat -A POSTROUTING -s "$CLIENTS" -o eth0 -j SNAT --to-source "$EXIT_IP"

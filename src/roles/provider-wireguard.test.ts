@@ -1,0 +1,118 @@
+/**
+ * The WireGuard upstream's desired state (issue 16): what provider_protocol: wireguard renders in
+ * place of the OpenVPN client, and that the provider's private key is only ever in the secret file.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { loadInventoryText } from '../inventory/index.js';
+import { itemDiff } from '../report/diff.js';
+import { ROLE_ORDER } from './order.js';
+import { desiredState } from './tasks.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'fleet-wgrole-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const PRIV = Buffer.alloc(32, 7).toString('base64');
+const PUB = Buffer.alloc(32, 9).toString('base64');
+const PSK = Buffer.alloc(32, 11).toString('base64');
+const CONFIG = `[Interface]\nPrivateKey = ${PRIV}\nAddress = 10.64.12.34/32,fc00::1/128\nDNS = 10.64.0.1\nMTU = 1380\n\n[Peer]\nPublicKey = ${PUB}\nPresharedKey = ${PSK}\nAllowedIPs = 0.0.0.0/0\nEndpoint = 198.51.100.7:51820\n`;
+
+function hostVars(protocol: 'wireguard' | 'openvpn', config = CONFIG): Record<string, unknown> {
+  const file = path.join(tmp, `p-${Math.random().toString(36).slice(2)}.conf`);
+  writeFileSync(file, config);
+  const extra = protocol === 'wireguard' ? `      provider_protocol: wireguard\n      provider_config_file: ${file}\n` : `      vpn_server_ip: 198.51.100.20\n      openvpn_config_file: ${file}\n`;
+  const inv = loadInventoryText(`all:\n  hosts:\n    gw1:\n      host: 203.0.113.10\n      wan_interface: ens5\n      wan_ip: 10.0.1.191\n${extra}`, path.join(tmp, 'inv.yaml'));
+  return inv.hosts[0]!.vars as unknown as Record<string, unknown>;
+}
+
+const text = (d: ReturnType<typeof desiredState>[number]) => [d.resource.title, d.resource.check.text, d.resource.apply.text, d.resource.revert.text, d.resource.undo.text].join('\n');
+
+describe('provider_protocol: wireguard', () => {
+  const desired = desiredState(hostVars('wireguard'), ROLE_ORDER);
+  const ids = desired.map((d) => d.resource.id);
+
+  test('the WireGuard tunnel replaces the OpenVPN client, with fleet routes around and through it', () => {
+    expect(ids.filter((id) => id.includes('openvpn') && !id.startsWith('package:'))).toEqual([]);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'file:/etc/fleet/provider-wireguard.conf',
+        'wireguard-upstream:vpn:wgp0',
+        'address:vpn:wgp0 10.64.12.34/32',
+        'link:vpn:wgp0',
+        'interface-ready:vpn:wgp0',
+      ]),
+    );
+    const routes = desired.filter((d) => d.resource.module === 'ip-route' && d.role === 'provider-wireguard').map((d) => d.resource.title);
+    expect(routes.join('\n')).toMatch(/198\.51\.100\.7.* via 10\.200\.1\.1 dev veth-vpn/);
+    expect(routes.join('\n')).toMatch(/0\.0\.0\.0\/1 dev wgp0/);
+    expect(routes.join('\n')).toMatch(/128\.0\.0\.0\/1 dev wgp0/);
+    // the endpoint's route comes before the tunnel, whose routes come after it
+    expect(ids.indexOf(desired.find((d) => /198\.51\.100\.7/.test(d.resource.title))!.resource.id)).toBeLessThan(ids.indexOf('wireguard-upstream:vpn:wgp0'));
+    // the OpenVPN server's route is not there
+    expect(desired.some((d) => d.task === 'route to the OpenVPN server around the tunnel')).toBe(false);
+    expect(desired.find((d) => d.resource.id === 'interface-ready:vpn:wgp0')!.health).toBe('tunnel');
+  });
+
+  test('the kill switch and the masquerade name the WireGuard tunnel', () => {
+    const kill = desired.find((d) => d.task.startsWith('kill switch'))!;
+    expect(kill.resource.apply.text).toContain("'!' -o wgp0 -j DROP");
+    expect(desired.find((d) => d.task === 'namespace traffic leaves through the tunnel masqueraded')!.resource.apply.text).toContain('-o wgp0 -j MASQUERADE');
+  });
+
+  test("the namespace resolves through the provider's DNS", () => {
+    const resolv = desired.find((d) => d.resource.id === 'file:/etc/netns/vpn/resolv.conf')!;
+    expect(resolv.resource.desiredContent).toContain('nameserver 10.64.0.1\n');
+    expect(resolv.resource.desiredContent).not.toContain('8.8.8.8');
+  });
+
+  test('the private and preshared keys are only in the secret 0600 file; the plan outlines it masked', () => {
+    const file = desired.find((d) => d.resource.id === 'file:/etc/fleet/provider-wireguard.conf')!;
+    expect(file.resource.secret).toBe(true);
+    expect(file.resource.title).toContain('0600');
+    for (const d of desired) {
+      if (d === file) continue;
+      expect(text(d)).not.toContain(PRIV);
+      expect(text(d)).not.toContain(PSK);
+    }
+    // not in the revert or undo of the file either (they are journaled)
+    expect(file.resource.revert.text + file.resource.undo.text + file.resource.title).not.toContain(PRIV);
+    const shown = itemDiff({ desired: file, state: 'change', current: '@@fleet-file present mode=0600 owner=root group=root content=differs secret\n' } as never);
+    expect(shown).toContain('PrivateKey ***');
+    expect(shown).toContain('PresharedKey ***');
+    expect(shown).not.toContain(PRIV);
+    expect(shown).not.toContain(PSK);
+  });
+
+  test('the boot scripts bring the tunnel back and take it down, without any key', () => {
+    const up = desired.find((d) => d.resource.id === 'file:/etc/wireguard/wg0-up.sh')!.resource.desiredContent!;
+    const down = desired.find((d) => d.resource.id === 'file:/etc/wireguard/wg0-down.sh')!.resource.desiredContent!;
+    expect(up).toContain('wg setconf wgp0 /etc/fleet/provider-wireguard.conf');
+    expect(down).toContain('link del dev wgp0');
+    for (const s of [up, down]) {
+      expect(s).not.toContain(PRIV);
+      expect(s).not.toContain(PSK);
+    }
+    // the kill switch is up before the tunnel at boot
+    expect(up.indexOf("'!' -o wgp0 -j DROP")).toBeLessThan(up.indexOf('wg setconf wgp0'));
+  });
+
+  test('a teardown renders without the provider file', () => {
+    const vars = hostVars('wireguard');
+    rmSync(vars.provider_config_file as string);
+    const teardown = desiredState(vars, ROLE_ORDER, undefined, { readSources: false });
+    expect(teardown.map((d) => d.resource.id)).toContain('wireguard-upstream:vpn:wgp0');
+  });
+});
+
+describe('provider_protocol: openvpn (the default) is as before', () => {
+  test('no WireGuard upstream resource, the OpenVPN client and its server route', () => {
+    const desired = desiredState(hostVars('openvpn', 'client\nremote 198.51.100.20 1194\n'), ROLE_ORDER);
+    expect(desired.filter((d) => d.role === 'provider-wireguard')).toEqual([]);
+    expect(desired.some((d) => d.resource.id === 'file:/etc/openvpn/fleet-provider.conf')).toBe(true);
+    expect(desired.some((d) => d.task === 'route to the OpenVPN server around the tunnel')).toBe(true);
+    expect(desired.find((d) => d.task.startsWith('kill switch'))!.resource.apply.text).toContain("'!' -o tun0 -j DROP");
+    expect(desired.find((d) => d.resource.id === 'file:/etc/netns/vpn/resolv.conf')!.resource.desiredContent).toContain('nameserver 8.8.8.8');
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * A WireGuard upstream (issue 16): `lab up --provider wireguard` runs a WireGuard server in the
+ * provider's namespace with its own exit address, and writes the inventory with provider_protocol:
+ * wireguard. VPN-half clients exit there, dnsmasq's upstream queries leave only through it, with
+ * the tunnel gone nothing of the VPN half and no DNS reaches the WAN, a reboot brings it back
+ * without a leak, and the gateway's private key for the provider is in no output and no journal.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoFrom, provePaths, providerExit } from '../../src/lab/proof.js';
+import { bootGateway } from '../../src/lab/reboot.js';
+import { fleetCli, type CliResult } from './cli.js';
+import { connectClients, expectFailedClosed, gatewayExec, rebootGateway, scratchInventory, teardownLab, useLab, type LabState } from './harness.js';
+
+let lab: LabState;
+let inv: string;
+let dir: string;
+let privateKey: string;
+/** Every output of every fleet command this file runs: none may hold the key. */
+const outputs: string[] = [];
+
+async function fleet(args: string[]): Promise<CliResult> {
+  const r = await fleetCli(args);
+  outputs.push(r.stdout, r.stderr);
+  return r;
+}
+
+beforeAll(async ({}, suite) => {
+  lab = await useLab({ hosts: 1, fresh: true, provider: 'wireguard' }, suite);
+  ({ inventory: inv, dir } = scratchInventory(lab, 'fleet-wgprovider-'));
+  const config = readFileSync(lab.provider!.wireguard!.gatewayConfigs.gw1!, 'utf8');
+  privateKey = /^PrivateKey = (\S+)$/m.exec(config)![1]!;
+}, 120_000);
+
+afterAll(async () => {
+  await teardownLab();
+}, 60_000);
+
+/** Until the VPN half answers from the provider's WireGuard exit (a fresh tunnel's first handshake). */
+async function echoOfVpnHalf(want: string): Promise<string> {
+  let back = '';
+  for (let i = 0; i < 15 && back !== want; i++) back = await echoFrom(lab, 'c1-vpn', 3);
+  return back;
+}
+
+describe('a WireGuard upstream', () => {
+  it('the lab: the inventory says wireguard; lab status keeps provider.ip and names the exit', async () => {
+    expect(lab.provider).toMatchObject({ ip: '198.51.100.2', protocol: 'wireguard', exitIp: '198.51.100.5' });
+    expect(readFileSync(inv, 'utf8')).toMatch(/provider_protocol: wireguard/);
+    const status = await fleet(['lab', 'status', '--json']);
+    expect(status.json.provider).toMatchObject({ ip: '198.51.100.2', exitIp: '198.51.100.5' });
+  });
+
+  it('a deploy: the VPN half exits at the WireGuard exit, the direct half at the WAN, DNS only through the tunnel', async () => {
+    const r = await fleet(['deploy', inv, '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect((await connectClients(lab)).every((c) => !c.error)).toBe(true);
+    expect(await echoOfVpnHalf(providerExit(lab))).toBe('198.51.100.5');
+    // echo, internal names, and an outside name whose upstream query the lab's DNS saw from the
+    // WireGuard exit only
+    for (const p of await provePaths(lab)) expect(p.problems, p.client).toEqual([]);
+    // wg-quick never ran on the provider's file; fleet's own tunnel runs in the namespace
+    const ns = await gatewayExec(lab, 'gw1', 'ip -n vpn -o link show wgp0 && ip -n vpn route show && stat -c %a /etc/fleet/provider-wireguard.conf');
+    expect(ns.stdout).toMatch(/wgp0/);
+    expect(ns.stdout).toMatch(/^0\.0\.0\.0\/1 dev wgp0/m);
+    expect(ns.stdout).toMatch(/^198\.51\.100\.2 via 10\.200\.1\.1 dev veth-vpn/m);
+    expect(ns.stdout.trim().split('\n').pop()).toBe('600');
+  });
+
+  it('fleet status: healthy, the upstream with its protocol, endpoint, handshake and transfer', async () => {
+    const r = await fleet(['status', '-i', inv, '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const h = r.json.hosts[0];
+    expect(h.state).toBe('healthy');
+    expect(h.health.upstream).toMatchObject({ protocol: 'wireguard', interface: 'wgp0', endpoint: '198.51.100.2:51820' });
+    expect(h.health.upstream.handshakeAgeS).toBeLessThan(180);
+    expect(h.health.upstream.rxBytes).toBeGreaterThan(0);
+    const table = await fleet(['status', '-i', inv, '--verbose']);
+    expect(table.stdout).toMatch(/upstream wireguard wgp0: endpoint 198\.51\.100\.2:51820, handshake \d+s ago/);
+  });
+
+  it('the WireGuard tunnel gone: nothing of the VPN half and no DNS on the WAN; status says so; a deploy repairs it', async () => {
+    const broken = await gatewayExec(lab, 'gw1', 'ip -n vpn link del wgp0');
+    expect(broken.code, broken.stderr).toBe(0);
+    // (the packets of the VPN half, any source in it, and DNS: the tunnel itself is UDP 51820)
+    await expectFailedClosed(lab, 'gw1');
+
+    const status = await fleet(['status', '-i', inv, '--json']);
+    expect(status.code, status.stdout + status.stderr).toBe(2);
+    expect(status.json.hosts[0].drift.items.map((i: { id: string }) => i.id)).toContain('wireguard-upstream:vpn:wgp0');
+
+    const repair = await fleet(['deploy', inv, '--json']);
+    expect(repair.code, repair.stdout + repair.stderr).toBe(0);
+    expect(await echoOfVpnHalf(providerExit(lab))).toBe(providerExit(lab));
+  });
+
+  it('a changed provider file: the plan outlines it masked, the deploy re-applies the tunnel', async () => {
+    const changed = path.join(dir, 'wg-gw1.conf');
+    writeFileSync(changed, readFileSync(lab.provider!.wireguard!.gatewayConfigs.gw1!, 'utf8').replace(/PersistentKeepalive = \d+/, 'PersistentKeepalive = 17'), { mode: 0o600 });
+    writeFileSync(inv, readFileSync(inv, 'utf8').replace(lab.provider!.wireguard!.gatewayConfigs.gw1!, changed));
+    const plan = await fleet(['deploy', inv, '--check', '--diff']);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/file:\/etc\/fleet\/provider-wireguard\.conf: secret content.*; not shown/);
+    expect(plan.stdout).toContain('PersistentKeepalive 17');
+    expect(plan.stdout).toContain('PrivateKey ***');
+    const r = await fleet(['deploy', inv, '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const changedIds = r.json.hosts[0].resources.filter((x: { applied?: string }) => x.applied === 'ok').map((x: { id: string }) => x.id);
+    expect(changedIds).toEqual(expect.arrayContaining(['file:/etc/fleet/provider-wireguard.conf', 'wireguard-upstream:vpn:wgp0']));
+    const live = await gatewayExec(lab, 'gw1', 'ip netns exec vpn wg show wgp0 persistent-keepalive');
+    expect(live.stdout).toMatch(/\t17$/m);
+    expect(await echoOfVpnHalf(providerExit(lab))).toBe(providerExit(lab));
+  });
+
+  it('fleet lab reboot: no leak while it boots, and the boot scripts bring the WireGuard upstream back', async () => {
+    lab = await rebootGateway(lab, 'gw1', { boot: false });
+    const capture = gatewayExec(lab, 'gw1', "timeout 15 tcpdump -n -l -i ens5 'net 10.4.0.128/25 or port 53'", { timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    const boot = await bootGateway(lab, 'gw1');
+    expect(boot.ok, boot.lines.join('\n')).toBe(true);
+    expect((await connectClients(lab)).every((c) => !c.error)).toBe(true);
+    const captured = await capture;
+    expect(captured.code, `the capture ran its whole window: ${captured.stderr}`).toBe(124);
+    expect(captured.stdout.trim(), 'VPN-half or DNS packets on the WAN during the boot').toBe('');
+    expect(await echoOfVpnHalf(providerExit(lab))).toBe(providerExit(lab));
+    let proofs = await provePaths(lab);
+    for (let i = 0; i < 10 && proofs.some((p) => !p.ok); i++) proofs = await provePaths(lab);
+    for (const p of proofs) expect(p.problems, p.client).toEqual([]);
+  });
+
+  it("the provider key is in no output, journal or boot script: only in fleet's 0600 file", async () => {
+    expect(privateKey).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    for (const o of outputs) expect(o.includes(privateKey)).toBe(false);
+    // -l: only names; the one file that may hold it is the uploaded config
+    const found = await gatewayExec(lab, 'gw1', `grep -rlF -e '${privateKey}' /var/lib/fleet /run/fleet /etc/wireguard /etc/fleet /etc/netns; true`);
+    expect(found.stdout.trim().split('\n').filter(Boolean)).toEqual(['/etc/fleet/provider-wireguard.conf']);
+  });
+});
