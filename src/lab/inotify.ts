@@ -48,18 +48,19 @@ export const SYSTEMD_GATEWAY_INOTIFY = 12;
 
 /**
  * Inotify instances a lab needs once deployed: one wireguard-go per gateway plus two clients each,
- * and on systemd gateways what their own system holds.
+ * and on systemd gateways what their own system holds. A WireGuard upstream (`--provider
+ * wireguard`) adds one per gateway (its tunnel in the namespace) and the provider's server.
  */
-export function wireguardGoNeeded(hosts: number, bare: boolean, systemd = false): number {
-  return hosts * perGateway(bare, systemd);
+export function wireguardGoNeeded(hosts: number, bare: boolean, systemd = false, wgUpstream = false): number {
+  return hosts * perGateway(bare, systemd, wgUpstream) + (wgUpstream ? 1 : 0);
 }
 
-function perGateway(bare: boolean, systemd: boolean): number {
-  return (bare ? 1 : 3) + (systemd ? SYSTEMD_GATEWAY_INOTIFY : 0);
+function perGateway(bare: boolean, systemd: boolean, wgUpstream: boolean): number {
+  return (bare ? 1 : 3) + (systemd ? SYSTEMD_GATEWAY_INOTIFY : 0) + (wgUpstream ? 1 : 0);
 }
 
 /** The largest lab that fits, or undefined when the limit cannot be read. */
-export function maxHostsForInotify(budget: InotifyBudget, bare: boolean, systemd = false): number {
-  const free = Math.max(0, budget.limit - budget.inUse);
-  return Math.floor(free / perGateway(bare, systemd));
+export function maxHostsForInotify(budget: InotifyBudget, bare: boolean, systemd = false, wgUpstream = false): number {
+  const free = Math.max(0, budget.limit - budget.inUse - (wgUpstream ? 1 : 0));
+  return Math.floor(free / perGateway(bare, systemd, wgUpstream));
 }

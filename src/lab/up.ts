@@ -88,16 +88,16 @@ interface LabKind {
 }
 
 /** Refuses a lab whose wireguard-go processes would not all fit under the inotify cap. */
-function checkInotifyBudget(hosts: number, bare: boolean, systemd: boolean): void {
+function checkInotifyBudget(hosts: number, bare: boolean, systemd: boolean, wgUpstream: boolean): void {
   const budget = inotifyBudget();
   if (!budget) return;
   // A lab being replaced still holds its own instances: count only what others hold.
   const ours = readRecord(stateDir())?.options;
-  const held = ours ? wireguardGoNeeded(ours.hosts, ours.bare, !!ours.systemd) : 0;
-  const fits = maxHostsForInotify({ limit: budget.limit, inUse: Math.max(0, budget.inUse - held) }, bare, systemd);
+  const held = ours ? wireguardGoNeeded(ours.hosts, ours.bare, !!ours.systemd, ours.provider === 'wireguard') : 0;
+  const fits = maxHostsForInotify({ limit: budget.limit, inUse: Math.max(0, budget.inUse - held) }, bare, systemd, wgUpstream);
   if (hosts > fits) {
     throw new LabError(
-      `a lab of ${hosts} ${systemd ? 'systemd ' : ''}gateway(s)${bare ? '' : ' with clients'} needs ${wireguardGoNeeded(hosts, bare, systemd)} inotify instances (one per wireguard-go process${systemd ? ', and what systemd, journald, logind and D-Bus hold in each gateway' : ''}); this machine allows ${budget.limit} per user (fs.inotify.max_user_instances) and ${budget.inUse} are in use, so at most ${fits} gateway(s) fit`,
+      `a lab of ${hosts} ${systemd ? 'systemd ' : ''}gateway(s)${bare ? '' : ' with clients'} needs ${wireguardGoNeeded(hosts, bare, systemd, wgUpstream)} inotify instances (one per wireguard-go process${systemd ? ', and what systemd, journald, logind and D-Bus hold in each gateway' : ''}); this machine allows ${budget.limit} per user (fs.inotify.max_user_instances) and ${budget.inUse} are in use, so at most ${fits} gateway(s) fit`,
       { hint: `use --hosts ${fits}${bare ? '' : ' (or --bare for more)'}, or raise fs.inotify.max_user_instances yourself: fleet does not change machine-wide settings` },
     );
   }
@@ -122,7 +122,7 @@ export async function labUp(opts: UpOptions = {}): Promise<LabState> {
   if (provider === 'wireguard' && bare) throw new LabError('--provider wireguard needs the provider: it does not work with --bare');
   const dir = stateDir();
   await assertPreflight({ stateDir: dir, systemd: !!systemd });
-  if (!(bare && opts.wireguard === false)) checkInotifyBudget(hosts, bare, !!systemd);
+  if (!(bare && opts.wireguard === false)) checkInotifyBudget(hosts, bare, !!systemd, provider === 'wireguard');
 
   const foreign = await foreignOwner(dir);
   if (foreign) {
