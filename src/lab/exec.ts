@@ -46,7 +46,7 @@ export function clientExec(state: LabState, client: string | LabClient, script: 
 }
 
 /** Directories of managed files whose content, mode and owner the snapshot records. */
-export const SNAPSHOT_DIRS = ['/etc/wireguard', '/etc/dnsmasq.d', '/etc/openvpn', '/etc/netns'];
+export const SNAPSHOT_DIRS = ['/etc/wireguard', '/etc/dnsmasq.d', '/etc/openvpn', '/etc/netns', '/etc/fleet'];
 
 const SNAPSHOT_SCRIPT = shellAsset(import.meta.url, 'snapshot.sh');
 

@@ -16,7 +16,7 @@
  *   namespace (its TUN is made there; its output goes to /run/fleet/wireguard-go-NAME.log, or the
  *   SSH channel would never close). Then `wg setconf NAME CONFIG` inside the namespace, and the
  *   config's hash into /run/fleet/wgu-NAME.sum.
- * revert: the link did not exist: delete it (wireguard-go exits with its TUN). It did: the old
+ * revert: the link did not exist: delete it (wireguard-go exits with its TUN) and the hash. It did: the old
  *   config is not back yet (the file reverts after this step), so a re-setconf from the restored
  *   file is appended to "$FLEET_DEFER".
  * undo: delete the link when it exists, and the recorded hash.
@@ -90,6 +90,7 @@ function spec(a: WireguardUpstreamArgs) {
       raw('elif [ "$(cat "$FLEET_STATE/wgu.was")" = present ]; then'),
       sh`  printf '%s\\n' ${deferred.text} >> "$FLEET_DEFER"`,
       raw('else'),
+      sh`  rm -f ${sum}`,
       devExists(a.netns),
       deleteIfPresent(`fleet_dev_exists ${a.name}`, del),
       raw('fi'),

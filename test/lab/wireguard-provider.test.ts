@@ -11,12 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoFrom, provePaths, providerExit } from '../../src/lab/proof.js';
 import { bootGateway } from '../../src/lab/reboot.js';
 import { fleetCli, type CliResult } from './cli.js';
-import { connectClients, expectFailedClosed, gatewayExec, rebootGateway, scratchInventory, teardownLab, useLab, type LabState } from './harness.js';
+import { connectClients, expectFailedClosed, gatewayExec, rebootGateway, scratchInventory, snapshotGateway, teardownLab, useLab, type LabState } from './harness.js';
 
 let lab: LabState;
 let inv: string;
 let dir: string;
 let privateKey: string;
+/** gw1 before anything was deployed. */
+let bare: string;
 /** Every output of every fleet command this file runs: none may hold the key. */
 const outputs: string[] = [];
 
@@ -31,6 +33,7 @@ beforeAll(async ({}, suite) => {
   ({ inventory: inv, dir } = scratchInventory(lab, 'fleet-wgprovider-'));
   const config = readFileSync(lab.provider!.wireguard!.gatewayConfigs.gw1!, 'utf8');
   privateKey = /^PrivateKey = (\S+)$/m.exec(config)![1]!;
+  bare = await snapshotGateway(lab, 'gw1');
 }, 120_000);
 
 afterAll(async () => {
@@ -51,6 +54,22 @@ describe('a WireGuard upstream', () => {
     const status = await fleet(['lab', 'status', '--json']);
     expect(status.json.provider).toMatchObject({ ip: '198.51.100.2', exitIp: '198.51.100.5' });
   });
+
+  it("a failure injected at each of the WireGuard upstream's steps (and at the kill switch) leaves the bare gateway exactly as it was", async () => {
+    const plan = await fleet(['deploy', inv, '--check', '--json']);
+    const changes = plan.json.hosts[0].resources.filter((x: { planned: string }) => x.planned === 'change');
+    const positions = changes.flatMap((x: { role: string; task: string }, i: number) => (x.role === 'provider-wireguard' || x.task.startsWith('kill switch') ? [i + 1] : []));
+    expect(positions.length).toBeGreaterThanOrEqual(9);
+    const failures: string[] = [];
+    for (const k of positions) {
+      const r = await fleetCli(['deploy', inv, '--json'], { env: { FLEET_TEST_FAIL_STEP: String(k) } });
+      outputs.push(r.stdout, r.stderr);
+      const h = r.json?.hosts?.[0];
+      if (r.code !== 2 || h?.label !== 'failed, rolled back' || h?.failure?.exitCode !== 97) failures.push(`step ${k}: exit ${r.code} ${h?.label} ${JSON.stringify(h?.failure)} ${JSON.stringify(h?.revertFailures)}`);
+      if ((await snapshotGateway(lab, 'gw1')) !== bare) failures.push(`step ${k} (${changes[k - 1].id}): state differs from the pre-deploy snapshot`);
+    }
+    expect(failures).toEqual([]);
+  }, 300_000);
 
   it('a deploy: the VPN half exits at the WireGuard exit, the direct half at the WAN, DNS only through the tunnel', async () => {
     const r = await fleet(['deploy', inv, '--json']);
@@ -135,5 +154,11 @@ describe('a WireGuard upstream', () => {
     // -l: only names; the one file that may hold it is the uploaded config
     const found = await gatewayExec(lab, 'gw1', `grep -rlF -e '${privateKey}' /var/lib/fleet /run/fleet /etc/wireguard /etc/fleet /etc/netns; true`);
     expect(found.stdout.trim().split('\n').filter(Boolean)).toEqual(['/etc/fleet/provider-wireguard.conf']);
+  });
+
+  it('a teardown leaves the gateway as bare as before the first deploy', async () => {
+    const td = await fleet(['rollback', 'gw1', '-i', inv, '--yes', '--json']);
+    expect(td.code, td.stdout + td.stderr).toBe(0);
+    expect(await snapshotGateway(lab, 'gw1')).toBe(bare);
   });
 });
