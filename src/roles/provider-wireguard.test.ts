@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadInventoryText } from '../inventory/index.js';
 import { itemDiff } from '../report/diff.js';
+import { healthProbe, isHealthy, parseHealth } from './health.js';
 import { ROLE_ORDER } from './order.js';
 import { desiredState } from './tasks.js';
 
@@ -103,6 +104,33 @@ describe('provider_protocol: wireguard', () => {
     rmSync(vars.provider_config_file as string);
     const teardown = desiredState(vars, ROLE_ORDER, undefined, { readSources: false });
     expect(teardown.map((d) => d.resource.id)).toContain('wireguard-upstream:vpn:wgp0');
+  });
+});
+
+describe("the WireGuard upstream's health", () => {
+  const vars = hostVars('wireguard');
+  const desired = desiredState(vars, ROLE_ORDER);
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+
+  test('the probe reads the tunnel inside the namespace, never with dump', () => {
+    const probe = healthProbe(vars as never, desired).text;
+    expect(probe).toContain('ip netns exec vpn wg show wgp0');
+    expect(probe).not.toMatch(/dump|private-key|preshared/);
+  });
+
+  test('status: protocol, endpoint, handshake age and transfer; healthy on the tunnel address without an OpenVPN client', () => {
+    const tables = `@endpoints\n${PUB}\t198.51.100.7:51820\n@latest-handshakes\n${PUB}\t1000\n@transfer\n${PUB}\t4096\t2048\n`;
+    const markers = [
+      { kind: 'wgshow', fields: [b64('@listen-port\n51821\n')] },
+      { kind: 'openvpn', fields: ['-', b64('10.64.12.34/32'), '-'] },
+      { kind: 'wgupstream', fields: [b64(tables)] },
+      { kind: 'dnsmasq', fields: ['12', 'yes'] },
+    ];
+    const h = parseHealth(markers, vars as never, 1030);
+    expect(h.upstream).toEqual({ protocol: 'wireguard', interface: 'wgp0', endpoint: '198.51.100.7:51820', handshakeAgeS: 30, rxBytes: 4096, txBytes: 2048 });
+    expect(isHealthy(h, desired)).toBe(true);
+    // the tunnel without its address is unhealthy
+    expect(isHealthy(parseHealth(markers.map((m) => (m.kind === 'openvpn' ? { kind: 'openvpn', fields: ['-', '-', '-'] } : m)), vars as never, 1030), desired)).toBe(false);
   });
 });
 
