@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetCli } from './cli.js';
 import { expectHealthyTextfile } from './metrics-textfile.js';
-import { connectClients, snapshotGateway, sshRun, teardownLab, useLab, type LabState } from './harness.js';
+import type { BootResult } from '../../src/lab/reboot.js';
+import { connectClients, rebootGateway, snapshotGateway, sshRun, teardownLab, useLab, type LabState } from './harness.js';
 
 let lab: LabState;
 let bare: string;
@@ -24,10 +25,10 @@ async function on(gw: string, script: string): Promise<string> {
   return r.stdout;
 }
 
-/** The textfile once it holds `want` (the timer writes it within its first second, then every 5 s). */
+/** The textfile once it holds `want` (the timer writes it within its first second, then every 5 s; 30 s at most). */
 async function textfile(want: RegExp): Promise<string> {
   let text = '';
-  for (let i = 0; i < 60 && !want.test(text); i++) {
+  for (let i = 0; i < 120 && !want.test(text); i++) {
     if (i) await new Promise((r) => setTimeout(r, 250));
     text = await on('gw1', `cat ${TEXTFILE} 2>/dev/null; true`);
   }
@@ -79,6 +80,18 @@ describe('metrics on a systemd gateway', () => {
     } finally {
       await on('gw1', 'rm -f /tmp/fleet-test.conf /tmp/fleet-test.prom');
     }
+  });
+
+  it('after a reboot the timer, enabled, starts at boot and writes again, nothing failed', async () => {
+    let boot: BootResult | undefined;
+    lab = await rebootGateway(lab, 'gw1', { onBoot: (r) => (boot = r) });
+    expect(boot).toMatchObject({ systemState: 'running', failedUnits: [], ok: true });
+    expect(boot!.enabled).toContain('fleet-metrics.timer');
+    await connectClients(lab);
+    // Counters restart at boot: a write that names every peer with traffic is one of this boot.
+    const text = await textfile(new RegExp(lab.clients.filter((c) => c.gateway === 'gw1').map((c) => `(?=[^]*^fleet_wireguard_peer_receive_bytes_total\\{peer="${c.name}"[^}]*\\} [1-9])`).join('') + '[^]*^fleet_upstream_last_handshake_age_seconds ', 'm'));
+    expectHealthyTextfile(text, lab, 'gw1');
+    expect(await on('gw1', 'systemctl is-active fleet-metrics.timer; ls /run/fleet/metrics.pid 2>&1 | grep -c "No such"')).toBe('active\n1\n');
   });
 
   it('fleet status reads the gateway healthy and in sync with the timer deployed', async () => {
