@@ -5,7 +5,9 @@
  */
 import type { Host } from '../inventory/index.js';
 import { healthProbe, isHealthy, parseHealth, type GatewayHealth } from '../roles/health.js';
+import { metricsTimerProbe, parseMetricsTimer, type MetricsTimerStatus } from '../metrics/timer.js';
 import type { DesiredResource } from '../roles/tasks.js';
+import { Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';
 import { isUnfinished, type JournalFacts } from './journal.js';
 import { planHost, type PlanItem } from './plan.js';
@@ -16,6 +18,8 @@ export interface HostStatusReport {
   reachable: boolean;
   unreachableReason?: string;
   health?: GatewayHealth;
+  /** Where systemd runs the metrics timer (roles/metrics). */
+  metricsTimer?: MetricsTimerStatus;
   drift?: { count: number; items: { id: string; role: string; state: string; current?: string; error?: string }[] };
   journal?: JournalFacts & { unfinished: boolean };
   healthy: boolean;
@@ -33,8 +37,9 @@ function driftItems(items: PlanItem[]): NonNullable<HostStatusReport['drift']>['
 export type { GatewayHealth, PeerStatus } from '../roles/health.js';
 
 export async function statusHost(host: Host, t: Transport, desired: DesiredResource[], ctx: Omit<ScriptContext, 'token'> = {}): Promise<Omit<HostStatusReport, 'roundTrips' | 'seconds'>> {
-  const plan = await planHost(t, desired, ctx, healthProbe(host.vars, desired));
+  const plan = await planHost(t, desired, ctx, Shell.join([healthProbe(host.vars, desired), metricsTimerProbe()]));
   const health = parseHealth(plan.markers, host.vars);
+  const metricsTimer = parseMetricsTimer(plan.markers);
   const items = driftItems(plan.items);
   const unfinished = isUnfinished(plan.facts);
   const healthy = isHealthy(health, desired) && !unfinished;
@@ -42,6 +47,7 @@ export async function statusHost(host: Host, t: Transport, desired: DesiredResou
     host: host.name,
     reachable: true,
     health,
+    ...(metricsTimer ? { metricsTimer } : {}),
     drift: { count: items.length, items },
     journal: { ...plan.facts, unfinished },
     healthy,

@@ -2,6 +2,7 @@
 import type { HostStatusReport } from '../engine/status.js';
 import { describeLock } from '../engine/journal.js';
 import { RUN_HISTORY } from '../engine/layout.js';
+import type { MetricsTimerStatus } from '../metrics/timer.js';
 import type { ShardRecord } from './json.js';
 import { color, table } from './format.js';
 
@@ -63,6 +64,13 @@ function wireguardUpstream(h: NonNullable<HostStatusReport['health']>): string {
   return `wg ${h.openvpn.tun.address} hs ${hs === undefined || hs >= 180 ? color('yellow', age(hs)) : age(hs)}`;
 }
 
+/** fleet-metrics.timer where systemd runs it: red when it does not wait for its next run, or its last run failed. */
+export function metricsTimerLine(m: MetricsTimerStatus): string {
+  const failed = m.lastResult !== undefined && m.lastResult !== 'success';
+  const ran = m.lastRunAgeS === undefined ? 'not run yet' : `last run ${age(m.lastRunAgeS)} ago (${m.lastResult ?? '?'})`;
+  return `metrics timer: ${m.state === 'active' ? m.state : color('red', m.state)}, ${failed ? color('red', ran) : ran}`;
+}
+
 export function statusTable(reports: HostStatusReport[], opts: { verbose?: boolean } = {}): string {
   const rows = reports.map((r) => {
     const st = stateOf(r);
@@ -86,6 +94,7 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
       if (r.journal?.runsKept !== undefined) out.push(`  ${r.host} journal: ${r.journal.runsKept} run(s) kept (the newest ${RUN_HISTORY}; secret backups only until a run is confirmed)`);
       const u = r.health!.upstream;
       if (u?.protocol === 'wireguard') out.push(`  ${r.host} upstream wireguard ${u.interface}: endpoint ${u.endpoint ?? 'none'}, handshake ${age(u.handshakeAgeS)} ago, rx ${u.rxBytes ?? 0} tx ${u.txBytes ?? 0}`);
+      if (r.metricsTimer) out.push(`  ${r.host} ${metricsTimerLine(r.metricsTimer)}`);
       for (const p of r.health!.wg.peers) out.push(`  ${r.host} peer ${p.name ?? p.publicKey.slice(0, 8)}: ${p.allowedIps.join(',')} handshake ${age(p.handshakeAgeS)} ago, rx ${p.rxBytes} tx ${p.txBytes}`);
       for (const d of r.drift!.items) out.push(`  ${r.host} ${d.state} ${d.id}${d.current ? `\n      now: ${d.current.split('\n').slice(0, 6).join('\n           ')}` : ''}${d.error ? `\n      ${d.error}` : ''}`);
     }

@@ -64,5 +64,9 @@ describe('metrics', () => {
     const again = await fleetCli(['deploy', inv, '--limit', 'gw1', '-e', `metrics_textfile=${TEXTFILE}`, '-e', 'metrics_interval_seconds=5', '--json']);
     expect(again.code).toBe(0);
     expect(again.json.hosts[0].changed).toBe(0);
+    // Without systemd the loop writes: status has no timer to show.
+    const st = await fleetCli(['status', '-i', inv, '--limit', 'gw1', '-e', `metrics_textfile=${TEXTFILE}`, '-e', 'metrics_interval_seconds=5', '--json']);
+    expect(st.json.hosts[0].healthy).toBe(true);
+    expect(st.json.hosts[0].metricsTimer).toBeUndefined();
   });
 });

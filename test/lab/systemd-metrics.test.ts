@@ -94,11 +94,15 @@ describe('metrics on a systemd gateway', () => {
     expect(await on('gw1', 'systemctl is-active fleet-metrics.timer; ls /run/fleet/metrics.pid 2>&1 | grep -c "No such"')).toBe('active\n1\n');
   });
 
-  it('fleet status reads the gateway healthy and in sync with the timer deployed', async () => {
+  it('fleet status reads the gateway healthy and in sync, and --verbose shows the timer waiting, its last run a success', async () => {
     const r = await fleetCli(['status', '-i', lab.inventory, ...METRICS, '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json.hosts[0]).toMatchObject({ healthy: true, inSync: true });
     expect(r.json.hosts[0].health.openvpn.handshakeAgeS).toBeGreaterThanOrEqual(0);
+    expect(r.json.hosts[0].metricsTimer).toMatchObject({ state: 'active', lastResult: 'success' });
+    expect(r.json.hosts[0].metricsTimer.lastRunAgeS).toBeLessThanOrEqual(6);
+    const v = await fleetCli(['status', '-i', lab.inventory, ...METRICS, '--verbose']);
+    expect(v.stdout).toMatch(/^ {2}gw1 metrics timer: active, last run [0-6]s ago \(success\)$/m);
   });
 
   it('a teardown stops and removes the timer and the service: no unit is left, the gateway is as before', async () => {

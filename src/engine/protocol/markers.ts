@@ -93,6 +93,8 @@ export const MARKERS = {
   openvpn: [['pid', 'int'], ['address', 'text'], ['handshake', 'int']],
   /** dnsmasq's pid (when running), whether it answers: yes, no or unknown. */
   dnsmasq: [['pid', 'int'], ['answering', 'word']],
+  /** systemd runs the metrics timer: its ActiveState, its last run (epoch seconds), the run's Result. */
+  metricstimer: [['state', 'word'], ['last', 'int'], ['result', 'word']],
 } as const satisfies Record<string, Spec>;
 
 export type MarkerKind = keyof typeof MARKERS;
