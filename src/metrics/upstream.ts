@@ -10,8 +10,12 @@ import { rolesDir } from '../roles/defaults.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 
 export const OPENVPN_LOG = '/run/fleet/openvpn.log';
-/** Debian's openvpn@.service for /etc/openvpn/fleet-provider.conf, where a unit runs the client. */
-export const OPENVPN_UNIT = 'openvpn@fleet-provider.service';
+/**
+ * The unit whose journal holds the client's log where it has no log file: none, because the
+ * openvpn role runs fleet's client by pidfile with --log on every host. Not Debian's
+ * openvpn@fleet-provider.service: that one would be another client, outside the namespace.
+ */
+export const OPENVPN_UNIT = '';
 
 let cached: string | undefined;
 function handshakeFunction(): string {
