@@ -3,7 +3,6 @@ import { Option, type Command } from 'commander';
 import { UsageError } from './exit-codes.js';
 import { ROLE_ORDER, type RoleName } from '../roles/order.js';
 import type { SshOptions } from '../transport/ssh.js';
-import { askHidden } from '../transport/tty-prompt.js';
 import { useVaultSecrets } from '../inventory/vault-keyring.js';
 import { resolveVaultSecrets, type VaultOptions } from '../inventory/vault-passwords.js';
 
@@ -97,6 +96,8 @@ export function addVaultOptions(cmd: Command): Command {
     .addOption(new Option('--ask-vault-pass', 'ask on the terminal for the Ansible Vault password (no echo)'))
     .addOption(new Option('--vault-id <label@source>', VAULT_ID_HELP).argParser(collect))
     .hook('preAction', async (command) => {
-      useVaultSecrets(await resolveVaultSecrets(command.opts<VaultOptions>(), askHidden));
+      // The prompt module only when asked: `fleet inventory` loads nothing of the transport.
+      const ask = async (question: string) => (await import('../transport/tty-prompt.js')).askHidden(question);
+      useVaultSecrets(await resolveVaultSecrets(command.opts<VaultOptions>(), ask));
     });
 }

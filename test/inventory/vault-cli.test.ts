@@ -4,11 +4,35 @@
  * value in any output (inventory --list, --host, --resolved, error messages). Texts are made by
  * the real ansible-vault; no host is contacted (every deploy here stops at the inventory).
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fleetCli } from '../lab/cli.js';
-import { makeVaultLab, skipWithoutVaultTool } from './vault-fixtures.js';
+import { PASSWORDS, makeVaultLab, skipWithoutVaultTool } from './vault-fixtures.js';
+import { repoRoot } from '../../src/lab/state.js';
+
+/** The CLI on a pseudo-terminal (util-linux `script`); `answer` is typed once `prompt` shows. */
+function onTerminal(args: string[], prompt: string, answer: string): Promise<{ code: number | null; output: string }> {
+  const quoted = [process.execPath, path.join(repoRoot(), 'bin', 'fleet.js'), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qec', quoted, '/dev/null'], { env: { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: '', NO_COLOR: '1' } });
+  let output = '';
+  let typed = false;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no exit; output so far: ${output}`)), 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (!typed && output.includes(prompt)) {
+        typed = true;
+        child.stdin.write(`${answer}\r`);
+      }
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
 
 describe.skipIf(skipWithoutVaultTool)('fleet with Ansible Vault (CLI)', () => {
   const lab = makeVaultLab();
@@ -102,6 +126,14 @@ describe.skipIf(skipWithoutVaultTool)('fleet with Ansible Vault (CLI)', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/bad-value\.yml:6:\d+: host gw1, field wan_ip: /);
     expect(r.stderr).not.toContain('not-an-address-q9');
+  });
+
+  it('--ask-vault-pass asks on the terminal without echo, after the --vault-id passwords', async () => {
+    const r = await onTerminal(['inventory', '-i', hosts, '--host', 'gw1', '--vault-id', `lab@${lab.passFile.lab}`, '--ask-vault-pass'], 'Vault password: ', PASSWORDS.default);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).not.toContain(PASSWORDS.default);
+    noSecrets(r.output);
+    expect(r.output).toContain('"backup_target": "***"');
   });
 
   it('every command that loads an inventory has the vault flags', async () => {
