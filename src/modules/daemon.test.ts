@@ -52,13 +52,13 @@ describe('daemon rendering', () => {
   test('in a namespace, in the foreground: ip netns exec, setsid, fleet writes the pidfile', () => {
     const r = renderResource('daemon', {
       name: 'openvpn',
-      command: ['openvpn', '--config', '/etc/openvpn/fleet-provider.conf'],
+      command: ['openvpn', '--config', '/etc/openvpn/client/fleet-provider.conf'],
       pidfile: '/run/fleet/openvpn.pid',
       foreground: true,
       netns: 'vpn',
     });
     expect(r.apply.text).toContain(
-      `ip netns exec vpn setsid openvpn --config /etc/openvpn/fleet-provider.conf </dev/null >>/run/fleet/daemons/openvpn.log 2>&1 &\n  echo $! > /run/fleet/openvpn.pid || return`,
+      `ip netns exec vpn setsid openvpn --config /etc/openvpn/client/fleet-provider.conf </dev/null >>/run/fleet/daemons/openvpn.log 2>&1 &\n  echo $! > /run/fleet/openvpn.pid || return`,
     );
     expect(r.check.text).toContain(
       `[ "$(stat -L -c %i /proc/$fleet_p/ns/net 2>/dev/null)" = "$(stat -L -c %i /var/run/netns/vpn 2>/dev/null)" ] || return 1`,

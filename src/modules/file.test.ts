@@ -34,11 +34,11 @@ describe('file rendering', () => {
 
   test('a secret: masked fragments hide the content, its base64 and its hash; no diff content', () => {
     const content = 'client\nauth-user-pass\n<key>\nPRIVATE-KEY-MATERIAL\n</key>\n';
-    const r = renderResource('file', { path: '/etc/openvpn/fleet-provider.conf', content, mode: '0600', owner: 'root', secret: true });
+    const r = renderResource('file', { path: '/etc/openvpn/client/fleet-provider.conf', content, mode: '0600', owner: 'root', secret: true });
     const b64 = Buffer.from(content).toString('base64');
     expect(r.secret).toBe(true);
     expect(r.desiredContent).toBeUndefined();
-    expect(r.title).toBe('file /etc/openvpn/fleet-provider.conf (0600 root, secret)');
+    expect(r.title).toBe('file /etc/openvpn/client/fleet-provider.conf (0600 root, secret)');
     expect(r.apply.text).toContain(b64);
     for (const f of [r.check, r.apply, r.revert, r.undo]) {
       expect(f.masked).not.toContain('PRIVATE-KEY-MATERIAL');
@@ -49,7 +49,7 @@ describe('file rendering', () => {
     expect(r.apply.masked).toContain(`printf %s '***' | base64 -d > "$fleet_tmp"`);
     expect(r.check.masked).toContain(`[ "$fleet_sum" = '***' ]`);
     // a secret check prints no content, only the marker line
-    expect(r.check.text).not.toContain('cat /etc/openvpn/fleet-provider.conf');
+    expect(r.check.text).not.toContain('cat /etc/openvpn/client/fleet-provider.conf');
     expect(r.check.text).toContain('content=%s secret');
   });
 });

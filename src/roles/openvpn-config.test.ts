@@ -83,7 +83,7 @@ describe('the provider config in the desired state', () => {
     const { file, vars } = inventory('client\nremote 198.51.100.2 1194\nroute-up /usr/local/bin/x\n');
     expect(() => desiredState(vars, ROLE_ORDER)).toThrow(`${file}:3: 'route-up' runs a program as root`);
     const allowed = inventory('client\nroute-up /usr/local/bin/x\n', '      openvpn_allow_scripts: true\n');
-    expect(desiredState(allowed.vars, ROLE_ORDER).some((d) => d.resource.id === 'file:/etc/openvpn/fleet-provider.conf')).toBe(true);
+    expect(desiredState(allowed.vars, ROLE_ORDER).some((d) => d.resource.id === 'file:/etc/openvpn/client/fleet-provider.conf')).toBe(true);
   });
 
   test('fleet deploy --check refuses it as bad input (exit 4) before contacting any host', () => {
@@ -99,12 +99,12 @@ describe('the provider config in the desired state', () => {
 
   test('the plan --diff of a changed provider config shows its directive names, never a value', () => {
     const { vars } = inventory(GOOD);
-    const d = desiredState(vars, ROLE_ORDER).find((x) => x.resource.id === 'file:/etc/openvpn/fleet-provider.conf')!;
+    const d = desiredState(vars, ROLE_ORDER).find((x) => x.resource.id === 'file:/etc/openvpn/client/fleet-provider.conf')!;
     const current = '@@fleet-file present mode=0600 owner=root group=root content=differs secret\n';
     const shown = itemDiff({ desired: d, state: 'change', current } as never);
     expect(shown).toBe(
       [
-        '  ~ file:/etc/openvpn/fleet-provider.conf: secret content; not shown',
+        '  ~ file:/etc/openvpn/client/fleet-provider.conf: secret content; not shown',
         '      holds (values masked):',
         '        client',
         '        dev ***',
@@ -118,10 +118,10 @@ describe('the provider config in the desired state', () => {
   test('its bytes are uploaded as they are: a Latin-1 E9 stays E9 (not EF BF BD)', () => {
     const bytes = Buffer.from([...Buffer.from('client\n# caf'), 0xe9, 0x0a, ...Buffer.from('remote 198.51.100.2\n')]);
     const { vars } = inventory(bytes);
-    const r = desiredState(vars, ROLE_ORDER).find((x) => x.resource.id === 'file:/etc/openvpn/fleet-provider.conf')!.resource;
+    const r = desiredState(vars, ROLE_ORDER).find((x) => x.resource.id === 'file:/etc/openvpn/client/fleet-provider.conf')!.resource;
     // what the check (and the plan's proof) compare the host's file with: the hash of those bytes
     const sha = createHash('sha256').update(bytes).digest('hex');
-    expect(r.proof!.lines.map((l) => (l instanceof Secret ? l.value : l))).toContain(`file /etc/openvpn/fleet-provider.conf ${sha} 600`);
+    expect(r.proof!.lines.map((l) => (l instanceof Secret ? l.value : l))).toContain(`file /etc/openvpn/client/fleet-provider.conf ${sha} 600`);
     // the file module, given the same bytes, writes exactly them (run for real into a temp file)
     const target = path.join(tmp, 'uploaded.conf');
     const f = renderResource('file', { path: target, content: readFileSync(vars.openvpn_config_file as string), mode: '0600', secret: true });

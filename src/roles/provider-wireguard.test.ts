@@ -138,7 +138,7 @@ describe('provider_protocol: openvpn (the default) is as before', () => {
   test('no WireGuard upstream resource, the OpenVPN client and its server route', () => {
     const desired = desiredState(hostVars('openvpn', 'client\nremote 198.51.100.20 1194\n'), ROLE_ORDER);
     expect(desired.filter((d) => d.role === 'provider-wireguard')).toEqual([]);
-    expect(desired.some((d) => d.resource.id === 'file:/etc/openvpn/fleet-provider.conf')).toBe(true);
+    expect(desired.some((d) => d.resource.id === 'file:/etc/openvpn/client/fleet-provider.conf')).toBe(true);
     expect(desired.some((d) => d.task === 'route to the OpenVPN server around the tunnel')).toBe(true);
     expect(desired.find((d) => d.task.startsWith('kill switch'))!.resource.apply.text).toContain("'!' -o tun0 -j DROP");
     expect(desired.find((d) => d.resource.id === 'file:/etc/netns/vpn/resolv.conf')!.resource.desiredContent).toContain('nameserver 8.8.8.8');

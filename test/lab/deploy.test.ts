@@ -176,7 +176,7 @@ describe('fleet deploy on three bare lab gateways', () => {
     const start = await gatewayExec(
       lab,
       'gw1',
-      'ip netns exec vpn openvpn --config /etc/openvpn/fleet-provider.conf --dev tun0 --daemon fleet-openvpn --writepid /run/fleet/openvpn.pid --log /run/fleet/openvpn.log; for i in $(seq 100); do ip -n vpn -4 addr show dev tun0 2>/dev/null | grep -q inet && exit 0; sleep 0.1; done; exit 1',
+      'ip netns exec vpn openvpn --config /etc/openvpn/client/fleet-provider.conf --dev tun0 --daemon fleet-openvpn --writepid /run/fleet/openvpn.pid --log /run/fleet/openvpn.log; for i in $(seq 100); do ip -n vpn -4 addr show dev tun0 2>/dev/null | grep -q inet && exit 0; sleep 0.1; done; exit 1',
     );
     expect(start.code, start.stderr).toBe(0);
     let back = '';

@@ -59,7 +59,7 @@ describe('hostile input on a real gateway', () => {
     const r = await fleetCli(['deploy', inv, '--json', '--limit', 'gw1', '--diff']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json.hosts[0].status).toBe('changed');
-    const onHost = await gatewayExec(lab, 'gw1', `for f in ${PWNED.join(' ')}; do [ -e "$f" ] && echo "$f"; done; grep -c 'touch /tmp/pwned' /etc/openvpn/fleet-provider.conf`);
+    const onHost = await gatewayExec(lab, 'gw1', `for f in ${PWNED.join(' ')}; do [ -e "$f" ] && echo "$f"; done; grep -c 'touch /tmp/pwned' /etc/openvpn/client/fleet-provider.conf`);
     expect(onHost.stdout.trim()).toBe('1'); // the comment arrived as data, nothing ran
     for (const f of PWNED) expect(existsSync(f), f).toBe(false);
     expect(readdirSync(tmp).filter((f) => f.includes('pwned') && !f.includes('$'))).toEqual([]);
@@ -134,13 +134,13 @@ describe('secrets', () => {
 
   it('key and config files are 0600 root, written through a 0600 temp file and renamed (no readable window)', async () => {
     expect((await fleetCli(['deploy', lab.inventory, '--json', '--limit', 'gw2'])).code).toBe(0);
-    const modes = await gatewayExec(lab, 'gw2', 'stat -c "%n %a %U" /etc/wireguard/wg0.key /etc/openvpn/fleet-provider.conf');
-    expect(modes.stdout.trim().split('\n')).toEqual(['/etc/wireguard/wg0.key 600 root', '/etc/openvpn/fleet-provider.conf 600 root']);
+    const modes = await gatewayExec(lab, 'gw2', 'stat -c "%n %a %U" /etc/wireguard/wg0.key /etc/openvpn/client/fleet-provider.conf');
+    expect(modes.stdout.trim().split('\n')).toEqual(['/etc/wireguard/wg0.key 600 root', '/etc/openvpn/client/fleet-provider.conf 600 root']);
     // The rendered apply of both: umask 077 before mktemp in the target's directory, chmod on the
     // temp file, then mv over the path; never a redirect into the final path.
     const inv = loadInventory(lab.inventory, { limit: 'gw2' });
     const desired = desiredState(inv.hosts[0]!.vars as unknown as Record<string, unknown>, ROLE_ORDER as never);
-    for (const p of ['/etc/wireguard/wg0.key', '/etc/openvpn/fleet-provider.conf']) {
+    for (const p of ['/etc/wireguard/wg0.key', '/etc/openvpn/client/fleet-provider.conf']) {
       const res = desired.find((d) => d.resource.apply.text.includes(p) && /mktemp/.test(d.resource.apply.text) && (d.resource.id.includes('key') || d.resource.id.includes('fleet-provider')));
       expect(res, p).toBeTruthy();
       const text = res!.resource.apply.text;

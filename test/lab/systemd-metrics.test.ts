@@ -116,6 +116,11 @@ describe('metrics on a systemd gateway', () => {
     // The monotonic clock restarts at boot: a run of the service is one of this boot, by the timer.
     const ran = await on('gw1', 'systemctl is-active fleet-metrics.timer; systemctl show -P ExecMainStartTimestampMonotonic fleet-metrics.service; ls /run/fleet/metrics.pid 2>&1 | grep -c "No such"');
     expect(ran).toMatch(/^active\n[1-9]\d*\n1\n$/);
+    // Debian's openvpn package starts a client for every /etc/openvpn/*.conf at boot, in the
+    // gateway's own namespace: fleet's config is not one of them, so no openvpn@ unit runs and the
+    // main table has none of the provider's routes.
+    const other = await on('gw1', "systemctl list-units --no-legend --plain 'openvpn@*' | wc -l; ip -4 route show table main | grep -c 'dev tun' ; true");
+    expect(other).toBe('0\n0\n');
     const r = await fleetCli(['rollback', 'gw1', '-i', lab.inventory, ...METRICS, '--yes', '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await on('gw1', `systemctl list-units --all --no-legend --plain ${UNITS}; systemctl list-unit-files --no-legend ${UNITS}; ls /etc/systemd/system | grep -c fleet-; true`)).toBe('0\n');
