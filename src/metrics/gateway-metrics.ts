@@ -32,8 +32,8 @@ export const GATEWAY_METRICS = {
   peerHandshakeAge: def('fleet_wireguard_peer_last_handshake_age_seconds', 'gauge', "Seconds since the peer's latest WireGuard handshake (absent when it never had one)."),
   peerRx: def('fleet_wireguard_peer_receive_bytes_total', 'counter', 'Bytes the gateway received from the peer.'),
   peerTx: def('fleet_wireguard_peer_transmit_bytes_total', 'counter', 'Bytes the gateway sent to the peer.'),
-  upstreamUp: def('fleet_upstream_up', 'gauge', 'Whether the OpenVPN client runs and its tunnel interface has an address (1) or not (0).'),
-  upstreamHandshakeAge: def('fleet_upstream_last_handshake_age_seconds', 'gauge', "Seconds since the OpenVPN client's latest handshake with the provider."),
+  upstreamUp: def('fleet_upstream_up', 'gauge', "Whether the provider's tunnel is up (1) or not (0): the OpenVPN client runs and its tun has an address, or the WireGuard upstream has its address."),
+  upstreamHandshakeAge: def('fleet_upstream_last_handshake_age_seconds', 'gauge', "Seconds since the upstream's latest handshake with the provider."),
   dnsmasqAnswering: def('fleet_dnsmasq_answering', 'gauge', 'Whether dnsmasq answers an internal name on the gateway (1) or not (0).'),
 } as const;
 

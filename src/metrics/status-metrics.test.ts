@@ -102,6 +102,19 @@ describe('the upstream handshake age', () => {
 });
 
 describe('Exposition', () => {
+  it('a WireGuard upstream is up on its interface\'s address, with its peer\'s handshake age (no client process)', () => {
+    const wg = healthy('gw3');
+    wg.health!.openvpn = { running: false, tun: { up: true, address: '10.64.0.2/32' } };
+    wg.health!.upstream = { protocol: 'wireguard', interface: 'wgp0', endpoint: '198.51.100.2:51820', handshakeAgeS: 7, rxBytes: 1, txBytes: 2 };
+    const out = statusMetrics([wg], []).split('\n');
+    expect(out).toContain('fleet_upstream_up{host="gw3"} 1');
+    expect(out).toContain('fleet_upstream_last_handshake_age_seconds{host="gw3"} 7');
+    wg.health!.openvpn.tun.up = false;
+    const dark = statusMetrics([wg], []).split('\n');
+    expect(dark).toContain('fleet_upstream_up{host="gw3"} 0');
+    expect(dark.some((l) => l.startsWith('fleet_upstream_last_handshake_age_seconds{'))).toBe(false);
+  });
+
   it('refuses a sample of an undeclared family and a bad label name', () => {
     const e = new Exposition().family('fleet_x', 'gauge', 'x');
     expect(() => e.sample('fleet_y', {}, 1)).toThrow(/no family/);

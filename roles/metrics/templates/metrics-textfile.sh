@@ -16,8 +16,8 @@ help_of() {
     fleet_wireguard_peer_last_handshake_age_seconds) echo "gauge Seconds since the peer's latest WireGuard handshake (absent when it never had one)." ;;
     fleet_wireguard_peer_receive_bytes_total) echo "counter Bytes the gateway received from the peer." ;;
     fleet_wireguard_peer_transmit_bytes_total) echo "counter Bytes the gateway sent to the peer." ;;
-    fleet_upstream_up) echo "gauge Whether the OpenVPN client runs and its tunnel interface has an address (1) or not (0)." ;;
-    fleet_upstream_last_handshake_age_seconds) echo "gauge Seconds since the OpenVPN client's latest handshake with the provider." ;;
+    fleet_upstream_up) echo "gauge Whether the provider's tunnel is up (1) or not (0): the OpenVPN client runs and its tun has an address, or the WireGuard upstream has its address." ;;
+    fleet_upstream_last_handshake_age_seconds) echo "gauge Seconds since the upstream's latest handshake with the provider." ;;
     fleet_dnsmasq_answering) echo "gauge Whether dnsmasq answers an internal name on the gateway (1) or not (0)." ;;
   esac
 }
@@ -75,9 +75,15 @@ collect() {
     peer_samples fleet_wireguard_peer_transmit_bytes_total transfer tx | family fleet_wireguard_peer_transmit_bytes_total
   fi
   ovpn=0
-  if runs "$OPENVPN_PIDFILE" openvpn "${OPENVPN_UNIT:-}" && [ -n "$(ip -n "$VPN_NS" -4 -o addr show dev "$TUN" 2>/dev/null)" ]; then ovpn=1; fi
+  if [ "${PROTOCOL:-openvpn}" = wireguard ]; then
+    # No client process: the upstream is its interface with an address, its peer's handshake.
+    [ -n "$(ip -n "$VPN_NS" -4 -o addr show dev "$PROVIDER_IF" 2>/dev/null)" ] && ovpn=1
+    t=$(ip netns exec "$VPN_NS" wg show "$PROVIDER_IF" latest-handshakes 2>/dev/null | awk 'NR == 1 && $2 > 0 { print $2 }')
+  else
+    if runs "$OPENVPN_PIDFILE" openvpn "${OPENVPN_UNIT:-}" && [ -n "$(ip -n "$VPN_NS" -4 -o addr show dev "$TUN" 2>/dev/null)" ]; then ovpn=1; fi
+    t=$(fleet_upstream_handshake "$OPENVPN_LOG" "${OPENVPN_UNIT:-}")
+  fi
   echo "fleet_upstream_up $ovpn" | family fleet_upstream_up
-  t=$(fleet_upstream_handshake "$OPENVPN_LOG" "${OPENVPN_UNIT:-}")
   if [ "$ovpn" = 1 ] && [ -n "$t" ]; then
     echo "fleet_upstream_last_handshake_age_seconds $(( $(date +%s) - t ))" | family fleet_upstream_last_handshake_age_seconds
   fi
