@@ -8,7 +8,7 @@ import { qrCode } from '../peers/config.js';
 import { table } from '../report/format.js';
 import { DEFAULT_INVENTORY } from './inventory.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import { ASK_KEY_PASSPHRASE_HELP, CONNECT_TIMEOUT_RANGE, connectTimeoutArg, positiveInt, sshOptions } from './options.js';
+import { addVaultOptions, ASK_KEY_PASSPHRASE_HELP, CONNECT_TIMEOUT_RANGE, connectTimeoutArg, positiveInt, sshOptions } from './options.js';
 
 function halfArg(v: string): Half {
   if (v !== 'direct' && v !== 'vpn') throw new InvalidArgumentError("expected 'direct' or 'vpn'");
@@ -97,7 +97,7 @@ Examples:
 
 /** The options every peer subcommand takes. */
 function common(cmd: Command): Command {
-  return cmd
+  return addVaultOptions(cmd)
     .addOption(new Option('-i, --inventory <file>', 'inventory file (edited in place by add and remove)').default(DEFAULT_INVENTORY))
     .option('--accept-new-host-keys', 'record the host key of a host not yet in known_hosts (first contact)')
     .option('-T, --connect-timeout <seconds>', `SSH connect timeout, ${CONNECT_TIMEOUT_RANGE.min}-${CONNECT_TIMEOUT_RANGE.max}`, connectTimeoutArg)

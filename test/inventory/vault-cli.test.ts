@@ -137,9 +137,9 @@ describe.skipIf(skipWithoutVaultTool)('fleet with Ansible Vault (CLI)', () => {
   });
 
   it('every command that loads an inventory has the vault flags', async () => {
-    for (const cmd of ['deploy', 'status', 'rollback', 'verify', 'inventory']) {
-      const r = await fleetCli([cmd, '--help']);
-      expect(r.stdout, cmd).toMatch(/--vault-password-file <file>[\s\S]*--ask-vault-pass[\s\S]*--vault-id <label@source>/);
+    for (const cmd of [['deploy'], ['status'], ['rollback'], ['verify'], ['inventory'], ['peer', 'add'], ['peer', 'list'], ['peer', 'remove']]) {
+      const r = await fleetCli([...cmd, '--help']);
+      expect(r.stdout, cmd.join(' ')).toMatch(/--vault-password-file <file>[\s\S]*--ask-vault-pass[\s\S]*--vault-id <label@source>/);
     }
   });
 });
