@@ -30,7 +30,7 @@ export function gateVerdict(r: HostStatusReport): { host: string; ok: boolean; r
   const h = r.health;
   if (!r.healthy && h) {
     if (!h.wg.up) why.push('wg0 down');
-    if (!h.openvpn.running || !h.openvpn.tun.up) why.push('the provider tunnel down');
+    if (!(h.upstream?.up ?? (h.openvpn.running && h.openvpn.tun.up))) why.push('the provider tunnel down');
     if (!h.dnsmasq.running || h.dnsmasq.answering === false) why.push('dnsmasq not answering');
   }
   if (!r.healthy && !why.length) why.push('unhealthy');

@@ -37,12 +37,9 @@ export function statusMetrics(reports: readonly HostStatusReport[], verify: read
       e.sample(G.peerRx.name, peer, p.rxBytes);
       e.sample(G.peerTx.name, peer, p.txBytes);
     }
-    // OpenVPN: its client runs and its tun has an address. WireGuard: the upstream interface has
-    // its address (there is no client process; the tunnel slot reads that interface).
-    const wireguard = h.upstream?.protocol === 'wireguard';
-    const upstreamUp = wireguard ? h.openvpn.tun.up : h.openvpn.running && h.openvpn.tun.up;
+    const upstreamUp = h.upstream?.up ?? (h.openvpn.running && h.openvpn.tun.up);
     e.sample(G.upstreamUp.name, host, upstreamUp);
-    const handshakeAgeS = wireguard ? h.upstream?.handshakeAgeS : h.openvpn.handshakeAgeS;
+    const handshakeAgeS = h.upstream?.handshakeAgeS ?? h.openvpn.handshakeAgeS;
     // As the textfile does: a handshake of a client that is not up says nothing about the upstream.
     if (upstreamUp && handshakeAgeS !== undefined) e.sample(G.upstreamHandshakeAge.name, host, handshakeAgeS);
     if (h.dnsmasq.answering !== 'unknown') e.sample(G.dnsmasqAnswering.name, host, h.dnsmasq.running && h.dnsmasq.answering);

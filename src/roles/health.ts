@@ -37,6 +37,8 @@ export interface GatewayHealth {
 export interface UpstreamStatus {
   protocol: 'openvpn' | 'wireguard';
   interface: string;
+  /** OpenVPN: its client runs and its tun has an address; WireGuard: its interface has one. */
+  up: boolean;
   endpoint?: string;
   handshakeAgeS?: number;
   rxBytes?: number;
@@ -142,11 +144,12 @@ export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 
 
 function upstreamOf(markers: Marker[], v: HostVars, health: GatewayHealth, nowS: number): UpstreamStatus {
   if (v.provider_protocol !== 'wireguard') {
-    const u: UpstreamStatus = { protocol: 'openvpn', interface: v.openvpn_tun };
+    const u: UpstreamStatus = { protocol: 'openvpn', interface: v.openvpn_tun, up: health.openvpn.running && health.openvpn.tun.up };
     if (health.openvpn.handshakeAgeS !== undefined) u.handshakeAgeS = health.openvpn.handshakeAgeS;
     return u;
   }
-  const u: UpstreamStatus = { protocol: 'wireguard', interface: v.provider_interface };
+  // The tunnel slot reads the WireGuard upstream's interface: its address is the tunnel's.
+  const u: UpstreamStatus = { protocol: 'wireguard', interface: v.provider_interface, up: health.openvpn.tun.up };
   for (const w of markersOf(markers, 'wgupstream')) {
     const t = Object.fromEntries([...wgSections(w.tables)].map(([what, text]) => [what, [...perPeer(text).values()][0]]));
     if (t.endpoints && t.endpoints !== '(none)') u.endpoint = t.endpoints;

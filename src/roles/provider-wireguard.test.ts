@@ -127,10 +127,12 @@ describe("the WireGuard upstream's health", () => {
       { kind: 'dnsmasq', fields: ['12', 'yes'] },
     ];
     const h = parseHealth(markers, vars as never, 1030);
-    expect(h.upstream).toEqual({ protocol: 'wireguard', interface: 'wgp0', endpoint: '198.51.100.7:51820', handshakeAgeS: 30, rxBytes: 4096, txBytes: 2048 });
+    expect(h.upstream).toEqual({ protocol: 'wireguard', interface: 'wgp0', up: true, endpoint: '198.51.100.7:51820', handshakeAgeS: 30, rxBytes: 4096, txBytes: 2048 });
     expect(isHealthy(h, desired)).toBe(true);
     // the tunnel without its address is unhealthy
-    expect(isHealthy(parseHealth(markers.map((m) => (m.kind === 'openvpn' ? { kind: 'openvpn', fields: ['-', '-', '-'] } : m)), vars as never, 1030), desired)).toBe(false);
+    const dark = parseHealth(markers.map((m) => (m.kind === 'openvpn' ? { kind: 'openvpn', fields: ['-', '-', '-'] } : m)), vars as never, 1030);
+    expect(isHealthy(dark, desired)).toBe(false);
+    expect(dark.upstream?.up).toBe(false);
   });
 });
 
