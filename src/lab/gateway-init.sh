@@ -1,12 +1,13 @@
 #!/bin/sh
 # fleet lab gateway init (src/lab/gateway.ts writes it to the state dir and runs it as
 # `unshare --mount --uts --pid --fork --kill-child --mount-proc sh init.sh <gwdir> <name>
-# <wan-address/prefix> <wan-interface> <labdir> <default-gw> [<neighbour-ip> <neighbour-mac>]`
-# inside the gateway's netns; the neighbour, in a benchmark lab, is the controller).
+# <wan-address/prefix> <wan-interface> <labdir> <default-gw> [<neighbour-ip> <neighbour-mac>
+# [<wan-address6/prefix> <default-gw6>]]` inside the gateway's netns; the neighbour, in a benchmark
+# lab, is the controller; either may be empty).
 # PID 1 of the gateway's pid namespace. `set -e`: a failed step ends the gateway (and `up`
 # reports its log).
 set -eu
-S=$1 NAME=$2 WAN=$3 IFACE=$4 LAB=$5 DEFGW=$6 NEIGH_IP=${7:-} NEIGH_MAC=${8:-}
+S=$1 NAME=$2 WAN=$3 IFACE=$4 LAB=$5 DEFGW=$6 NEIGH_IP=${7:-} NEIGH_MAC=${8:-} WAN6=${9:-} DEFGW6=${10:-}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 hostname "$NAME"
@@ -17,6 +18,11 @@ ip addr replace "$WAN" dev "$IFACE"
 ip link set "$IFACE" up
 ip route replace default via "$DEFGW"
 if [ -n "$NEIGH_IP" ]; then ip neigh replace "$NEIGH_IP" lladdr "$NEIGH_MAC" dev "$IFACE" nud permanent; fi
+# The WAN's IPv6, static as a cloud's is (nodad: usable at once; no router advertisements here).
+if [ -n "$WAN6" ]; then
+  ip -6 addr replace "$WAN6" dev "$IFACE" nodad
+  ip -6 route replace default via "$DEFGW6" dev "$IFACE"
+fi
 
 # Our copy of the root's /run/netns holds a reference to every namespace that existed when we
 # were made; drop it (lazily, with its children) before a private /run hides it.

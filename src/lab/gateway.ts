@@ -11,7 +11,7 @@
 import { connect } from 'node:net';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BECOME_USER, INET_IP, SSH_PORT, WAN_IFACE, controllerNeighbour, wanNetOf, type GatewayPlan } from './names.js';
+import { BECOME_USER, INET_IP, INET_IP6, LAB_PREFIX_LEN6, SSH_PORT, WAN_IFACE, controllerNeighbour, wanNetOf, type GatewayPlan } from './names.js';
 import { LabError } from './errors.js';
 import { LAB_ENV, processStartTime, spawnDaemon, waitFor } from './run.js';
 import { ensureSshKey } from './keys.js';
@@ -178,7 +178,7 @@ export async function startGateway(
   const wan = wanNetOf(g.wanIp);
   const pid = spawnDaemon(
     ['ip', 'netns', 'exec', g.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc',
-      '/bin/sh', opts.initScript, dir, g.name, `${g.wanIp}/${wan.prefixLen}`, WAN_IFACE, opts.labDir, wan.defaultGw, ...neighbourArgs(g.wanIp)],
+      '/bin/sh', opts.initScript, dir, g.name, `${g.wanIp}/${wan.prefixLen}`, WAN_IFACE, opts.labDir, wan.defaultGw, ...neighbourArgs(g)],
     opts.logPath,
     LAB_ENV,
   );
@@ -202,9 +202,11 @@ export async function startGateway(
   return { unsharePid: pid, unshareStart, initPid, initStart };
 }
 
-function neighbourArgs(wanIp: string): string[] {
-  const n = controllerNeighbour(wanIp);
-  return n ? [n.ip, n.mac] : [];
+/** The init's optional arguments: the controller as a permanent neighbour, then the WAN's IPv6. */
+function neighbourArgs(g: GatewayPlan): string[] {
+  const n = controllerNeighbour(g.wanIp);
+  const neighbour = n ? [n.ip, n.mac] : ['', ''];
+  return g.wanIp6 ? [...neighbour, `${g.wanIp6}/${LAB_PREFIX_LEN6}`, INET_IP6] : n ? neighbour : [];
 }
 
 function readText(file: string): string {

@@ -1,6 +1,6 @@
 /**
- * The lab "internet" host (fl-inet): 198.51.100.3 on the switch, and 203.0.113.1 for the clients
- * on the same bridge. It routes between the two (ip_forward inside fl-inet only) and has no
+ * The lab "internet" host (fl-inet): 198.51.100.3 and 2001:db8:100::3 on the switch, and 203.0.113.1
+ * for the clients on the same bridge. It routes between the two (ip_forward inside fl-inet only) and has no
  * default route, so a packet for any address outside the lab dies here. It runs the HTTP echo
  * service and the upstream DNS (dnsmasq with its own config: no resolv.conf, no upstream; it
  * answers *.lab.test and logs every query with its source address).
@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLIENT_GW, DNS_DOMAIN, DNS_PORT, ECHO_PORT, INET_IP, INET_NS, LAB_PREFIX_LEN } from './names.js';
+import { CLIENT_GW, DNS_DOMAIN, DNS_PORT, ECHO_PORT, INET_IP, INET_IP6, INET_NS, LAB_PREFIX_LEN, LAB_PREFIX_LEN6 } from './names.js';
 import { LabError } from './errors.js';
 import { processStartTime, runOk, spawnDaemon, waitFor } from './run.js';
 import { ECHO_SERVER_SOURCE } from './echo-server.js';
@@ -44,7 +44,7 @@ export interface StartedInternet {
 
 export async function startInternet(dir: string, opts: { logsDir: string; dnsQueryLog: string; timeoutMs?: number }): Promise<StartedInternet> {
   const net = fileURLToPath(new URL('internet-net.sh', import.meta.url));
-  await runOk(['ip', 'netns', 'exec', INET_NS, '/bin/sh', net, `${INET_IP}/${LAB_PREFIX_LEN}`, `${CLIENT_GW}/${LAB_PREFIX_LEN}`], { what: 'internet host network setup' });
+  await runOk(['ip', 'netns', 'exec', INET_NS, '/bin/sh', net, `${INET_IP}/${LAB_PREFIX_LEN}`, `${CLIENT_GW}/${LAB_PREFIX_LEN}`, `${INET_IP6}/${LAB_PREFIX_LEN6}`], { what: 'internet host network setup' });
 
   const conf = path.join(dir, 'dnsmasq.conf');
   writeFileSync(conf, dnsmasqConfig({ logFile: opts.dnsQueryLog, pidFile: path.join(dir, 'dnsmasq.pid') }), { mode: 0o644 });
@@ -56,7 +56,8 @@ export async function startInternet(dir: string, opts: { logsDir: string; dnsQue
   const script = path.join(dir, 'echo-server.mjs');
   writeFileSync(script, ECHO_SERVER_SOURCE, { mode: 0o644 });
   const echoLog = path.join(opts.logsDir, 'echo.log');
-  const echoPid = spawnDaemon(['ip', 'netns', 'exec', INET_NS, process.execPath, script, '0.0.0.0', String(ECHO_PORT)], echoLog);
+  // '::' is dual stack: IPv4 callers arrive as ::ffff:a.b.c.d, which the service unmaps.
+  const echoPid = spawnDaemon(['ip', 'netns', 'exec', INET_NS, process.execPath, script, '::', String(ECHO_PORT)], echoLog);
   const echoStart = processStartTime(echoPid) ?? 0;
 
   const timeoutMs = opts.timeoutMs ?? 15_000;
@@ -80,4 +81,9 @@ export async function startInternet(dir: string, opts: { logsDir: string; dnsQue
 
 export function echoUrl(): string {
   return `http://${INET_IP}${ECHO_PORT === 80 ? '' : `:${ECHO_PORT}`}/`;
+}
+
+/** The echo service over IPv6. */
+export function echoUrl6(): string {
+  return `http://[${INET_IP6}]${ECHO_PORT === 80 ? '' : `:${ECHO_PORT}`}/`;
 }

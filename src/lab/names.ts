@@ -3,7 +3,9 @@
  * src/lab hard-codes an address. All of it is documentation space that never leaves the machine:
  * 198.51.100.0/24 (TEST-NET-2) is the lab "internet", 203.0.113.0/24 (TEST-NET-3) is where the
  * WireGuard clients live; 10.x addresses exist only inside gateways and clients. 192.0.2.0/24 is
- * never used (this machine's own uplink may be there).
+ * never used (this machine's own uplink may be there). The lab internet's IPv6 is 2001:db8:100::/64
+ * (RFC 3849 documentation space), on the same switch, inside lab namespaces only: the controller's
+ * veth has no IPv6 address at all.
  */
 
 /** Every namespace and root-namespace link the lab makes starts with this. */
@@ -22,6 +24,12 @@ export const LAB_PREFIX_LEN = 24;
 export const CONTROLLER_IP = '198.51.100.1';
 export const PROVIDER_IP = '198.51.100.2';
 export const INET_IP = '198.51.100.3';
+/** The lab internet's IPv6 prefix: the gateways' WAN, the provider and the echo host. */
+export const LAB_NET6 = '2001:db8:100::/64';
+export const LAB_PREFIX_LEN6 = 64;
+/** The lab addresses in IPv6: the same last digits as in 198.51.100.0/24 (gateway K: ::1K). */
+export const PROVIDER_IP6 = '2001:db8:100::2';
+export const INET_IP6 = '2001:db8:100::3';
 /** `lab up --bastion`: the jump host between the controller and the gateways (src/lab/bastion.ts). */
 export const BASTION_NS = 'fl-bastion';
 export const BASTION_IP = '198.51.100.4';
@@ -85,6 +93,8 @@ export interface GatewayPlan {
   name: string;
   netns: string;
   wanIp: string;
+  /** Its WAN IPv6 address (2001:db8:100::/64); absent in the benchmark range (no internet there). */
+  wanIp6?: string;
   /** The veth end inside the switch namespace. */
   switchPort: string;
 }
@@ -117,7 +127,7 @@ export function peerName(k: number, half: Half): string {
 
 export function gatewayPlan(k: number): GatewayPlan {
   if (!Number.isInteger(k) || k < 1 || k > MAX_HOSTS) throw new RangeError(`gateway index out of range: ${k}`);
-  return { index: k, name: `gw${k}`, netns: `${PREFIX}gw${k}`, wanIp: `198.51.100.${10 + k}`, switchPort: `p-gw${k}` };
+  return { index: k, name: `gw${k}`, netns: `${PREFIX}gw${k}`, wanIp: `198.51.100.${10 + k}`, wanIp6: `2001:db8:100::${10 + k}`, switchPort: `p-gw${k}` };
 }
 
 /** Gateway K of a benchmark-range lab: 198.18.1.1 .. 198.18.1.250, 198.18.2.1 .., 250 to a /24. */

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INET_IP, LAB_PREFIX_LEN, OPENVPN_MASK, OPENVPN_NET, OPENVPN_PORT, PROVIDER_IP, PROVIDER_NS } from './names.js';
+import { INET_IP, INET_IP6, LAB_PREFIX_LEN, LAB_PREFIX_LEN6, OPENVPN_MASK, OPENVPN_NET, OPENVPN_PORT, PROVIDER_IP, PROVIDER_IP6, PROVIDER_NS } from './names.js';
 import { LabError } from './errors.js';
 import { runOk, spawnDaemon, processStartTime, waitFor } from './run.js';
 import type { Pki } from './pki.js';
@@ -69,7 +69,7 @@ export interface StartedProvider {
 /** Network inside fl-prov (address, default route, NAT, forwarding), then the server. */
 export async function startProvider(p: Pki, opts: { logPath: string; timeoutMs?: number }): Promise<StartedProvider> {
   const net = fileURLToPath(new URL('provider-net.sh', import.meta.url));
-  await runOk(['ip', 'netns', 'exec', PROVIDER_NS, '/bin/sh', net, `${PROVIDER_IP}/${LAB_PREFIX_LEN}`, INET_IP, `${OPENVPN_NET}/${LAB_PREFIX_LEN}`], { what: 'provider network setup' });
+  await runOk(['ip', 'netns', 'exec', PROVIDER_NS, '/bin/sh', net, `${PROVIDER_IP}/${LAB_PREFIX_LEN}`, INET_IP, `${OPENVPN_NET}/${LAB_PREFIX_LEN}`, `${PROVIDER_IP6}/${LAB_PREFIX_LEN6}`, INET_IP6], { what: 'provider network setup' });
   const conf = path.join(p.dir, 'server.conf');
   writeFileSync(conf, serverConfig(p), { mode: 0o600 });
   const pid = spawnDaemon(['ip', 'netns', 'exec', PROVIDER_NS, 'openvpn', '--cd', p.dir, '--config', path.basename(conf)], opts.logPath);

@@ -43,6 +43,8 @@ export interface LabGateway {
   /** The gateway's network namespace (root view, `ip netns`). */
   netns: string;
   wanIp: string;
+  /** Its WAN IPv6 address (absent in a benchmark-range lab, and in a record from before IPv6). */
+  wanIp6?: string;
   sshPort: number;
   /**
    * PID (root pid namespace) of the gateway's init: PID 1 of its pid namespace (sshd; on a
@@ -69,6 +71,8 @@ export interface LabClient {
 export interface LabProvider {
   netns: string;
   ip: string;
+  /** Its own IPv6 address on the lab internet (its tunnels carry IPv4 only). */
+  ip6?: string;
   port: number;
   /** The OpenVPN client config the gateways use (inline PKI, mode 0600). */
   clientConfig: string;
@@ -83,8 +87,12 @@ export interface LabProvider {
 export interface LabInternet {
   netns: string;
   ip: string;
+  /** Its IPv6 address (2001:db8:100::3). */
+  ip6?: string;
   /** GET / answers the caller's source address as plain text. */
   echoUrl: string;
+  /** The same service over IPv6. */
+  echoUrl6?: string;
   dnsIp: string;
   /** A name the lab DNS answers (any *.lab.test answers the internet host). */
   echoName: string;

@@ -26,7 +26,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {
-  BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, MAX_BENCH_HOSTS, gatewayPlanIn, PROVIDER_IP, PROVIDER_NS, PROVIDER_WG_EXIT_IP, PROVIDER_WG_IF, PROVIDER_WG_PORT,
+  BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_IP6, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, MAX_BENCH_HOSTS, gatewayPlanIn, PROVIDER_IP, PROVIDER_IP6, PROVIDER_NS, PROVIDER_WG_EXIT_IP, PROVIDER_WG_IF, PROVIDER_WG_PORT,
   SSH_PORT, SWITCH_NS, BASTION_IP, BASTION_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
 } from './names.js';
 import { inotifyBudget, maxHostsForInotify, wireguardGoNeeded } from './inotify.js';
@@ -45,7 +45,7 @@ import { CLIENT_INIT, prepareClient, startClient } from './clients.js';
 import { ensurePki } from './pki.js';
 import { startProvider, writeClientConfig } from './provider.js';
 import { startWgProvider, writeWgProviderFiles, type WgProviderFiles } from './provider-wireguard.js';
-import { echoUrl, startInternet } from './internet.js';
+import { echoUrl, echoUrl6, startInternet } from './internet.js';
 import { writeInventory } from './inventory.js';
 import { foreignOwner, labDown, labNamespaces, ctlOwner } from './down.js';
 import { labHealthy } from './status.js';
@@ -275,7 +275,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
 
 /** The provider in `lab status`: ip stays the OpenVPN server's (and the WireGuard endpoint's) address. */
 function labProvider(clientConfig: string, wg: WgProviderFiles | undefined): LabProvider {
-  const base = { netns: PROVIDER_NS, ip: PROVIDER_IP, port: OPENVPN_PORT, clientConfig };
+  const base = { netns: PROVIDER_NS, ip: PROVIDER_IP, ip6: PROVIDER_IP6, port: OPENVPN_PORT, clientConfig };
   if (!wg) return { ...base, protocol: 'openvpn', exitIp: PROVIDER_IP };
   return {
     ...base,
@@ -309,9 +309,9 @@ function describeLab(a: {
     ...(systemd && a.image ? { systemd: { variant: systemd, image: a.image.key, imageDir: a.image.dir } } : {}),
     controllerIp: CONTROLLER_IP,
     ssh: { user: 'root', keyPath: P.sshKey, knownHostsPath: P.knownHosts, becomeUser: BECOME_USER },
-    gateways: a.gateways.map((g, i) => ({ name: g.name, netns: g.netns, wanIp: g.wanIp, sshPort: SSH_PORT, initPid: a.gwInit[i]! })),
+    gateways: a.gateways.map((g, i) => ({ name: g.name, netns: g.netns, wanIp: g.wanIp, ...(g.wanIp6 && !a.kind.systemd ? { wanIp6: g.wanIp6 } : {}), sshPort: SSH_PORT, initPid: a.gwInit[i]! })),
     provider: bare ? null : labProvider(P.clientConfig, a.wgFiles),
-    internet: bare ? null : { netns: INET_NS, ip: INET_IP, echoUrl: echoUrl(), dnsIp: INET_IP, echoName: ECHO_NAME, dnsQueryLog: P.dnsQueryLog },
+    internet: bare ? null : { netns: INET_NS, ip: INET_IP, ip6: INET_IP6, echoUrl: echoUrl(), echoUrl6: echoUrl6(), dnsIp: INET_IP, echoName: ECHO_NAME, dnsQueryLog: P.dnsQueryLog },
     clients: a.prepared.map((p, i) => ({
       name: p.plan.name,
       netns: p.plan.netns,

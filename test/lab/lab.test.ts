@@ -158,6 +158,20 @@ describe('lab up --hosts 3', () => {
     expect(fromGw.stdout.trim()).toBe('198.51.100.11');
   });
 
+  it('the lab internet has IPv6 inside the lab only: the echo service answers gateways over IPv6 with their WAN address', async () => {
+    expect(lab.internet?.echoUrl6).toBe('http://[2001:db8:100::3]/');
+    expect(lab.gateways.map((g) => g.wanIp6)).toEqual(['2001:db8:100::11', '2001:db8:100::12', '2001:db8:100::13']);
+    const fromGw = await gatewayExec(lab, 'gw2', `curl -s -m 5 -6 ${lab.internet!.echoUrl6}; ip -6 route show default`);
+    expect(fromGw.stdout.split('\n')[0]).toBe('2001:db8:100::12');
+    expect(fromGw.stdout).toMatch(/^default via 2001:db8:100::3 dev ens5/m);
+    // The provider has IPv6 on the lab internet too; over IPv4 the same service still unmaps callers.
+    const fromProv = await run(['ip', 'netns', 'exec', lab.provider!.netns, 'curl', '-s', '-m', '5', lab.internet!.echoUrl6!]);
+    expect(fromProv.stdout.trim()).toBe('2001:db8:100::2');
+    expect((await gatewayExec(lab, 'gw2', `curl -s -m 5 ${lab.internet!.echoUrl}`)).stdout.trim()).toBe('198.51.100.12');
+    // The controller's veth has no IPv6 address at all: nothing IPv6 crosses into the root namespace.
+    expect((await run(['ip', '-6', 'addr', 'show', 'dev', 'fl-ctl'])).stdout.trim()).toBe('');
+  });
+
   it('the lab DNS answers echo.lab.test and logs the source of each query', async () => {
     const r = await gatewayExec(lab, 'gw2', `dig +short +time=2 +tries=1 @${lab.internet!.dnsIp} ${lab.internet!.echoName}`);
     expect(r.stdout.trim()).toBe('198.51.100.3');
