@@ -12,6 +12,7 @@ import { LabError } from '../lab/errors.js';
 import { rebootGateway, type BootResult } from '../lab/reboot.js';
 import { DEFAULT_HOSTS, MAX_BENCH_HOSTS } from '../lab/names.js';
 import { parseRtt } from '../lab/rtt.js';
+import { setProviderRunning } from '../lab/providers.js';
 import { EXIT } from './exit-codes.js';
 import { SYSTEMD_VARIANTS, isSystemdVariant, type SystemdVariant } from '../lab/image.js';
 
@@ -61,6 +62,7 @@ Examples:
   registerLabStatus(lab);
   registerLabConnect(lab);
   registerLabReboot(lab);
+  registerLabProvider(lab);
 }
 
 function providerArg(v: string): 'openvpn' | 'wireguard' {
@@ -246,5 +248,30 @@ Examples:
         }
       }
       if (booted && !booted.ok) process.exitCode = EXIT.HOSTS_FAILED;
+    });
+}
+
+function registerLabProvider(lab: Command): void {
+  lab
+    .command('provider')
+    .argument('<action>', 'stop or start')
+    .argument('<name>', 'the provider: A or B')
+    .description("take one of the lab's providers off the network (stop) or bring it back (start), as an outage looks from a gateway")
+    .addHelpText(
+      'after',
+      `
+The lab has two providers, A (198.51.100.2; every single-provider inventory uses it) and B
+(198.51.100.6, exiting at 198.51.100.7), each with an OpenVPN and a WireGuard server. stop sets the
+provider namespace's link down: its servers keep running with their keys, but nothing reaches
+them; start brings the link and its routes back. fleet lab status --json lists both (providers).
+
+Examples:
+  sudo fleet lab provider stop A    # a gateway with provider_endpoints [A, B] fails over to B
+  sudo fleet lab provider start A`,
+    )
+    .action(async (action: string, name: string) => {
+      if (action !== 'stop' && action !== 'start') throw new LabError(`expected stop or start, got ${action}`);
+      const plan = await setProviderRunning(labStatus(), name, action === 'start');
+      process.stdout.write(`provider ${plan.name}: ${action === 'start' ? 'started' : 'stopped'}\n`);
     });
 }

@@ -9,12 +9,12 @@
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CTL_VETH, isLabName } from './names.js';
+import { CTL_VETH, PROVIDERS, isLabName } from './names.js';
 import { LabError } from './errors.js';
 import { isAlive, run, sleep } from './run.js';
 import { inventoryPath, readRecord, STATE_ENTRIES, stateDir, type LabRecord } from './state.js';
 import { isLabInventory } from './inventory.js';
-import { PROVIDER_WG_SOCKET } from './provider-wireguard.js';
+import { providerWgSocket } from './provider-wireguard.js';
 import { labCgroupRoots, pidsInCgroupTree, removeCgroupTree } from './cgroups.js';
 import { refreshSystemdRecord } from './systemd-record.js';
 
@@ -153,7 +153,7 @@ export async function labDown(opts: { log?: (msg: string) => void } = {}): Promi
     const namespaces = [...new Set([...(await labNamespaces())])].sort();
     report.killed = await killAll(rec, namespaces);
     // A killed wireguard-go leaves its control socket in this machine's /run (fl-prov shares it).
-    rmSync(PROVIDER_WG_SOCKET, { force: true });
+    for (const plan of PROVIDERS) rmSync(providerWgSocket(plan), { force: true });
     removeLabCgroups();
     const ctl = await ctlOwner();
     if (ctl.exists) {

@@ -49,10 +49,16 @@ export const SYSTEMD_GATEWAY_INOTIFY = 12;
 /**
  * Inotify instances a lab needs once deployed: one wireguard-go per gateway plus two clients each,
  * and on systemd gateways what their own system holds. A WireGuard upstream (`--provider
- * wireguard`) adds one per gateway (its tunnel in the namespace) and the provider's server.
+ * wireguard`) adds one per gateway (its tunnel in the namespace). A lab with clients also runs
+ * its two providers' WireGuard servers.
  */
 export function wireguardGoNeeded(hosts: number, bare: boolean, systemd = false, wgUpstream = false): number {
-  return hosts * perGateway(bare, systemd, wgUpstream) + (wgUpstream ? 1 : 0);
+  return hosts * perGateway(bare, systemd, wgUpstream) + providerServers(bare);
+}
+
+/** The providers' wireguard-go servers (A and B), in every lab that is not bare. */
+function providerServers(bare: boolean): number {
+  return bare ? 0 : 2;
 }
 
 function perGateway(bare: boolean, systemd: boolean, wgUpstream: boolean): number {
@@ -61,6 +67,6 @@ function perGateway(bare: boolean, systemd: boolean, wgUpstream: boolean): numbe
 
 /** The largest lab that fits, or undefined when the limit cannot be read. */
 export function maxHostsForInotify(budget: InotifyBudget, bare: boolean, systemd = false, wgUpstream = false): number {
-  const free = Math.max(0, budget.limit - budget.inUse - (wgUpstream ? 1 : 0));
+  const free = Math.max(0, budget.limit - budget.inUse - providerServers(bare));
   return Math.floor(free / perGateway(bare, systemd, wgUpstream));
 }

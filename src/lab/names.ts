@@ -41,14 +41,46 @@ export const CLIENT_GW = '203.0.113.1';
 /** The provider's WireGuard server (`lab up --provider wireguard`), in fl-prov beside OpenVPN. */
 export const PROVIDER_WG_IF = 'fl-provwg';
 export const PROVIDER_WG_PORT = 51820;
-/** Its tunnel network: the server 10.9.0.1, gateway K at 10.9.0.(10+K). */
-export const PROVIDER_WG_SERVER = '10.9.0.1';
-export const PROVIDER_WG_NET = '10.9.0.0/24';
 /** The WireGuard exit's own address (fl-prov's second address): VPN-half clients show this one. */
 export const PROVIDER_WG_EXIT_IP = '198.51.100.5';
 
+/** Provider B (failover's second provider): its own namespace, server address and one exit for both protocols. */
+export const PROVIDER_B_NS = 'fl-provb';
+export const PROVIDER_B_IP = '198.51.100.6';
+export const PROVIDER_B_EXIT_IP = '198.51.100.7';
+export const PROVIDER_B_IP6 = '2001:db8:100::6';
+
+/**
+ * The lab's two providers, A (the one every single-provider inventory uses) and B. Each runs an
+ * OpenVPN and a WireGuard server in its own namespace; A's addresses are the ones the lab always had.
+ */
+export interface ProviderPlan {
+  name: 'A' | 'B';
+  netns: string;
+  /** The servers' address (OpenVPN and WireGuard endpoint). */
+  ip: string;
+  /** Its address on the lab internet's IPv6 (its tunnels carry IPv4 only). */
+  ip6: string;
+  switchPort: string;
+  /** The OpenVPN clients' network (a /24) and where they exit. */
+  openvpnNet: string;
+  openvpnExitIp: string;
+  wgInterface: string;
+  /** The WireGuard tunnel network's first three octets: the server .1, gateway K at .(10+K). */
+  wgNetPrefix: string;
+  wgExitIp: string;
+}
+
+export const PROVIDERS: readonly ProviderPlan[] = [
+  { name: 'A', netns: PROVIDER_NS, ip: PROVIDER_IP, ip6: PROVIDER_IP6, switchPort: 'p-prov', openvpnNet: '10.8.0.0', openvpnExitIp: PROVIDER_IP, wgInterface: PROVIDER_WG_IF, wgNetPrefix: '10.9.0', wgExitIp: PROVIDER_WG_EXIT_IP },
+  { name: 'B', netns: PROVIDER_B_NS, ip: PROVIDER_B_IP, ip6: PROVIDER_B_IP6, switchPort: 'p-provb', openvpnNet: '10.11.0.0', openvpnExitIp: PROVIDER_B_EXIT_IP, wgInterface: 'fl-provwgb', wgNetPrefix: '10.10.0', wgExitIp: PROVIDER_B_EXIT_IP },
+];
+
+export function providerPlan(name: string): ProviderPlan | undefined {
+  return PROVIDERS.find((p) => p.name === name.toUpperCase());
+}
+
 export const OPENVPN_PORT = 1194;
-export const OPENVPN_NET = '10.8.0.0';
 export const OPENVPN_MASK = '255.255.255.0';
 export const ECHO_PORT = 80;
 export const DNS_PORT = 53;

@@ -1,9 +1,11 @@
 #!/bin/sh
-# The OpenVPN provider's network, inside fl-prov (src/lab/provider.ts):
-#   sh provider-net.sh <address/prefix> <default-gw> <client-net/prefix> <address6/prefix> <default-gw6>
+# A provider's network, inside its namespace (src/lab/provider.ts):
+#   sh provider-net.sh <address/prefix> <default-gw> <client-net/prefix> <address6/prefix> <default-gw6> [<exit-address/prefix>]
+# Without an exit address the OpenVPN clients leave from the provider's own address (provider A),
+# with one from that address (provider B). Run again by `lab provider start` (idempotent).
 # This namespace's own sysctl and iptables: the root namespace's stay untouched.
 set -eu
-ADDR=$1 DEFGW=$2 CLIENTS=$3 ADDR6=$4 DEFGW6=$5
+ADDR=$1 DEFGW=$2 CLIENTS=$3 ADDR6=$4 DEFGW6=$5 EXIT=${6:-}
 ip link set lo up
 ip addr replace "$ADDR" dev eth0
 ip link set eth0 up
@@ -12,5 +14,10 @@ ip route replace default via "$DEFGW"
 ip -6 addr replace "$ADDR6" dev eth0 nodad
 ip -6 route replace default via "$DEFGW6" dev eth0
 sysctl -q -w net.ipv4.ip_forward=1
-iptables -t nat -C POSTROUTING -s "$CLIENTS" -o eth0 -j MASQUERADE 2>/dev/null ||
-  iptables -t nat -A POSTROUTING -s "$CLIENTS" -o eth0 -j MASQUERADE
+if [ -n "$EXIT" ]; then
+  ip addr replace "$EXIT" dev eth0
+  set -- -s "$CLIENTS" -o eth0 -j SNAT --to-source "${EXIT%/*}"
+else
+  set -- -s "$CLIENTS" -o eth0 -j MASQUERADE
+fi
+iptables -t nat -C POSTROUTING "$@" 2>/dev/null || iptables -t nat -A POSTROUTING "$@"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The provider's WireGuard server network, inside fl-prov (src/lab/provider-wireguard.ts), once
+# A provider's WireGuard server network, inside its namespace (src/lab/provider-wireguard.ts), once
 # wireguard-go runs there:
 #   sh provider-wg-net.sh <interface> <config> <server-address/prefix> <exit-address/prefix> <client-net/prefix>
 # Its clients leave from the exit address, not the OpenVPN server's. This namespace's own

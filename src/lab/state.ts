@@ -80,8 +80,20 @@ export interface LabProvider {
   protocol?: 'openvpn' | 'wireguard';
   /** Where VPN-half clients exit for that protocol (ip for OpenVPN). */
   exitIp?: string;
-  /** The WireGuard server beside OpenVPN, with `--provider wireguard`. */
+  /** Provider A's WireGuard server beside OpenVPN (in every lab with a provider since failover; before, with `--provider wireguard` only). */
   wireguard?: { interface: string; port: number; exitIp: string; serverConfig: string; gatewayConfigs: Record<string, string> };
+}
+
+/** One of the lab's providers (A, B) in `lab status --json`'s `providers`. */
+export interface LabProviderEntry {
+  name: string;
+  netns: string;
+  /** The servers' address (OpenVPN's remote, WireGuard's endpoint). */
+  ip: string;
+  /** Where VPN-half clients exit through this provider with the lab's protocol (`lab up --provider`). */
+  exit: string;
+  openvpn: { port: number; exitIp: string; clientConfig: string };
+  wireguard: { interface: string; port: number; exitIp: string; serverConfig: string; gatewayConfigs: Record<string, string> };
 }
 
 export interface LabInternet {
@@ -111,8 +123,10 @@ export interface LabState {
   controllerIp: string;
   ssh: { user: string; keyPath: string; knownHostsPath: string; becomeUser?: string };
   gateways: LabGateway[];
-  /** null in a bare lab. */
+  /** null in a bare lab: provider A, as it always was. */
   provider: LabProvider | null;
+  /** Every provider (A, then B); empty in a bare lab, absent in a record from before there were two. */
+  providers?: LabProviderEntry[];
   /** null in a bare lab. */
   internet: LabInternet | null;
   /** Empty in a bare lab. */
@@ -210,6 +224,8 @@ export function labPaths(dir = stateDir()) {
     clientInit: path.join(dir, 'clients', 'init.sh'),
     provider: path.join(dir, 'provider'),
     clientConfig: path.join(dir, 'provider', 'client.ovpn'),
+    /** Provider B's OpenVPN client config. */
+    clientConfigB: path.join(dir, 'provider', 'client-B.ovpn'),
     internet: path.join(dir, 'internet'),
     dnsQueryLog: path.join(dir, 'internet', 'dns-queries.log'),
     bastion: path.join(dir, 'bastion'),

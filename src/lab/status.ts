@@ -73,8 +73,11 @@ export function formatStatus(s: LabState): string {
   ];
   if (s.rttMs) lines.push(`distance: a relay in front of each gateway's sshd adds ${s.rttMs} ms of round trip`);
   if (s.bastion) lines.push(`bastion: ${s.bastion.jump} in ${s.bastion.netns} (the only way to the gateways); log ${s.bastion.logPath}`);
-  if (s.provider) lines.push(`provider: ${s.provider.ip}:${s.provider.port}/udp (OpenVPN) in ${s.provider.netns}; client config ${s.provider.clientConfig}`);
-  if (s.provider?.wireguard) lines.push(`provider: ${s.provider.ip}:${s.provider.wireguard.port}/udp (WireGuard, the inventory's upstream), exit ${s.provider.wireguard.exitIp}`);
+  const upstream = s.provider?.protocol ?? 'openvpn';
+  for (const p of s.providers ?? []) {
+    lines.push(`provider ${p.name}: ${p.ip} in ${p.netns}: OpenVPN :${p.openvpn.port}/udp exit ${p.openvpn.exitIp}, WireGuard :${p.wireguard.port}/udp exit ${p.wireguard.exitIp}${p.name === 'A' ? ` (the inventory's upstream: ${upstream})` : ''}`);
+  }
+  if (s.provider && !s.providers) lines.push(`provider: ${s.provider.ip}:${s.provider.port}/udp (OpenVPN) in ${s.provider.netns}; client config ${s.provider.clientConfig}`);
   if (s.internet) lines.push(`internet: echo ${s.internet.echoUrl}, DNS ${s.internet.dnsIp} (${s.internet.echoName}), query log ${s.internet.dnsQueryLog}`);
   lines.push('gateways:');
   for (const g of s.gateways) lines.push(`  ${g.name.padEnd(6)} ${g.wanIp.padEnd(15)} netns ${g.netns.padEnd(10)} init pid ${g.initPid}`);

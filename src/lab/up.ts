@@ -26,14 +26,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {
-  BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_IP6, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, MAX_BENCH_HOSTS, gatewayPlanIn, PROVIDER_IP, PROVIDER_IP6, PROVIDER_NS, PROVIDER_WG_EXIT_IP, PROVIDER_WG_IF, PROVIDER_WG_PORT,
-  SSH_PORT, SWITCH_NS, BASTION_IP, BASTION_NS, ECHO_NAME, OPENVPN_PORT, HALVES, clientAddress, clientPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
+  BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_IP6, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, MAX_BENCH_HOSTS, gatewayPlanIn, PROVIDERS, PROVIDER_WG_EXIT_IP,
+  SSH_PORT, SWITCH_NS, BASTION_IP, BASTION_NS, ECHO_NAME, HALVES, clientAddress, clientPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
 } from './names.js';
 import { inotifyBudget, maxHostsForInotify, wireguardGoNeeded } from './inotify.js';
 import { LabBusyError, LabError } from './errors.js';
 import { assertPreflight } from './preflight.js';
 import { run } from './run.js';
-import { inventoryPath, labPaths, readRecord, stateDir, writeRecord, type LabProvider, type LabRecord, type LabState, type ProcRecord } from './state.js';
+import { inventoryPath, labPaths, readRecord, stateDir, writeRecord, type LabRecord, type LabState, type ProcRecord } from './state.js';
 import { ensureSshKey, knownHostsLine, wgKeyPair } from './keys.js';
 import { buildTopology, gatewayPort, type CtlPeer, type SwitchPort } from './switch.js';
 import { RELAYED_SSHD, startRelay } from './rtt.js';
@@ -43,8 +43,8 @@ import { ensureImage, type LabImage, type SystemdVariant } from './image.js';
 import { prepareSystemdGateway, startSystemdGateway, failedUnits } from './systemd-gateway.js';
 import { CLIENT_INIT, prepareClient, startClient } from './clients.js';
 import { ensurePki } from './pki.js';
-import { startProvider, writeClientConfig } from './provider.js';
-import { startWgProvider, writeWgProviderFiles, type WgProviderFiles } from './provider-wireguard.js';
+import { writeClientConfig } from './provider.js';
+import { labProvider, labProviders, startProviders, writeProviderFiles, type ProviderFiles } from './providers.js';
 import { echoUrl, echoUrl6, startInternet } from './internet.js';
 import { writeInventory } from './inventory.js';
 import { foreignOwner, labDown, labNamespaces, ctlOwner } from './down.js';
@@ -168,9 +168,9 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
 
   const gateways: GatewayPlan[] = Array.from({ length: hosts }, (_, i) => gatewayPlanIn(i + 1, benchRange));
   const clients: ClientPlan[] = bare ? [] : gateways.flatMap((g) => [clientPlan(g.index, 'direct'), clientPlan(g.index, 'vpn')]);
-  const namespaces = [SWITCH_NS, ...(bastion ? [BASTION_NS] : []), ...(bare ? [] : [INET_NS, PROVIDER_NS]), ...gateways.map((g) => g.netns), ...clients.map((c) => c.netns)];
+  const namespaces = [SWITCH_NS, ...(bastion ? [BASTION_NS] : []), ...(bare ? [] : [INET_NS, ...PROVIDERS.map((p) => p.netns)]), ...gateways.map((g) => g.netns), ...clients.map((c) => c.netns)];
   const ports: SwitchPort[] = [
-    ...(bare ? [] : [{ port: 'p-inet', peer: 'eth0', peerNs: INET_NS, mac: labMac(INET_IP) }, { port: 'p-prov', peer: 'eth0', peerNs: PROVIDER_NS, mac: labMac(PROVIDER_IP) }]),
+    ...(bare ? [] : [{ port: 'p-inet', peer: 'eth0', peerNs: INET_NS, mac: labMac(INET_IP) }, ...PROVIDERS.map((p) => ({ port: p.switchPort, peer: 'eth0', peerNs: p.netns, mac: labMac(p.ip) }))]),
     ...(bastion ? [{ port: 'p-bastion', peer: 'eth0', peerNs: BASTION_NS, mac: labMac(BASTION_IP) }] : []),
     ...gateways.map(gatewayPort),
     ...clients.map((c) => ({ port: c.switchPort, peer: 'eth0', peerNs: c.netns, mac: labMac(c.underlayIp) })),
@@ -200,8 +200,8 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   const labPub = await ensureSshKey(P.sshKey, 'fleet-lab');
   writeFileSync(P.authorizedKeys, `${labPub}\n`, { mode: 0o600 });
   const [gwFiles, pki] = await Promise.all([prepareGateways(gateways, P.gateways, `${labPub}\n`, { image, systemd, limit, behindRelay: rttMs > 0 }), ensurePki(P.provider)]);
-  writeClientConfig(pki, P.clientConfig);
-  const wgFiles = provider === 'wireguard' ? writeWgProviderFiles(P.provider, gateways) : undefined;
+  const providerFiles = bare ? undefined : writeProviderFiles(P.provider, pki, gateways, P.clientConfig);
+  if (bare) writeClientConfig(pki, P.clientConfig);
   const bastionFiles = bastion ? await prepareBastion(P.bastion, `${labPub}\n`, { perSourcePenalties: await sshdHasPerSourcePenalties() }) : undefined;
   // Every gateway gets its two peers in the inventory, also in a bare lab (no client runs there,
   // but a deploy renders the same config): the keys cost microseconds, made in-process.
@@ -229,8 +229,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
           addProc({ role: 'dnsmasq', pid: s.dnsmasq.pid, start: s.dnsmasq.start });
           addProc({ role: 'echo', pid: s.echo.pid, start: s.echo.start });
         }),
-        startProvider(pki, { logPath: path.join(P.logs, 'openvpn-server.log') }).then((s) => addProc({ role: 'openvpn', pid: s.pid, start: s.start })),
-        wgFiles ? startWgProvider(wgFiles, { logPath: path.join(P.logs, 'wireguard-server.log') }).then((s) => addProc({ role: 'wireguard-provider', pid: s.pid, start: s.start })) : undefined,
+        startProviders(pki, providerFiles!, P.logs, addProc),
       ]);
   const gwStarted = startGateways(gateways, gwFiles, { dir, image, systemd, limit, addProc, log, rttMs, ...(bastion ? { tcpProbe: tcpOpenFromBastion } : {}) });
   const clStarted = Promise.all(
@@ -262,27 +261,15 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   );
   const inventory = inventoryPath();
   const proxyJump = bastion ? bastionJump() : undefined;
-  writeInventory(inventory, { gateways, peers, keyFile: P.sshKey, knownHostsFile: P.knownHosts, openvpnConfigFile: P.clientConfig, proxyJump, ...(wgFiles ? { wireguard: { gatewayConfigs: wgFiles.gatewayConfigs, exitIp: PROVIDER_WG_EXIT_IP } } : {}) });
+  writeInventory(inventory, { gateways, peers, keyFile: P.sshKey, knownHostsFile: P.knownHosts, openvpnConfigFile: P.clientConfig, proxyJump, ...(providerFiles && provider === 'wireguard' ? { wireguard: { gatewayConfigs: providerFiles.wireguard[0]!.gatewayConfigs, exitIp: PROVIDER_WG_EXIT_IP } } : {}) });
 
   const bastionInit = rec.processes.find((p) => p.role === 'bastion:init')?.pid;
-  const status = describeLab({ dir, kind, image, gateways, gwInit, prepared, clInit: clResults.map((c) => c.initPid), inventory, bastionInit, wgFiles });
+  const status = describeLab({ dir, kind, image, gateways, gwInit, prepared, clInit: clResults.map((c) => c.initPid), inventory, bastionInit, providerFiles });
   rec.phase = 'up';
   rec.status = status;
   writeRecord(rec);
   log(`lab up: ${hosts} gateways in ${Date.now() - t0} ms`);
   return status;
-}
-
-/** The provider in `lab status`: ip stays the OpenVPN server's (and the WireGuard endpoint's) address. */
-function labProvider(clientConfig: string, wg: WgProviderFiles | undefined): LabProvider {
-  const base = { netns: PROVIDER_NS, ip: PROVIDER_IP, ip6: PROVIDER_IP6, port: OPENVPN_PORT, clientConfig };
-  if (!wg) return { ...base, protocol: 'openvpn', exitIp: PROVIDER_IP };
-  return {
-    ...base,
-    protocol: 'wireguard',
-    exitIp: PROVIDER_WG_EXIT_IP,
-    wireguard: { interface: PROVIDER_WG_IF, port: PROVIDER_WG_PORT, exitIp: PROVIDER_WG_EXIT_IP, serverConfig: wg.serverConfig, gatewayConfigs: wg.gatewayConfigs },
-  };
 }
 
 /** The lab's public description (`fleet lab status --json`), once everything runs. */
@@ -296,7 +283,7 @@ function describeLab(a: {
   clInit: number[];
   inventory: string;
   bastionInit?: number;
-  wgFiles?: WgProviderFiles;
+  providerFiles?: ProviderFiles;
 }): LabState {
   const P = labPaths(a.dir);
   const { hosts, bare, systemd } = a.kind;
@@ -310,7 +297,8 @@ function describeLab(a: {
     controllerIp: CONTROLLER_IP,
     ssh: { user: 'root', keyPath: P.sshKey, knownHostsPath: P.knownHosts, becomeUser: BECOME_USER },
     gateways: a.gateways.map((g, i) => ({ name: g.name, netns: g.netns, wanIp: g.wanIp, ...(g.wanIp6 && !a.kind.systemd ? { wanIp6: g.wanIp6 } : {}), sshPort: SSH_PORT, initPid: a.gwInit[i]! })),
-    provider: bare ? null : labProvider(P.clientConfig, a.wgFiles),
+    provider: a.providerFiles ? labProvider(a.providerFiles, a.kind.provider) : null,
+    providers: a.providerFiles ? labProviders(a.providerFiles, a.kind.provider) : [],
     internet: bare ? null : { netns: INET_NS, ip: INET_IP, ip6: INET_IP6, echoUrl: echoUrl(), echoUrl6: echoUrl6(), dnsIp: INET_IP, echoName: ECHO_NAME, dnsQueryLog: P.dnsQueryLog },
     clients: a.prepared.map((p, i) => ({
       name: p.plan.name,
