@@ -1,5 +1,8 @@
 /**
- * address: one IPv4 address (with its prefix) on one interface, optionally inside a namespace.
+ * address: one IPv4 or IPv6 address (with its prefix) on one interface, optionally inside a
+ * namespace. The family is the address's own: an IPv6 one (canonical text, see src/types/net.ts)
+ * is read and written with `ip -6` and `inet6`, everything else below the same. Link-local IPv6
+ * addresses (fe80::/10, the kernel's own) never count as "other" addresses for exclusive.
  *
  * check: `ip -o -4 addr show dev DEV` has a field `inet ADDR/PREFIX` equal to ours (exact, so
  *   10.4.0.1/24 is not 10.4.0.1/16). A missing interface or namespace reads as absent.
@@ -17,37 +20,43 @@
 import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
-import { ifaceAddress, ifname } from '../types/net.js';
+import { familyOf, ifaceAddress, ifaceAddress6, ifname } from '../types/net.js';
 import { absentInCheck, deleteIfPresent, devExists, inNetns, ipCmd, netnsArg, scoped, shellFunction, whenNetns } from './common.js';
 import { factNs, netProof, type Proof } from './facts.js';
 
 export const addressSchema = z.strictObject({
-  address: ifaceAddress.describe('address with prefix length, e.g. 10.200.1.1/24'),
+  address: z.union([ifaceAddress, ifaceAddress6], { error: 'expected an address with prefix like 10.4.0.1/24 or fd00:10:4::1/64' }).describe('address with prefix length, e.g. 10.200.1.1/24 or fd00:10:4::1/64'),
   dev: ifname.describe('interface to put it on'),
-  exclusive: z.boolean().default(false).describe('the only IPv4 address on dev: others are removed (and put back by revert)'),
+  exclusive: z.boolean().default(false).describe('the only address of its family on dev (IPv6: besides link-local ones): others are removed (and put back by revert)'),
   netns: netnsArg,
 });
 
 export type AddressArgs = z.output<typeof addressSchema>;
 
+/** `-4` and `inet`, or `-6` and `inet6`: the address's family. */
+function familyWords(a: AddressArgs): { flag: string; word: string } {
+  return familyOf(a.address) === 6 ? { flag: '-6', word: 'inet6' } : { flag: '-4', word: 'inet' };
+}
+
 function spec(a: AddressArgs) {
   const ip = ipCmd(a.netns);
+  const f = familyWords(a);
   const present = Shell.join([devExists(a.netns), shellFunction(
     'fleet_addr_present',
     Shell.join([
       sh`  fleet_dev_exists ${a.dev}; fleet_rc=$?`,
       sh`  if [ $fleet_rc -eq 1 ]; then echo ${`${a.dev} is absent`}; return 1; fi`,
       raw('  [ $fleet_rc -eq 0 ] || return 2'),
-      sh`  fleet_out=$(${ip} -o -4 addr show dev ${a.dev}) || return 2`,
-      sh`  printf '%s\\n' "$fleet_out" | awk -v want=${a.address} '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) == want) found = 1 } END { exit !found }'`,
+      sh`  fleet_out=$(${ip} -o ${raw(f.flag)} addr show dev ${a.dev}) || return 2`,
+      sh`  printf '%s\\n' "$fleet_out" | awk -v want=${a.address} -v word=${f.word} '{ for (i = 1; i < NF; i++) if ($i == word && $(i + 1) == want) found = 1 } END { exit !found }'`,
     ]),
   )]);
   // The other IPv4 addresses on DEV, one per line (exclusive only).
   const others = shellFunction(
     'fleet_addr_others',
     Shell.join([
-      sh`  fleet_out=$(${ip} -o -4 addr show dev ${a.dev}) || return 2`,
-      sh`  printf '%s\\n' "$fleet_out" | awk -v want=${a.address} '{ for (i = 1; i < NF; i++) if ($i == "inet" && $(i + 1) != want) print $(i + 1) }'`,
+      sh`  fleet_out=$(${ip} -o ${raw(f.flag)} addr show dev ${a.dev}) || return 2`,
+      sh`  printf '%s\\n' "$fleet_out" | awk -v want=${a.address} -v word=${f.word} '{ for (i = 1; i < NF; i++) if ($i == word && $(i + 1) != want && $(i + 1) !~ /^fe80:/) print $(i + 1) }'`,
     ]),
   );
   return {
@@ -72,8 +81,9 @@ function exclusiveCheck(a: AddressArgs, s: ReturnType<typeof spec>): Shell {
   ]);
 }
 
-/** The plan's proof (facts.ts) that the check would say 0: `inet ADDR/PREFIX` on DEV (exclusive: and no other IPv4 address there). */
-function addressProof(netns: string | undefined, dev: string, cidr: string, exclusive = false): Proof {
+/** The plan's proof (facts.ts) that the check would say 0: `inet ADDR/PREFIX` on DEV (exclusive: and no other IPv4 address there). The facts read IPv4 only: an IPv6 address is checked by its own check. */
+function addressProof(netns: string | undefined, dev: string, cidr: string, exclusive = false): Proof | undefined {
+  if (familyOf(cidr) === 6) return undefined;
   return netProof([netns], [`addr ${factNs(netns)} ${dev} ${cidr}`, ...(exclusive ? [`addrcount ${factNs(netns)} ${dev} 1`] : [])]);
 }
 
@@ -93,7 +103,7 @@ export const address = defineModule({
       raw('true'),
     );
     const base = {
-      title: `address ${a.address} on ${a.dev}${a.exclusive ? ' (its only IPv4 address)' : ''}${inNetns(a.netns)}`,
+      title: `address ${a.address} on ${a.dev}${a.exclusive ? ` (its only IPv${familyOf(a.address)} address)` : ''}${inNetns(a.netns)}`,
       proof: addressProof(a.netns, a.dev, a.address, a.exclusive),
       undo: remove,
     };
@@ -138,7 +148,7 @@ export const address = defineModule({
               raw('  fi'),
               raw('  [ -f "$FLEET_STATE/address.others" ] || return 0'),
               raw('  for fleet_a in $(cat "$FLEET_STATE/address.others"); do'),
-              Shell.join([raw('    '), sh`${ipCmd(a.netns)} -o -4 addr show dev ${a.dev} | grep -q " inet $fleet_a " || `, s.addOther, raw(' || return')], ''),
+              Shell.join([raw('    '), sh`${ipCmd(a.netns)} -o ${raw(familyWords(a).flag)} addr show dev ${a.dev} | grep -q ${raw(`" ${familyWords(a).word} $fleet_a "`)} || `, s.addOther, raw(' || return')], ''),
               raw('  done'),
             ]),
           ),

@@ -33,8 +33,8 @@ describe('ip-route arguments', () => {
   test.each([
     [{ destination: 'default' }, /field via: a unicast route needs via or dev/],
     [{ destination: '10.9.0.0/16', type: 'blackhole', dev: 'eth0' }, /field dev: a blackhole route takes no via or dev/],
-    [{ destination: '10.9.0.1/16', dev: 'eth0' }, /field destination: expected 'default', an IPv4 address or a network/],
-    [{ destination: 'default', via: '10.0.0.300' }, /field via: expected an IPv4 address/],
+    [{ destination: '10.9.0.1/16', dev: 'eth0' }, /field destination: expected 'default', an address or a network/],
+    [{ destination: 'default', via: '10.0.0.300' }, /field via: expected an IPv4 or IPv6 address/],
     [{ ...vpnDefault, table: 255 }, /field table: /],
     [{ ...vpnDefault, type: 'prohibit' }, /field type: /],
   ])('%j is rejected', (args, message) => {

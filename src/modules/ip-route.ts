@@ -17,22 +17,28 @@
  *   if it is still ours. Without a state file apply never ran: nothing to do.
  * undo: delete the route only while it matches ours; a different route to that destination is
  *   someone else's and stays.
+ *
+ * family: 4 or 6 (`ip -6 route`); a destination or gateway in IPv6 makes the route IPv6 without
+ *   saying so, 'default' needs `family: 6` for ::/0. The kernel gives an IPv6 route without a
+ *   metric the metric 1024 (IP6_RT_PRIO_USER), so that is the one fleet manages there. IPv6
+ *   routes have no plan proof (the facts read IPv4): their own check runs.
  */
 import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
-import { cidr, ifname, ipv4, parseCidr } from '../types/net.js';
+import { cidr, cidr6, familyOf, ifname, ipv4, ipv6, parseCidr, parseCidr6 } from '../types/net.js';
 import { absentInCheck, inNetns, ipCmd, netnsArg, routeTable, scoped, shellFunction, tableNumber, threeWayProbe, whenNetns } from './common.js';
 import { factNs, netProof, type Proof } from './facts.js';
 
 export const ipRouteSchema = z
   .strictObject({
+    family: z.union([z.literal(4), z.literal(6)]).optional().describe("4 or 6 (absent: the destination's or gateway's family, else 4)"),
     destination: z
-      .union([z.literal('default'), ipv4, cidr], {
-        error: "expected 'default', an IPv4 address or a network like 10.4.0.0/24",
+      .union([z.literal('default'), ipv4, cidr, ipv6, cidr6], {
+        error: "expected 'default', an address or a network like 10.4.0.0/24 or fd00:10:4::/64",
       })
       .describe("'default', a host address or a network (CIDR)"),
-    via: ipv4.optional().describe('gateway address'),
+    via: z.union([ipv4, ipv6], { error: 'expected an IPv4 or IPv6 address like 10.200.1.2 or fd00:200:1::2' }).optional().describe('gateway address'),
     dev: ifname.optional().describe('output interface'),
     table: routeTable.default('main').describe("routing table: a number or 'main' (the default)"),
     type: z
@@ -46,24 +52,40 @@ export const ipRouteSchema = z
       ctx.addIssue({ code: 'custom', path: ['via'], message: 'a unicast route needs via or dev' });
     if (a.type !== 'unicast' && (a.via || a.dev))
       ctx.addIssue({ code: 'custom', path: [a.via ? 'via' : 'dev'], message: `a ${a.type} route takes no via or dev` });
+    const fam = routeFamily(a);
+    for (const k of ['destination', 'via'] as const) {
+      const v = a[k];
+      if (v !== undefined && v !== 'default' && familyOf(v) !== fam) ctx.addIssue({ code: 'custom', path: [k], message: `${v} is not IPv${fam}: one route holds one address family` });
+    }
   });
+
+/** The route's family: the one given, else its destination's or gateway's, else IPv4. */
+function routeFamily(a: { family?: 4 | 6; destination: string; via?: string }): 4 | 6 {
+  if (a.family) return a.family;
+  if (a.destination !== 'default') return familyOf(a.destination);
+  return a.via ? familyOf(a.via) : 4;
+}
 
 export type IpRouteArgs = z.output<typeof ipRouteSchema>;
 
-/** The destination as `ip route` takes it (host routes as /32) and as it prints it. */
+/** The destination as `ip route` takes it (host routes as /32 or /128) and as it prints it. */
 function destination(d: string): { arg: string; printed: string } {
   if (d === 'default') return { arg: 'default', printed: 'default' };
-  const c = parseCidr(d);
-  if (!c) return { arg: `${d}/32`, printed: d };
+  const host = familyOf(d) === 6 ? 128 : 32;
+  const c = host === 128 ? parseCidr6(d) : parseCidr(d);
+  if (!c) return { arg: `${d}/${host}`, printed: d };
   if (c.prefix === 0) return { arg: 'default', printed: 'default' };
-  return c.prefix === 32 ? { arg: d, printed: c.address } : { arg: d, printed: d };
+  return c.prefix === host ? { arg: d, printed: c.address } : { arg: d, printed: d };
 }
 
 /** Words `ip route show` prints about a route's state that `ip route add` does not accept. */
 const STATUS_WORDS = 'linkdown|dead|offload|trap|offload_failed|rt_offload|rt_trap|rt_offload_failed|pervasive|notify';
 
 function spec(a: IpRouteArgs) {
-  const ip = ipCmd(a.netns);
+  const six = routeFamily(a) === 6;
+  const ip = six ? sh`${ipCmd(a.netns)} -6` : ipCmd(a.netns);
+  // The managed route's metric as printed: none for IPv4, 1024 for IPv6 (see the header).
+  const skip = six ? 'if ($i == "metric" && $(i + 1) != "1024") next' : 'if ($i == "metric") next';
   const dest = destination(a.destination);
   const table = String(tableNumber(a.table));
   const words: string[] = [];
@@ -78,7 +100,7 @@ function spec(a: IpRouteArgs) {
     'fleet_route_current',
     Shell.join([
       threeWayProbe('fleet_out', show, 'FIB table does not exist', raw('return 0')),
-      raw(`  printf '%s\\n' "$fleet_out" | awk '$1 != "nexthop" { for (i = 2; i < NF; i++) if ($i == "metric") next; print; exit }'`),
+      raw(`  printf '%s\\n' "$fleet_out" | awk '$1 != "nexthop" { for (i = 2; i < NF; i++) ${skip}; print; exit }'`),
     ]),
   );
   // 0 when the metric-0 route is ours, 1 (printing what is there) when not, 2 probe failed.
@@ -111,7 +133,7 @@ function routeProof(netns: string | undefined, table: number, dest: string, type
 }
 
 function identity(a: IpRouteArgs): string {
-  return scoped(a.netns, `${destination(a.destination).printed} table ${a.table}`);
+  return scoped(a.netns, `${routeFamily(a) === 6 ? '-6 ' : ''}${destination(a.destination).printed} table ${a.table}`);
 }
 
 export const ipRoute = defineModule({
@@ -146,9 +168,9 @@ export const ipRoute = defineModule({
     if (a.via) parts.push(` via ${a.via}`);
     if (a.dev) parts.push(` dev ${a.dev}`);
     return {
-      title: `ip route ${parts.join('')} table ${a.table}${inNetns(a.netns)}`,
+      title: `ip ${routeFamily(a) === 6 ? '-6 ' : ''}route ${parts.join('')} table ${a.table}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.probe, raw('fleet_route_ours')]), absentInCheck(a.netns ?? '')),
-      proof: routeProof(a.netns, tableNumber(a.table), s.dest.printed, a.type, a.via, a.dev),
+      proof: routeFamily(a) === 6 ? undefined : routeProof(a.netns, tableNumber(a.table), s.dest.printed, a.type, a.via, a.dev),
       apply: Shell.join([
         s.probe,
         raw('fleet_cur=$(fleet_route_current) &&'),

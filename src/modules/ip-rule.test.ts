@@ -39,7 +39,7 @@ describe('ip-rule arguments', () => {
     [{ ...p2p, priority: 0 }, /field priority: /],
     [{ ...p2p, priority: 32766 }, /field priority: /],
     [{ ...p2p, priority: '100' }, /field priority: /],
-    [{ ...p2p, from: '10.4.0.1/24' }, /field from: expected an IPv4 address or a network/],
+    [{ ...p2p, from: '10.4.0.1/24' }, /field from: expected an address or a network/],
     [{ ...p2p, table: 254 }, /field table: tables 253-255 are the kernel's/],
     [{ ...p2p, table: 'vpn' }, /field table: expected a routing table number/],
     [{ ...p2p, fwmark: '512' }, /field fwmark: /],

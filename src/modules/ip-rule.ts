@@ -11,17 +11,22 @@
  * undo, revert: `ip rule del` with the same priority, selector and table, guarded by the check.
  *   Once is enough: the kernel refuses an exact duplicate (EEXIST, iproute2 adds with NLM_F_EXCL),
  *   so there is never a second copy to loop over. Create-only, so revert is undo.
+ *
+ * family: 4 or 6, the RPDB the rule lives in (`ip -6 rule`). Selectors must be of that family;
+ *   a rule with an IPv6 selector is IPv6 without saying so. IPv6 rules have no plan proof (the
+ *   facts read IPv4): their own check runs.
  */
 import { defineModule } from './define.js';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
-import { cidr, fwmark, ipv4, parseCidr } from '../types/net.js';
+import { cidr, cidr6, familyOf, fwmark, ipv4, ipv6, parseCidr, parseCidr6 } from '../types/net.js';
 import { absentInCheck, deleteIfPresent, inNetns, ipCmd, netnsArg, routeTable, scoped, shellFunction, tableNumber, whenNetns } from './common.js';
 import { factNs, netProof, type Proof } from './facts.js';
 
-const selector = z.union([ipv4, cidr], { error: 'expected an IPv4 address or a network like 10.4.0.0/24' });
+const selector = z.union([ipv4, cidr, ipv6, cidr6], { error: 'expected an address or a network like 10.4.0.0/24 or fd00:10:4::/64' });
 
 export const ipRuleSchema = z.strictObject({
+  family: z.union([z.literal(4), z.literal(6)]).optional().describe('4 or 6: the address family (absent: that of the selectors, else 4)'),
   priority: z
     .number()
     .int()
@@ -33,23 +38,42 @@ export const ipRuleSchema = z.strictObject({
   fwmark: fwmark.optional().describe('firewall mark selector, e.g. 0x200'),
   table: routeTable,
   netns: netnsArg,
+}).superRefine((a, ctx) => {
+  const fam = ruleFamily(a);
+  for (const k of ['from', 'to'] as const) {
+    const sel = a[k];
+    if (sel !== undefined && familyOf(sel) !== fam) ctx.addIssue({ code: 'custom', path: [k], message: `${sel} is not an IPv${fam} selector: one rule holds one address family` });
+  }
 });
 
 export type IpRuleArgs = z.output<typeof ipRuleSchema>;
 
-/** How `ip rule` prints a selector: a /32 as the bare address, 0.0.0.0/0 as nothing ('all'). */
+/** The rule's family: the one given, else its selectors', else IPv4. */
+function ruleFamily(a: { family?: 4 | 6; from?: string; to?: string }): 4 | 6 {
+  if (a.family) return a.family;
+  const sel = a.from ?? a.to;
+  return sel ? familyOf(sel) : 4;
+}
+
+/** How `ip rule` prints a selector: a host prefix (/32, /128) as the bare address, a default one (0.0.0.0/0, ::/0) as nothing ('all'). */
 function printed(sel: string | undefined): string | undefined {
   if (sel === undefined) return undefined;
-  const c = parseCidr(sel);
+  const six = familyOf(sel) === 6;
+  const c = six ? parseCidr6(sel) : parseCidr(sel);
   if (!c) return sel;
   if (c.prefix === 0) return undefined;
-  return c.prefix === 32 ? c.address : sel;
+  return c.prefix === (six ? 128 : 32) ? c.address : sel;
+}
+
+/** `ip` or `ip -6` (in a namespace: `ip -n NS -6`). */
+function ipFor(a: IpRuleArgs) {
+  return ruleFamily(a) === 6 ? sh`${ipCmd(a.netns)} -6` : ipCmd(a.netns);
 }
 
 function spec(a: IpRuleArgs) {
   const from = printed(a.from);
   const to = printed(a.to);
-  const ip = ipCmd(a.netns);
+  const ip = ipFor(a);
   // The selector tokens, shared by add and del.
   const words: string[] = ['priority', String(a.priority)];
   if (from) words.push('from', from);
@@ -84,7 +108,8 @@ function spec(a: IpRuleArgs) {
 }
 
 /** The plan's proof (facts.ts) that the check would say 0: this exact rule line (whitespace collapsed, `ip -N rule` numbering). */
-function ruleProof(netns: string | undefined, line: string): Proof {
+function ruleProof(netns: string | undefined, line: string, family: 4 | 6): Proof | undefined {
+  if (family === 6) return undefined;
   return netProof([netns], [`rule ${factNs(netns)} ${line}`]);
 }
 
@@ -95,7 +120,7 @@ function identity(a: IpRuleArgs): string {
   if (to) words.push('to', to);
   if (a.fwmark) words.push('fwmark', a.fwmark);
   words.push('lookup', String(a.table));
-  return scoped(a.netns, words.join(' '));
+  return scoped(a.netns, `${ruleFamily(a) === 6 ? '-6 ' : ''}${words.join(' ')}`);
 }
 
 export const ipRule = defineModule({
@@ -112,9 +137,9 @@ export const ipRule = defineModule({
       raw('true'),
     );
     return {
-      title: `ip rule ${s.line}${inNetns(a.netns)}`,
+      title: `ip ${ruleFamily(a) === 6 ? '-6 ' : ''}rule ${s.line}${inNetns(a.netns)}`,
       check: whenNetns(a.netns, Shell.join([s.present, raw('fleet_rule_present')]), absentInCheck(a.netns ?? '')),
-      proof: ruleProof(a.netns, s.line),
+      proof: ruleProof(a.netns, s.line, ruleFamily(a)),
       apply: s.add,
       revert: remove,
       undo: remove,

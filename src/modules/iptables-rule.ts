@@ -15,6 +15,9 @@
  * undo, revert: `-D` once, guarded by `-C`. Exactly one instance goes per undo: fleet adds at most
  *   one (its apply is check-guarded), so a second identical rule was added by someone else and
  *   stays theirs. A create-only resource, so revert is undo.
+ *
+ * family: 4 (iptables) or 6 (ip6tables, the same spec in the IPv6 ruleset). IPv6 rules have no
+ *   plan proof (the facts batch iptables only): their own `-C` runs.
  */
 import { defineModule } from './define.js';
 import { z } from 'zod';
@@ -52,14 +55,20 @@ export const iptablesRuleSchema = z.strictObject({
     })
     .describe("the rule spec as argv tokens, e.g. ['-s', '10.4.0.0/25', '-o', 'ens5', '-j', 'SNAT', '--to-source', '1.2.3.4']"),
   position: z.enum(['append', 'insert']).default('append').describe("'append' (-A, the end) or 'insert' (-I, the top)"),
+  family: z.union([z.literal(4), z.literal(6)]).default(4).describe('4 (iptables) or 6 (ip6tables)'),
   netns: netnsArg,
 });
 
 export type IptablesRuleArgs = z.output<typeof iptablesRuleSchema>;
 
 /** The one spec: every fragment is built from these. */
+/** `iptables` or `ip6tables`. */
+function tool(a: IptablesRuleArgs): string {
+  return a.family === 6 ? 'ip6tables' : 'iptables';
+}
+
 function spec(a: IptablesRuleArgs) {
-  const ipt = sh`${nsExec(a.netns)}iptables -w -t ${a.table}`;
+  const ipt = sh`${nsExec(a.netns)}${raw(tool(a))} -w -t ${a.table}`;
   const cmd = (op: '-C' | '-A' | '-I' | '-D'): Shell => sh`${ipt} ${raw(op)} ${a.chain} ${a.rule}`;
   // 0 present, 1 absent, 2 the probe failed (its stderr is passed on).
   const present = shellFunction(
@@ -81,7 +90,7 @@ function iptablesProof(netns: string | undefined, table: string, chain: string, 
 }
 
 function identity(a: IptablesRuleArgs): string {
-  return scoped(a.netns, `${a.table}/${a.chain} ${a.rule.map(quote).join(' ')}`);
+  return scoped(a.netns, `${a.family === 6 ? 'ip6:' : ''}${a.table}/${a.chain} ${a.rule.map(quote).join(' ')}`);
 }
 
 export const iptablesRule = defineModule({
@@ -99,9 +108,9 @@ export const iptablesRule = defineModule({
       raw('true'),
     );
     return {
-      title: `iptables -t ${a.table} ${a.position === 'insert' ? '-I' : '-A'} ${a.chain} ${a.rule.map(quote).join(' ')}${inNetns(a.netns)}`,
+      title: `${tool(a)} -t ${a.table} ${a.position === 'insert' ? '-I' : '-A'} ${a.chain} ${a.rule.map(quote).join(' ')}${inNetns(a.netns)}`,
       check,
-      proof: iptablesProof(a.netns, a.table, a.chain, a.rule),
+      proof: a.family === 6 ? undefined : iptablesProof(a.netns, a.table, a.chain, a.rule),
       apply: s.cmd(a.position === 'insert' ? '-I' : '-A'),
       revert: remove,
       undo: remove,

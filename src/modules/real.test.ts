@@ -306,6 +306,26 @@ describe.runIf(canRun)('modules on a real kernel (throwaway namespaces)', () => 
     );
   });
 
+  test('IPv6: ip6tables rule, ip -6 rule and route (the metric-1024 one), inet6 address', () => {
+    const nat6 = () => nsOut(`ip netns exec ${NS} ip6tables-save -t nat | grep '^-A' || true`);
+    lifecycle(res('iptables-rule', { family: 6, table: 'nat', chain: 'POSTROUTING', rule: ['-s', 'fd00:10:4::/65', '-o', 't0', '-j', 'MASQUERADE', '-m', 'comment', '--comment', 'fleet: v6'], netns: NS }), nat6);
+    // the IPv4 ruleset never sees it
+    expect(nsOut(`ip netns exec ${NS} iptables-save -t nat | grep -c fd00 || true`).trim()).toBe('0');
+    const rules6 = () => nsOut(`ip -n ${NS} -6 rule show`);
+    lifecycle(res('ip-rule', { priority: 1000, from: 'fd00:10:4::/64', to: 'fd00:10:4::/64', table: 'main', netns: NS }), rules6);
+    lifecycle(res('ip-rule', { family: 6, priority: 1100, fwmark: '0x200', table: 200, netns: NS }), rules6);
+    lifecycle(res('ip-rule', { priority: 1001, to: 'fd00::5/128', table: 'main', netns: NS }), rules6);
+    const t201 = () => nsOut(`ip -n ${NS} -6 route show table 201 2>/dev/null || true`);
+    lifecycle(res('ip-route', { family: 6, destination: 'default', type: 'unreachable', table: 201, netns: NS }), t201);
+    host(`ip -n ${NS} -6 addr add 2001:db8:77::1/64 dev t0 nodad`);
+    const t200 = () => nsOut(`ip -n ${NS} -6 route show table 200 2>/dev/null || true`);
+    lifecycle(res('ip-route', { destination: 'default', via: '2001:db8:77::2', dev: 't0', table: 200, netns: NS }), t200);
+    host(`ip -n ${NS} -6 addr del 2001:db8:77::1/64 dev t0`);
+    const addrs6 = () => nsOut(`ip -n ${NS} -o -6 addr show dev t0 scope global | awk '{print $4}'`);
+    lifecycle(res('address', { address: 'fd00:10:4::1/64', dev: 't0', netns: NS }), addrs6);
+    lifecycle(res('address', { address: 'fd00:10:4::1/64', dev: 't0', exclusive: true, netns: NS }), addrs6);
+  });
+
   test('address', () => {
     const r = res('address', { address: '10.200.1.5/24', dev: 't0', netns: NS });
     lifecycle(r, () => nsOut(`ip -n ${NS} -o -4 addr show dev t0 | awk '{print $4}'`));

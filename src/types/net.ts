@@ -122,3 +122,97 @@ export const userName = z
   .string()
   .regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/, 'expected a Unix user name')
   .describe('Unix user name');
+
+// ---------------------------------------------------------------------------------------------
+// IPv6. fleet takes an IPv6 address only in its canonical text (RFC 5952: lowercase, zeros
+// compressed the one way `ip` prints them), so what the inventory says is what `ip` and
+// `ip6tables` print back, and a check can compare text. Embedded IPv4 (::ffff:1.2.3.4) and zone
+// ids (%eth0) are refused: no gateway address is written that way.
+
+/** The canonical text of an IPv6 address, or undefined when `s` is not one. */
+export function canonicalIPv6(s: string): string | undefined {
+  if (!/^[0-9A-Fa-f:]{2,39}$/.test(s) || !ipaddr.IPv6.isValid(s)) return undefined;
+  return ipaddr.IPv6.parse(s).toString();
+}
+
+export function isIPv6(s: string): boolean {
+  return canonicalIPv6(s) === s;
+}
+
+export function parseCidr6(s: string): Cidr | undefined {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(s);
+  if (!m || !isIPv6(m[1]!)) return undefined;
+  const prefix = Number(m[2]);
+  if (prefix > 128 || String(prefix) !== m[2]) return undefined;
+  return { address: m[1]!, prefix };
+}
+
+export function networkOf6(c: Cidr): string {
+  return ipaddr.IPv6.networkAddressFromCIDR(`${c.address}/${c.prefix}`).toString();
+}
+
+export function cidrContains6(net: Cidr, ip: string): boolean {
+  return ipaddr.IPv6.parse(ip).match(ipaddr.IPv6.parse(net.address), net.prefix);
+}
+
+/** An address as a 128-bit number, and back (peer addresses are counted in the subnet). */
+export function ipv6ToBig(s: string): bigint {
+  return ipaddr.IPv6.parse(s).toByteArray().reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+}
+
+export function bigToIPv6(n: bigint): string {
+  const bytes = Array.from({ length: 16 }, (_, i) => Number((n >> BigInt(8 * (15 - i))) & 0xffn));
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+/** Which family an address or network is written in (IPv6 text always holds a colon). */
+export function familyOf(s: string): 4 | 6 {
+  return s.includes(':') ? 6 : 4;
+}
+
+function canonicalHint(s: string): string {
+  const [addr, prefix] = s.split('/');
+  const c = addr ? canonicalIPv6(addr) : undefined;
+  return c && c !== addr ? ` (write it as ${c}${prefix === undefined ? '' : `/${prefix}`})` : '';
+}
+
+export const ipv6 = z
+  .string()
+  .superRefine((s, ctx) => {
+    if (!isIPv6(s)) ctx.addIssue({ code: 'custom', message: `expected an IPv6 address in canonical form like fd00:10:4::1${canonicalHint(s)}` });
+  })
+  .describe('IPv6 address');
+
+/** An IPv6 network whose host bits are zero (fd00:10:4::/64). */
+export const cidr6 = z
+  .string()
+  .superRefine((s, ctx) => {
+    const c = parseCidr6(s);
+    if (!c) ctx.addIssue({ code: 'custom', message: `expected an IPv6 network in canonical form like fd00:10:4::/64${canonicalHint(s)}` });
+    else if (networkOf6(c) !== c.address) ctx.addIssue({ code: 'custom', message: `host bits are set: use the network address (${networkOf6(c)}/${c.prefix})` });
+  })
+  .describe('IPv6 network (CIDR)');
+
+/** An IPv6 interface address with its prefix (fd00:10:4::1/64). */
+export const ifaceAddress6 = z
+  .string()
+  .superRefine((s, ctx) => {
+    if (!parseCidr6(s)) ctx.addIssue({ code: 'custom', message: `expected an IPv6 address with prefix in canonical form like fd00:10:4::1/64${canonicalHint(s)}` });
+  })
+  .describe('IPv6 address with prefix length');
+
+/** A network of either family (local_networks, vpn_destinations). */
+export const anyCidr = z
+  .string()
+  .superRefine((s, ctx) => {
+    const r = (familyOf(s) === 6 ? cidr6 : cidr).safeParse(s);
+    if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message });
+  })
+  .describe('IPv4 or IPv6 network (CIDR)');
+
+/** A network of either family, with host bits zero, as {address, prefix, family}. */
+export function parseAnyCidr(s: string): (Cidr & { family: 4 | 6 }) | undefined {
+  const family = familyOf(s);
+  const c = family === 6 ? parseCidr6(s) : parseCidr(s);
+  return c ? { ...c, family } : undefined;
+}
