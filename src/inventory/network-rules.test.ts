@@ -49,6 +49,14 @@ describe('local_networks and vpn_destinations keep the VPN half in the tunnel', 
     expect(load('      vpn_destinations: [0.0.0.0/0]\n      allow_broad_local_networks: true\n')).toThrow(/0\.0\.0\.0\/0 is the default route/);
   });
 
+  it('IPv6: ::/0 always refused, short global prefixes unless allowed, local ULAs fine, IPv6 vpn_destinations refused', () => {
+    expect(load('      local_networks: ["::/0"]\n      allow_broad_local_networks: true\n')).toThrow(/local_networks\[0\].*::\/0 is the default route/s);
+    expect(load('      local_networks: ["2000::/3"]\n')).toThrow(/2000::\/3 is broader than \/16/);
+    expect(load('      local_networks: ["2000::/3"]\n      allow_broad_local_networks: true\n')).not.toThrow();
+    expect(load('      local_networks: [10.0.0.0/8, "fc00::/7", "2001:db8:5::/48"]\n')).not.toThrow();
+    expect(load('      vpn_destinations: ["2001:db8:5::/48"]\n')).toThrow(/vpn_destinations\[0\].*is IPv6.*no way through the VPN/s);
+  });
+
   it('the table behind the VPN table is a table of its own', () => {
     expect(load('      vpn_unreachable_table: 200\n')).toThrow(/vpn_unreachable_table must differ from vpn_table/);
   });

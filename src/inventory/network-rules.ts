@@ -6,12 +6,13 @@
  *     the WAN by the main table; one shorter than /8 sends a large part of the internet that way;
  *   - a VPN destination covering the default route sends the gateway's own traffic (its SSH
  *     replies to the controller, its package downloads) into the tunnel.
- * The default route is always refused; anything shorter than /8 only with
- * `allow_broad_local_networks: true`. The table behind the VPN table must be a table of its own.
+ * The default route (0.0.0.0/0, ::/0) is always refused; an IPv4 network shorter than /8, or an
+ * IPv6 one shorter than /16 that reaches into the global unicast space 2000::/3 (fc00::/7 and
+ * fe80::/10 stay local), only with `allow_broad_local_networks: true`. The table behind the VPN table must be a table of its own.
  */
 import type { PathSeg } from './locate.js';
 import type { HostVars } from './schema.js';
-import { parseCidr } from '../types/net.js';
+import { cidrContains6, parseAnyCidr } from '../types/net.js';
 
 export interface NetworkFinding {
   host: string;
@@ -22,17 +23,30 @@ export interface NetworkFinding {
 
 /** The shortest prefix accepted without `allow_broad_local_networks`. */
 export const NARROWEST_BROAD_PREFIX = 8;
+/** The same for IPv6, for networks that reach into the global unicast space. */
+export const NARROWEST_BROAD_PREFIX6 = 16;
+
+/** An IPv6 network and 2000::/3 (all global unicast addresses) share addresses. */
+function reachesGlobalUnicast(address: string, prefix: number): boolean {
+  return prefix <= 3 ? cidrContains6({ address, prefix }, '2000::') : cidrContains6({ address: '2000::', prefix: 3 }, address);
+}
 
 function broadness(field: 'local_networks' | 'vpn_destinations', text: string, allowBroad: boolean): string | undefined {
-  const prefix = parseCidr(text)?.prefix;
-  if (prefix === undefined) return undefined;
+  const c = parseAnyCidr(text);
+  if (!c) return undefined;
+  const prefix = c.prefix;
   const why =
     field === 'local_networks'
       ? 'sends VPN-half traffic out of the WAN (its rule comes before the VPN rules)'
       : "sends the gateway's own traffic (SSH included) into the tunnel";
+  if (field === 'vpn_destinations' && c.family === 6) {
+    return `${text} is IPv6: the VPN half's IPv6 is refused at the gateway (the provider's tunnel carries IPv4 only), so this destination would have no way through the VPN`;
+  }
   if (prefix === 0) return `${text} is the default route: a rule for it ${why}; list the networks themselves`;
-  if (prefix < NARROWEST_BROAD_PREFIX && !allowBroad) {
-    return `${text} is broader than /${NARROWEST_BROAD_PREFIX}: a rule for it ${why} for a large part of the internet; list narrower networks, or set allow_broad_local_networks: true if you mean it`;
+  const narrowest = c.family === 6 ? NARROWEST_BROAD_PREFIX6 : NARROWEST_BROAD_PREFIX;
+  const broad = prefix < narrowest && (c.family === 4 || reachesGlobalUnicast(c.address, prefix));
+  if (broad && !allowBroad) {
+    return `${text} is broader than /${narrowest}: a rule for it ${why} for a large part of the internet; list narrower networks, or set allow_broad_local_networks: true if you mean it`;
   }
   return undefined;
 }

@@ -62,8 +62,33 @@ describe('per host', () => {
     const k2 = 'TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=';
     expect(messages(base({ wg_peers: [peer('a', k1, ['10.4.0.5/30']), peer('b', k2, ['10.4.0.6/32', '10.4.0.9/33'])] }))).toEqual([
       'wg_peers.1.allowed_ips.0: 10.4.0.6/32 of peer b overlaps 10.4.0.5/30 of peer a',
-      'wg_peers.1.allowed_ips.1: expected an address with prefix like 10.4.0.2/32, received "10.4.0.9/33"',
+      'wg_peers.1.allowed_ips.1: expected an address with prefix like 10.4.0.2/32 or fd00:10:4::2/128, received "10.4.0.9/33"',
     ]);
+  });
+
+  it('IPv6: halves inside wg_subnet6 and apart, wg_address6 inside it, peers\' IPv6 inside it and not shared', () => {
+    expect(messages(base({ wg_vpn_range6: 'fd00:10:4::/66' }))).toEqual([
+      'wg_vpn_range6: fd00:10:4::/66 overlaps wg_direct_range6 fd00:10:4::/65: a client address must decide one path (e.g. fd00:10:4::/65 and fd00:10:4:0:8000::/65)',
+    ]);
+    expect(messages(base({ wg_direct_range6: 'fd00:10:5::/65', wg_address6: 'fd00:11::1/64' }))).toEqual([
+      'wg_direct_range6: expected a range inside wg_subnet6 fd00:10:4::/64, received fd00:10:5::/65',
+      'wg_address6: expected an address inside wg_subnet6 fd00:10:4::/64, received fd00:11::1/64',
+    ]);
+    const k1 = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+    const k2 = 'TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=';
+    const peers = [
+      { name: 'a', public_key: k1, allowed_ips: ['10.4.0.10/32', 'fd00:10:4::a/128'] },
+      { name: 'b', public_key: k2, allowed_ips: ['10.4.0.11/32', 'fd00:10:4::a/128', 'fd00:99::1/128'] },
+    ];
+    expect(messages(base({ wg_peers: peers }))).toEqual([
+      'wg_peers.1.allowed_ips.1: fd00:10:4::a/128 of peer b overlaps fd00:10:4::a/128 of peer a',
+      'wg_peers.1.allowed_ips.2: expected addresses inside wg_subnet6 fd00:10:4::/64, received fd00:99::1/128',
+    ]);
+  });
+
+  it('IPv6 text only in canonical form, with a hint', () => {
+    expect(() => base({ wg_subnet6: 'FD00:10:4:0::/64' })).toThrow(/write it as fd00:10:4::\/64/);
+    expect(() => base({ wg_direct_range6: 'fd00:10:4::1/65' })).toThrow(/host bits are set/);
   });
 
   it('root without become is fine; another user needs become', () => {

@@ -7,6 +7,8 @@
  *   - wg_direct_range and wg_vpn_range inside wg_subnet, and not overlapping (the address decides
  *     the path: an address in both halves has no single path)
  *   - wg_address inside wg_subnet
+ *   - the same for IPv6: wg_direct_range6 and wg_vpn_range6 inside wg_subnet6 and apart,
+ *     wg_address6 inside wg_subnet6, and each peer's IPv6 allowed_ips inside wg_subnet6
  *   - each peer's allowed_ips inside wg_subnet, not overlapping another peer's
  *   - peer names and public keys unique per host
  *   - vpn_mark differs from dns_mark (they select different traffic)
@@ -20,7 +22,7 @@
  */
 import type { PathSeg } from './locate.js';
 import type { HostVars } from './schema.js';
-import { cidrContains, ipv4ToInt, networkOf, parseCidr, type Cidr } from '../types/net.js';
+import { cidrContains, cidrContains6, familyOf, ipv4ToInt, networkOf, networkOf6, parseCidr, parseCidr6, type Cidr } from '../types/net.js';
 import { checkPrivacyNetworks } from './network-rules.js';
 import { probeAddressIssues } from '../verify/probe-address.js';
 
@@ -47,6 +49,43 @@ export function cidrOverlap(a: Cidr, b: Cidr): boolean {
 
 const show = (c: Cidr) => `${c.address}/${c.prefix}`;
 
+function net6(s: string): Cidr {
+  const c = parseCidr6(s)!;
+  return { address: networkOf6(c), prefix: c.prefix };
+}
+
+function inside6(inner: Cidr, outer: Cidr): boolean {
+  return inner.prefix >= outer.prefix && cidrContains6(outer, inner.address);
+}
+
+function overlap6(a: Cidr, b: Cidr): boolean {
+  return a.prefix <= b.prefix ? cidrContains6(a, b.address) : cidrContains6(b, a.address);
+}
+
+/** The IPv6 halves and address: the same rules as for IPv4. */
+function checkSubnet6(v: HostVars, error: (path: PathSeg[], message: string) => void): void {
+  const subnet = net6(v.wg_subnet6);
+  const direct = net6(v.wg_direct_range6);
+  const vpn = net6(v.wg_vpn_range6);
+  if (!inside6(direct, subnet)) error(['wg_direct_range6'], `expected a range inside wg_subnet6 ${show(subnet)}, received ${v.wg_direct_range6}`);
+  if (!inside6(vpn, subnet)) error(['wg_vpn_range6'], `expected a range inside wg_subnet6 ${show(subnet)}, received ${v.wg_vpn_range6}`);
+  if (overlap6(direct, vpn)) {
+    error(['wg_vpn_range6'], `${v.wg_vpn_range6} overlaps wg_direct_range6 ${v.wg_direct_range6}: a client address must decide one path (e.g. fd00:10:4::/65 and fd00:10:4:0:8000::/65)`);
+  }
+  if (!cidrContains6(subnet, parseCidr6(v.wg_address6)!.address)) error(['wg_address6'], `expected an address inside wg_subnet6 ${show(subnet)}, received ${v.wg_address6}`);
+}
+
+/** A peer's allowed IP as a network of its family, or an error message. */
+function peerNetwork(v: HostVars, text: string): { cidr: Cidr; six: boolean } | string {
+  const six = familyOf(text) === 6;
+  const c = six ? parseCidr6(text) : parseCidr(text);
+  if (!c) return `expected an address with prefix like 10.4.0.2/32 or fd00:10:4::2/128, received ${JSON.stringify(text)}`;
+  const cidr = { address: six ? networkOf6(c) : networkOf(c), prefix: c.prefix };
+  const subnet = six ? net6(v.wg_subnet6) : net(v.wg_subnet);
+  if (!(six ? inside6(cidr, subnet) : cidrInside(cidr, subnet))) return `expected addresses inside ${six ? 'wg_subnet6' : 'wg_subnet'} ${show(subnet)}, received ${text}`;
+  return { cidr, six };
+}
+
 export function checkHost(host: string, v: HostVars): RuleFinding[] {
   const out: RuleFinding[] = [];
   const error = (path: PathSeg[], message: string) => out.push({ host, path, message, severity: 'error' });
@@ -65,7 +104,8 @@ export function checkHost(host: string, v: HostVars): RuleFinding[] {
 
   const names = new Map<string, number>();
   const keys = new Map<string, number>();
-  const claimed: { peer: number; ip: number; cidr: Cidr; text: string }[] = [];
+  checkSubnet6(v, error);
+  const claimed: { peer: number; ip: number; cidr: Cidr; six: boolean; text: string }[] = [];
   v.wg_peers.forEach((peer, i) => {
     const dupName = names.get(peer.name);
     if (dupName !== undefined) error(['wg_peers', i, 'name'], `peer name ${peer.name} is already used by wg_peers[${dupName}]`);
@@ -74,21 +114,17 @@ export function checkHost(host: string, v: HostVars): RuleFinding[] {
     if (dupKey !== undefined) error(['wg_peers', i, 'public_key'], `public key of ${peer.name} is already used by peer ${v.wg_peers[dupKey]!.name}: each peer needs its own key`);
     else keys.set(peer.public_key, i);
     peer.allowed_ips.forEach((text, j) => {
-      const c = parseCidr(text);
-      if (!c) {
-        error(['wg_peers', i, 'allowed_ips', j], `expected an address with prefix like 10.4.0.2/32, received ${JSON.stringify(text)}`);
+      const pn = peerNetwork(v, text);
+      if (typeof pn === 'string') {
+        error(['wg_peers', i, 'allowed_ips', j], pn);
         return;
       }
-      const cidr = { address: networkOf(c), prefix: c.prefix };
-      if (!cidrInside(cidr, subnet)) {
-        error(['wg_peers', i, 'allowed_ips', j], `expected addresses inside wg_subnet ${show(subnet)}, received ${text}`);
-        return;
-      }
-      const clash = claimed.find((o) => o.peer !== i && cidrOverlap(o.cidr, cidr));
+      const { cidr, six } = pn;
+      const clash = claimed.find((o) => o.peer !== i && o.six === six && (six ? overlap6(o.cidr, cidr) : cidrOverlap(o.cidr, cidr)));
       if (clash) {
         error(['wg_peers', i, 'allowed_ips', j], `${text} of peer ${peer.name} overlaps ${clash.text} of peer ${v.wg_peers[clash.peer]!.name}`);
       }
-      claimed.push({ peer: i, ip: j, cidr, text });
+      claimed.push({ peer: i, ip: j, cidr, six, text });
     });
   });
 

@@ -4,13 +4,13 @@
  * seed's values; only what has no safe default is required per host.
  */
 import { z } from 'zod';
-import { absPath, cidr, fwmark, hostname, ifaceAddress, ifname, ipv4, netnsName, port, tableId, userName, wgKey } from '../types/net.js';
+import { absPath, anyCidr, cidr, cidr6, fwmark, hostname, ifaceAddress, ifaceAddress6, ifname, ipv4, netnsName, port, tableId, userName, wgKey } from '../types/net.js';
 
 export const peerSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a peer name (letters, digits, _ . -)').describe('peer name'),
     public_key: wgKey,
-    allowed_ips: z.array(z.string().refine((s) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s), 'expected address/prefix')).min(1).describe('peer allowed IPs'),
+    allowed_ips: z.array(z.string().refine((s) => /^(\d+\.\d+\.\d+\.\d+|[0-9a-f:]*:[0-9a-f:]*)\/\d+$/.test(s), 'expected address/prefix')).min(1).describe('peer allowed IPs'),
   })
   .describe('WireGuard peer');
 
@@ -48,6 +48,10 @@ export const gatewaySchema = z.strictObject({
   wg_subnet: cidr,
   wg_direct_range: cidr.describe('client half that exits directly'),
   wg_vpn_range: cidr.describe('client half that exits through OpenVPN'),
+  wg_address6: ifaceAddress6.describe('WireGuard interface IPv6 address with prefix (fd00:10:4::1/64)'),
+  wg_subnet6: cidr6.describe('the WireGuard IPv6 prefix (a ULA, fd00:10:4::/64)'),
+  wg_direct_range6: cidr6.describe('IPv6 client half that exits directly (masqueraded to the WAN IPv6)'),
+  wg_vpn_range6: cidr6.describe('IPv6 client half that exits through the provider, or is refused'),
   wg_port: port,
   wg_mtu: z.number().int().min(1280).max(9000).describe('WireGuard MTU'),
   wg_peers: z.array(peerSchema),
@@ -73,8 +77,8 @@ export const gatewaySchema = z.strictObject({
   dns_upstreams: z.array(ipv4).min(1),
   dnsmasq_user: userName,
 
-  local_networks: z.array(cidr),
-  vpn_destinations: z.array(cidr).describe('destinations the gateway reaches through the VPN (ip rules to the VPN table)'),
+  local_networks: z.array(anyCidr),
+  vpn_destinations: z.array(anyCidr).describe('destinations the gateway reaches through the VPN (ip rules to the VPN table)'),
   allow_broad_local_networks: z.boolean().describe('accept local_networks / vpn_destinations shorter than /8 (never the default route)'),
   vpn_mark: fwmark,
   dns_mark: fwmark,

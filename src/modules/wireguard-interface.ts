@@ -29,13 +29,13 @@ import { defineModule } from './define.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { Shell, raw, sh } from '../shell/sh.js';
-import { absPath, ifname, networkOf, parseCidr, port, wgKey } from '../types/net.js';
+import { absPath, ifname, networkText, port, wgKey } from '../types/net.js';
 import { devExists, shellFunction } from './common.js';
 import { type Proof } from './facts.js';
 
 const allowedIp = z
   .string()
-  .refine((s) => parseCidr(s) !== undefined, { message: 'expected an address with prefix like 10.4.0.2/32' })
+  .refine((s) => networkText(s) !== undefined, { message: 'expected an address with prefix like 10.4.0.2/32 or fd00:10:4::a/128' })
   .describe('allowed IP range');
 
 export const wireguardInterfaceSchema = z
@@ -71,8 +71,7 @@ export function allowedIpsLines(peers: WireguardInterfaceArgs['peers']): string 
   for (const p of peers) {
     if (p.allowedIps.length === 0) lines.push(`${p.publicKey} (none)`);
     for (const ip of p.allowedIps) {
-      const c = parseCidr(ip)!;
-      lines.push(`${p.publicKey} ${networkOf(c)}/${c.prefix}`);
+      lines.push(`${p.publicKey} ${networkText(ip)!}`);
     }
   }
   // Byte order, as `sort` under LC_ALL=C; the lines are ASCII.

@@ -6,7 +6,7 @@
 import { FleetError } from '../errors.js';
 import type { HostVars, Peer } from '../inventory/index.js';
 import { HALVES, probeAddress, probeVariable } from '../verify/probe-address.js';
-import { cidrContains, intToIPv4, ipv4ToInt, isIPv4, parseCidr, type Cidr } from '../types/net.js';
+import { bigToIPv6, cidrContains, cidrContains6, familyOf, intToIPv4, ipv4ToInt, ipv6ToBig, isIPv4, parseCidr, parseCidr6, type Cidr } from '../types/net.js';
 
 export type Half = 'direct' | 'vpn';
 
@@ -54,6 +54,13 @@ function takenBy(taken: ReturnType<typeof takenAddresses>, ip: number): string |
 
 /** Which half an address is in (undefined: neither). */
 export function halfOf(v: HostVars, ip: string): Half | undefined {
+  if (familyOf(ip) === 6) {
+    for (const [half, text] of [['direct', v.wg_direct_range6], ['vpn', v.wg_vpn_range6]] as const) {
+      const c = parseCidr6(text);
+      if (c && cidrContains6(c, ip)) return half;
+    }
+    return undefined;
+  }
   if (cidrContains(range(v, 'direct').cidr, ip)) return 'direct';
   if (cidrContains(range(v, 'vpn').cidr, ip)) return 'vpn';
   return undefined;
@@ -94,6 +101,29 @@ export function allocateAddress(v: HostVars, half: Half, wanted?: string): strin
     if (!reserved.has(n) && !takenBy(taken, n)) return intToIPv4(n);
   }
   throw new PeerError(`no free address in the ${half} half (${text}) of ${v.wg_subnet}`, { hint: 'remove a peer first (fleet peer remove)' });
+}
+
+/**
+ * The peer's IPv6 address, derived from its IPv4 one so an operator can tell them apart at a
+ * glance: its half's first IPv6 address plus the IPv4 address's offset in wg_subnet (10.4.0.10 ->
+ * fd00:10:4::a, 10.4.0.200 -> fd00:10:4:0:8000::c8 with the defaults).
+ * @throws PeerError when that lies outside the IPv6 half or another peer holds it
+ */
+export function address6For(v: HostVars, half: Half, v4: string): string {
+  const range6 = half === 'direct' ? v.wg_direct_range6 : v.wg_vpn_range6;
+  const c6 = parseCidr6(range6);
+  const subnet = parseCidr(v.wg_subnet);
+  if (!c6 || !subnet) throw new PeerError(`${half} IPv6 range ${range6} is not a CIDR`);
+  const offset = BigInt(ipv4ToInt(v4) - ipv4ToInt(subnet.address));
+  const address = bigToIPv6(ipv6ToBig(c6.address) + offset);
+  if (!cidrContains6(c6, address)) throw new PeerError(`${address} (for ${v4}) is outside the ${half} IPv6 half ${range6}`, { hint: 'widen the IPv6 half, or pick a lower IPv4 address' });
+  for (const p of v.wg_peers) {
+    for (const a of p.allowed_ips) {
+      const c = familyOf(a) === 6 ? parseCidr6(a) : undefined;
+      if (c && cidrContains6(c, address)) throw new PeerError(`${address} (the IPv6 address for ${v4}) is taken by peer ${p.name}`, { hint: 'pick another --address' });
+    }
+  }
+  return address;
 }
 
 /** The peer of `name`, or undefined. */

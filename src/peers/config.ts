@@ -9,8 +9,12 @@ export interface ClientConfig {
   privateKey?: string;
   /** The client's address, without prefix. */
   address: string;
+  /** Its IPv6 address, without prefix. */
+  address6?: string;
   /** The gateway's wg0 address (dnsmasq answers there). */
   dns: string;
+  /** The gateway's wg0 IPv6 address (dnsmasq answers there too). */
+  dns6?: string;
   serverPublicKey: string;
   /** host:port */
   endpoint: string;
@@ -22,7 +26,7 @@ export interface ClientConfig {
 
 /** Every value is one line: a newline would start a section of its own (`[Interface]`, `PreUp = ...`). */
 function oneLine(c: ClientConfig): void {
-  const values = [c.privateKey, c.address, c.dns, c.serverPublicKey, c.endpoint, ...c.allowedIps];
+  const values = [c.privateKey, c.address, c.address6, c.dns, c.dns6, c.serverPublicKey, c.endpoint, ...c.allowedIps];
   if (values.some((v) => v !== undefined && /[\u0000-\u001f\u007f]/.test(v))) {
     throw new PeerError('a client config value holds a control character: refusing to write the config');
   }
@@ -34,8 +38,8 @@ export function renderClientConfig(c: ClientConfig): string {
     ...(c.comment ? [`# ${c.comment.replace(/[\r\n]+/g, ' ')}`] : []),
     '[Interface]',
     c.privateKey ? `PrivateKey = ${c.privateKey}` : '# PrivateKey = <the private key that belongs to the public key you gave>',
-    `Address = ${c.address}/32`,
-    `DNS = ${c.dns}`,
+    `Address = ${c.address}/32${c.address6 ? `, ${c.address6}/128` : ''}`,
+    `DNS = ${c.dns}${c.dns6 ? `, ${c.dns6}` : ''}`,
     '',
     '[Peer]',
     `PublicKey = ${c.serverPublicKey}`,

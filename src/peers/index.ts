@@ -19,8 +19,8 @@ import { desiredState } from '../roles/tasks.js';
 import { sh } from '../shell/sh.js';
 import { SshTransport, type SshOptions } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
-import { parseCidr } from '../types/net.js';
-import { allocateAddress, findPeer, halfOf, PeerError, type Half } from './allocate.js';
+import { networkText } from '../types/net.js';
+import { address6For, allocateAddress, findPeer, halfOf, PeerError, type Half } from './allocate.js';
 import { renderClientConfig } from './config.js';
 import { clientAllowedIps } from './tunnel.js';
 import { checkEndpoint } from './endpoint.js';
@@ -128,12 +128,13 @@ export async function addPeer(req: AddPeerRequest): Promise<AddPeerResult> {
     const dup = v.wg_peers.find((p) => p.public_key === req.publicKey);
     if (dup) throw new PeerError(`that public key is already peer ${dup.name} of ${req.gateway}`);
   }
-  for (const a of req.allowedIps ?? []) if (!parseCidr(a)) throw new PeerError(`--allowed-ips ${a} is not a CIDR like 198.51.100.0/24`);
-  const allowedIps = clientAllowedIps([v.wg_subnet], { split: req.split, extra: req.allowedIps });
+  for (const a of req.allowedIps ?? []) if (!networkText(a)) throw new PeerError(`--allowed-ips ${a} is not a CIDR like 198.51.100.0/24 or 2001:db8::/32`);
+  const allowedIps = clientAllowedIps([v.wg_subnet, v.wg_subnet6], { split: req.split, extra: req.allowedIps });
   const half: Half = req.half ?? (req.address ? (halfOf(v, req.address) ?? 'direct') : 'direct');
   const address = allocateAddress(v, half, req.address);
+  const address6 = address6For(v, half, address);
   const keys = req.publicKey ? { publicKey: req.publicKey, privateKey: undefined } : generateKeys();
-  const peer: Peer = { name: req.name, public_key: keys.publicKey, allowed_ips: [`${address}/32`] };
+  const peer: Peer = { name: req.name, public_key: keys.publicKey, allowed_ips: [`${address}/32`, `${address6}/128`] };
 
   const before = readInventoryText(req.inventory);
   // Peers the host only inherits (from a group) are copied into its own new list.
@@ -150,7 +151,9 @@ export async function addPeer(req: AddPeerRequest): Promise<AddPeerResult> {
     const config = renderClientConfig({
       privateKey: keys.privateKey,
       address,
+      address6,
       dns: wgAddr,
+      dns6: next.vars.wg_address6.split('/')[0]!,
       serverPublicKey: serverKey,
       endpoint: req.endpoint ?? `${next.vars.wan_ip}:${next.vars.wg_port}`,
       allowedIps,

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { loadInventoryText, type HostVars } from '../inventory/index.js';
-import { allocateAddress, halfOf, PeerError } from './allocate.js';
+import { address6For, allocateAddress, halfOf, PeerError } from './allocate.js';
 import { qrCode, renderClientConfig } from './config.js';
 import { addPeerText, removePeerText } from './inventory-edit.js';
 import { generateKeys, isWgKey } from './keys.js';
@@ -61,6 +61,9 @@ describe('addresses', () => {
     expect(halfOf(v, '10.4.0.127')).toBe('direct');
     expect(halfOf(v, '10.4.0.128')).toBe('vpn');
     expect(halfOf(v, '10.5.0.1')).toBeUndefined();
+    expect(halfOf(v, 'fd00:10:4::a')).toBe('direct');
+    expect(halfOf(v, 'fd00:10:4:0:8000::c8')).toBe('vpn');
+    expect(halfOf(v, 'fd00:10:5::1')).toBeUndefined();
   });
   test('a full half says so', () => {
     const peers = Array.from({ length: 126 }, (_, i) => ({ name: `p${i}`, public_key: K1, allowed_ips: [`10.4.0.${i + 2}/32`] }));
@@ -161,9 +164,30 @@ PersistentKeepalive = 25
   });
 });
 
+describe('a peer\'s IPv6 address', () => {
+  test('its half\'s first IPv6 address plus its IPv4 offset in wg_subnet', () => {
+    const v = vars(INV);
+    expect(address6For(v, 'direct', '10.4.0.10')).toBe('fd00:10:4::a');
+    expect(address6For(v, 'vpn', '10.4.0.200')).toBe('fd00:10:4:0:8000::c8');
+  });
+  test('one another peer holds is refused', () => {
+    const v = vars(INV);
+    const taken = { ...v, wg_peers: [...v.wg_peers, { name: 'manual', public_key: K3, allowed_ips: ['10.4.0.99/32', 'fd00:10:4::a/128'] }] };
+    expect(() => address6For(taken, 'direct', '10.4.0.10')).toThrow(/fd00:10:4::a .*taken by peer manual/);
+  });
+  test('the client config carries both families: Address, and DNS at the gateway\'s two addresses', () => {
+    const text = renderClientConfig({ privateKey: K2, address: '10.4.0.200', address6: 'fd00:10:4:0:8000::c8', dns: '10.4.0.1', dns6: 'fd00:10:4::1', serverPublicKey: K1, endpoint: '198.51.100.11:51821', allowedIps: clientAllowedIps(['10.4.0.0/24', 'fd00:10:4::/64'], {}) });
+    expect(text).toContain('Address = 10.4.0.200/32, fd00:10:4:0:8000::c8/128\nDNS = 10.4.0.1, fd00:10:4::1\n');
+    expect(text).toContain('AllowedIPs = 0.0.0.0/0, ::/0\n');
+  });
+});
+
 describe('what a client tunnels', () => {
   test('a full tunnel by default: every destination meets the gateway', () => {
-    expect(clientAllowedIps(['10.4.0.0/24'], {})).toEqual(['0.0.0.0/0']);
+    expect(clientAllowedIps(['10.4.0.0/24'], {})).toEqual(['0.0.0.0/0', '::/0']);
+  });
+  test('--split, dual stack: both WireGuard subnets', () => {
+    expect(clientAllowedIps(['10.4.0.0/24', 'fd00:10:4::/64'], { split: true, extra: ['2001:db8:9::/48'] })).toEqual(['10.4.0.0/24', 'fd00:10:4::/64', '2001:db8:9::/48']);
   });
   test('--split: the WireGuard subnet, then the networks asked for, once each', () => {
     expect(clientAllowedIps(['10.4.0.0/24'], { split: true })).toEqual(['10.4.0.0/24']);

@@ -16,7 +16,7 @@ export interface TunnelChoice {
 }
 
 /** The default routes of each address family the gateway's WireGuard subnet has. */
-export const FULL_TUNNEL = ['0.0.0.0/0'] as const;
+export const FULL_TUNNEL = ['0.0.0.0/0', '::/0'] as const;
 
 export function clientAllowedIps(wgSubnets: readonly string[], choice: TunnelChoice): string[] {
   if (!choice.split) {

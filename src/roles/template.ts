@@ -5,10 +5,10 @@
  * are errors, never empty strings.
  */
 import nunjucks from 'nunjucks';
-import { networkOf, parseCidr } from '../types/net.js';
+import { networkText, parseAnyCidr } from '../types/net.js';
 
 function cidrOrThrow(value: unknown, filter: string): { address: string; prefix: number } {
-  const c = typeof value === 'string' ? parseCidr(value) : undefined;
+  const c = typeof value === 'string' ? parseAnyCidr(value) : undefined;
   if (!c) throw new Error(`filter ${filter}: expected address/prefix, got ${JSON.stringify(value)}`);
   return c;
 }
@@ -22,10 +22,10 @@ export function createEnv(searchPaths: string[] = []): nunjucks.Environment {
   });
   /** 10.4.0.1/24 -> 10.4.0.1 */
   env.addFilter('addr', (v: unknown) => cidrOrThrow(v, 'addr').address);
-  /** 10.200.1.1/24 -> 10.200.1.0/24 */
+  /** 10.200.1.1/24 -> 10.200.1.0/24 (IPv6 alike: fd00:10:4::1/64 -> fd00:10:4::/64) */
   env.addFilter('network', (v: unknown) => {
-    const c = cidrOrThrow(v, 'network');
-    return `${networkOf(c)}/${c.prefix}`;
+    cidrOrThrow(v, 'network');
+    return networkText(v as string);
   });
   /** 10.4.0.1/24 -> 24 */
   env.addFilter('prefix', (v: unknown) => cidrOrThrow(v, 'prefix').prefix);

@@ -216,3 +216,10 @@ export function parseAnyCidr(s: string): (Cidr & { family: 4 | 6 }) | undefined 
   const c = family === 6 ? parseCidr6(s) : parseCidr(s);
   return c ? { ...c, family } : undefined;
 }
+
+/** The network text (host bits cleared) of an address/prefix of either family: fd00::5/64 -> fd00::/64. */
+export function networkText(s: string): string | undefined {
+  const c = parseAnyCidr(s);
+  if (!c) return undefined;
+  return `${c.family === 6 ? networkOf6(c) : networkOf(c)}/${c.prefix}`;
+}

@@ -99,8 +99,9 @@ describe('fleet peer', () => {
     const conf = readFileSync(out, 'utf8');
     const gwKey = (await enter(lab.gateways[0]!.initPid, 'wg show wg0 public-key')).stdout.trim();
     expect(conf).toMatch(/^PrivateKey = [A-Za-z0-9+/]{43}=$/m);
-    expect(conf).toContain('Address = 10.4.0.128/32\nDNS = 10.4.0.1\n');
-    expect(conf).toContain(`PublicKey = ${gwKey}\nEndpoint = ${lab.gateways[0]!.wanIp}:51821\nAllowedIPs = 0.0.0.0/0\nPersistentKeepalive = 25\n`);
+    // Dual stack: the IPv6 address is the VPN half's first plus the IPv4 offset (128 = 0x80).
+    expect(conf).toContain('Address = 10.4.0.128/32, fd00:10:4:0:8000::80/128\nDNS = 10.4.0.1, fd00:10:4::1\n');
+    expect(conf).toContain(`PublicKey = ${gwKey}\nEndpoint = ${lab.gateways[0]!.wanIp}:51821\nAllowedIPs = 0.0.0.0/0, ::/0\nPersistentKeepalive = 25\n`);
     // the private key is stored nowhere by fleet: not in the inventory, not on the gateway
     const priv = /^PrivateKey = (\S+)$/m.exec(conf)![1]!;
     const now = readFileSync(inv, 'utf8');
@@ -110,7 +111,7 @@ describe('fleet peer', () => {
     // the inventory: only the new peer's lines were added; every comment is still there
     expect(lineDiff(original, now)).toEqual({
       removed: [],
-      added: ['        - name: laptop', expect.stringMatching(/^ {10}public_key: \S{44}$/), '          allowed_ips:', '            - 10.4.0.128/32'],
+      added: ['        - name: laptop', expect.stringMatching(/^ {10}public_key: \S{44}$/), '          allowed_ips:', '            - 10.4.0.128/32', '            - fd00:10:4:0:8000::80/128'],
     });
     expect(now).toContain('    gw1:   # the first gateway\n      # its clients follow\n');
     expect(now.startsWith(original.split('\n').slice(0, 8).join('\n'))).toBe(true);
@@ -122,7 +123,7 @@ describe('fleet peer', () => {
     expect((await inClient('ip route get 198.51.100.3')).stdout).toMatch(/ dev laptop /);
     expect(await newClientEcho(15)).toBe(lab.provider!.ip);
     // the DNS line went through resolvconf into the client's own resolv.conf
-    expect((await inClient('cat /etc/resolv.conf')).stdout.trim()).toBe('nameserver 10.4.0.1');
+    expect((await inClient('cat /etc/resolv.conf')).stdout.trim()).toBe('nameserver 10.4.0.1\nnameserver fd00:10:4::1');
     for (const [name, ip] of [['vault.raff.local', '10.4.0.7'], ['rafflab.internal', '10.4.0.3']]) {
       const r = await inClient(`dig +short +time=2 +tries=2 ${name} A`);
       expect(r.stdout.trim(), name).toBe(ip);
@@ -139,7 +140,7 @@ describe('fleet peer', () => {
     expect(laptop.handshakeAgeS).toBeLessThan(60);
     expect(laptop.rxBytes).toBeGreaterThan(0);
     const text = await fleetCli(['peer', 'list', '-i', inv]);
-    expect(text.stdout).toMatch(/gw1\s+laptop\s+10\.4\.0\.128\/32\s+vpn\s+\d+s ago/);
+    expect(text.stdout).toMatch(/gw1\s+laptop\s+10\.4\.0\.128\/32,fd00:10:4:0:8000::80\/128\s+vpn\s+\d+s ago/);
   });
 
   it('peer remove cuts the new client off, leaves the others working, and gives the inventory back as it was', async () => {
@@ -161,7 +162,7 @@ describe('fleet peer', () => {
     const r = await fleetCli(['peer', 'add', 'gw1', 'phone', '--qr', '--out', out, '-i', inv]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const file = readFileSync(out);
-    expect(file.toString('utf8')).toMatch(/^AllowedIPs = 0\.0\.0\.0\/0$/m);
+    expect(file.toString('utf8')).toMatch(/^AllowedIPs = 0\.0\.0\.0\/0, ::\/0$/m);
     const decoded = await decodePrintedQr(r.stdout);
     expect(decoded.equals(file), decoded.toString('utf8')).toBe(true);
     const gone = await fleetCli(['peer', 'remove', 'gw1', 'phone', '-i', inv]);
