@@ -129,7 +129,8 @@ async function printDeployText(results: HostResult[], serial: SerialJson | undef
       if (!todo.length) continue;
       process.stdout.write(`\n${r.host}: ${todo.length} to change\n`);
       for (const item of todo) {
-        process.stdout.write(itemDiff ? `${itemDiff(item)}\n` : `  ~ [${item.desired.role}] ${item.desired.resource.title}${item.because ? ` (${item.because})` : ''}\n`);
+        const sign = item.desired.removal !== undefined ? '-' : '~';
+        process.stdout.write(itemDiff ? `${itemDiff(item)}\n` : `  ${sign} [${item.desired.role}] ${item.desired.resource.title}${item.because ? ` (${item.because})` : ''}\n`);
       }
     }
   }

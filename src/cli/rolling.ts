@@ -32,7 +32,7 @@ async function beforeGateHook(hosts: Host[], batch: number, opts: DeployOptions)
 
 async function healthGate(hosts: Host[], batch: number, ctx: RollingContext): Promise<GateVerdict[]> {
   await beforeGateHook(hosts, batch, ctx.deployOpts);
-  const reports = await statusFleet(hosts, ctx.desired, { forks: ctx.deployOpts.forks, ssh: ctx.deployOpts.ssh });
+  const reports = await statusFleet(hosts, ctx.desired, { forks: ctx.deployOpts.forks, ssh: ctx.deployOpts.ssh, prune: ctx.deployOpts.roles });
   return reports.map(gateVerdict);
 }
 

@@ -47,7 +47,8 @@ ${EXIT_HELP}`,
     const shard = shardFromOptions(opts);
     const inv = inventoryFromOptions(opts);
     const { hosts, record } = shardHosts(inv.hosts, shard, !!opts.json);
-    const desired = renderDesired(hosts, selectedRoles(opts));
+    const roles = selectedRoles(opts);
+    const desired = renderDesired(hosts, roles);
     const verifyMod = opts.verify ? await import('../verify/verify.js') : undefined;
     verifyMod?.checkVerifiable(hosts, inv.file);
     const verifyOnce = async (reports: HostStatusReport[]): Promise<VerifyHostReport[]> => {
@@ -55,7 +56,7 @@ ${EXIT_HELP}`,
       const reached = new Set(reports.filter((r) => r.reachable).map((r) => r.host));
       return verifyMod.verifyFleet(hosts.filter((h) => reached.has(h.name)), { forks: opts.forks, ssh: sshOptions(opts) });
     };
-    const once = (): Promise<HostStatusReport[]> => statusFleet(hosts, desired, { forks: opts.forks, ssh: sshOptions(opts) });
+    const once = (): Promise<HostStatusReport[]> => statusFleet(hosts, desired, { forks: opts.forks, ssh: sshOptions(opts), prune: roles });
     const render = async (reports: HostStatusReport[], verify: VerifyHostReport[]) => {
       if (opts.format === 'prometheus') {
         process.stdout.write(statusMetrics(reports, verify.filter((v) => v.reachable).map((v) => ({ host: v.host, ok: v.ok, halves: v.proof?.halves ?? [] }))));

@@ -5,6 +5,7 @@
  */
 import { InternalError, RemoteCommandError, TransportError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
+import { recordApplied } from './applied.js';
 import { journalFacts, lockError, parseKeyValues } from './journal.js';
 import { changes, type HostPlan, type PlanItem } from './plan.js';
 import { watchdogArm } from './watchdog.js';
@@ -78,7 +79,11 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
         pauseSeconds: matches(pauseAt || undefined) ? Number(pauseFor ?? 30) : undefined,
       };
     }),
-    { breakLock: opts.breakLock, watchdog: opts.watchdog ? watchdogArm({ ...ctx, token }, meta.runId, opts.watchdog.timeoutS) : undefined },
+    {
+      breakLock: opts.breakLock,
+      watchdog: opts.watchdog ? watchdogArm({ ...ctx, token }, meta.runId, opts.watchdog.timeoutS) : undefined,
+      record: plan.prune ? recordApplied(plan.items.map((i) => i.desired), plan.prune, plan.recorded ?? new Map(), plan.items.length) : undefined,
+    },
   );
   let armed = false;
   const stream = new MarkerStream(token, (m) => {

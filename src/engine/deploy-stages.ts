@@ -66,7 +66,7 @@ export function gateError(host: string, plan: HostPlan, opts: { breakLock?: bool
 export async function preflight(run: HostRun, desired: DesiredResource[]): Promise<{ plan: HostPlan; stop?: HostResult }> {
   const { host, opts } = run;
   opts.onEvent?.({ kind: 'phase', host: host.name, phase: 'planning' });
-  const plan = await planHost(run.t, desired, opts.scriptContext);
+  const plan = await planHost(run.t, desired, opts.scriptContext, undefined, { prune: opts.roles });
   opts.onEvent?.({ kind: 'planned', host: host.name, plan });
   const error = gateError(host.name, plan, opts);
   if (error) return { plan, stop: hostResult(run, { status: 'failed', plan, error }) };

@@ -5,6 +5,9 @@
  *   /var/lib/fleet/              0700
  *     lock/owner                 held by the running deploy or rollback (mkdir is the atomic lock)
  *     last-success               run id, user, controller and time of the last good deploy
+ *     applied/<role>@<digest>    what the last good deploy applied in the role: each resource's
+ *                                removal (src/engine/applied.ts); runs/<run>/applied.prev the
+ *                                record before that run, put back when the run is reverted
  *     runs/<run-id>/
  *       meta                     who, when, what (no secrets)
  *       status                   running | complete | failed-rolled-back | rolled-back | interrupted

@@ -3,10 +3,12 @@
  * the journal. It is a proposal: apply re-checks each step in the same shell before acting.
  */
 import { ProbeError } from '../errors.js';
+import type { RoleName } from '../roles/order.js';
 import type { DesiredResource } from '../roles/tasks.js';
+import { orderWithRemovals, parseRemovals, removalProbe } from './applied.js';
 import type { Transport } from '../transport/types.js';
 import { journalFacts, type JournalFacts } from './journal.js';
-import type { Shell } from '../shell/sh.js';
+import { Shell } from '../shell/sh.js';
 import { hasMarker, markersOf, newToken, parseMarkers, type Marker } from './protocol/markers.js';
 import { planScript, type ScriptContext } from './script.js';
 
@@ -27,20 +29,34 @@ export interface PlanItem {
 
 export interface HostPlan {
   host: string;
+  /** In the order they apply: the desired resources, with removals at their place (applied.ts). */
   items: PlanItem[];
+  /** The roles the run covers, when it removes what they no longer want (applied.ts). */
+  prune?: readonly RoleName[];
+  /** With prune: the roles the host holds a record of, and each record's digest. */
+  recorded?: ReadonlyMap<string, string>;
   facts: JournalFacts;
   /** Every marker the script printed (status reads its health probes from here). */
   markers: Marker[];
 }
 
-export async function planHost(t: Transport, desired: DesiredResource[], ctx: Omit<ScriptContext, 'token'> = {}, extra?: Shell): Promise<HostPlan> {
+export interface PlanOptions {
+  /**
+   * The roles the run covers: what an earlier deploy applied in them and `desired` no longer holds
+   * is planned as removals (a deploy and status; never a command that plans a part of the gateway).
+   */
+  prune?: readonly RoleName[];
+}
+
+export async function planHost(t: Transport, desired: DesiredResource[], ctx: Omit<ScriptContext, 'token'> = {}, extra?: Shell, opts: PlanOptions = {}): Promise<HostPlan> {
   const token = newToken();
-  const res = await t.run(planScript({ ...ctx, token }, desired.map((d) => d.resource), extra));
+  const probes = opts.prune ? Shell.join([removalProbe(desired, opts.prune), ...(extra ? [extra] : [])]) : extra;
+  const res = await t.run(planScript({ ...ctx, token }, desired.map((d) => d.resource), probes));
   const markers = parseMarkers(token, res.stdout);
   if (!hasMarker(markers, 'end')) {
     throw new ProbeError(`${t.host}: the plan script did not finish (exit ${res.code}): ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
-  const items: PlanItem[] = desired.map((d, index) => ({ index, desired: d, state: 'error', current: '' }));
+  const items: PlanItem[] = desired.map((d, index) => ({ index, desired: d, state: 'error', current: '', ...(d.removal ? { because: d.removal } : {}) }));
   for (const c of markersOf(markers, 'check')) {
     const item = c.index === undefined ? undefined : items[c.index];
     if (!item) continue;
@@ -57,7 +73,10 @@ export async function planHost(t: Transport, desired: DesiredResource[], ctx: Om
     }
   }
   propagateWatches(items);
-  return { host: t.host, items, facts: journalFacts(markers), markers };
+  const facts = journalFacts(markers);
+  if (!opts.prune) return { host: t.host, items, facts, markers };
+  const found = parseRemovals(t.host, markers, items.length);
+  return { host: t.host, items: orderWithRemovals(items, found), prune: opts.prune, recorded: found.recorded, facts, markers };
 }
 
 /** A resource that watches a changing one (a daemon and its config) changes too. */

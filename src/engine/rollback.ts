@@ -68,7 +68,7 @@ export async function teardown(t: Transport, desired: DesiredResource[], meta: R
   const out: RevertOutcome = { kind: 'teardown', ok: hasMarker(markers, 'complete'), undone: 0, failures: [], ...brokeLock(markers) };
   for (const u of markersOf(markers, 'undo')) {
     if (u.result === 'ok') out.undone++;
-    else out.failures.push({ step: (u.index === undefined ? undefined : desired[u.index]?.resource.id) ?? String(u.index), output: u.output });
+    else out.failures.push({ step: (u.index === undefined ? 'a resource an earlier deploy applied' : desired[u.index]?.resource.id) ?? String(u.index), output: u.output });
   }
   return out;
 }

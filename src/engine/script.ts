@@ -106,7 +106,7 @@ function newRun(meta: RunMeta, kind: string): Shell {
  * step re-runs its check in the same shell (plan drift cannot apply a step twice) and re-checks
  * after applying (verify). On the first failure every started step is reverted in reverse.
  */
-export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[], opts: { breakLock?: boolean; watchdog?: Shell } = {}): Shell {
+export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[], opts: { breakLock?: boolean; watchdog?: Shell; record?: Shell } = {}): Shell {
   const body = steps.map(({ index: k, resource: r, injectFailure, pauseSeconds }) =>
     Shell.join([
       raw(`S="$RUN/steps/${k}"; mkdir -p -m 700 "$S/state"`),
@@ -150,6 +150,8 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
     // Commit-confirmed (watchdog.ts): armed before the first change, in this same round trip.
     opts.watchdog ?? raw(':'),
     ...body,
+    // What the host now holds, for the next plan's removals (applied.ts).
+    opts.record ?? raw(':'),
     raw(`echo complete > "$RUN/status"`),
     sh`printf 'run=%s\nuser=%s\ncontroller=%s\nfinished=%s\n' ${meta.runId} ${meta.user} ${meta.controller} "$(fleet_now)" > "$J/last-success"`,
     // Complete and, without a watchdog, confirmed: the confirm purges a watched run's backups.
@@ -173,8 +175,12 @@ export function revertRunScript(ctx: ScriptContext, meta: RunMeta, which: 'last'
   ]);
 }
 
-/** Full teardown: every resource's undo in reverse order, each guarded by its own check. */
+/**
+ * Full teardown: what an earlier deploy applied in the run's roles that is no longer desired
+ * (applied.ts), then every resource's undo in reverse order, each guarded by its own check.
+ */
 export function teardownScript(ctx: ScriptContext, meta: RunMeta, resources: Resource[], opts: { breakLock?: boolean } = {}): Shell {
+  const ids = resources.map((r) => Buffer.from(r.id, 'utf8').toString('base64')).join(' ');
   const steps = resources
     .map((r, i) => ({ r, i }))
     .filter(({ r }) => r.teardown !== false)
@@ -192,9 +198,11 @@ export function teardownScript(ctx: ScriptContext, meta: RunMeta, resources: Res
     raw(`fleet_disarm`),
     // Work an undo leaves for the end (a packaged unit restarted once fleet's files are gone).
     raw(`E=$(mktemp) || exit 3; fails=0; export FLEET_DEFER="$RUN/defer"`),
+    sh`fleet_undo_recorded ${meta.roles.join(' ')} ${ids}`,
     ...steps,
     raw(`if [ -f "$FLEET_DEFER" ]; then if ( . "$FLEET_DEFER" ) >"$E" 2>&1; then rm -f "$FLEET_DEFER"; else fails=1; fleet_mark undo defer fail "$(tail -c 2000 "$E" | fleet_field)"; fi; fi`),
     raw(`rm -f "$E" "$J/last-success"`),
+    sh`if [ $fails -eq 0 ]; then fleet_forget_recorded ${meta.roles.join(' ')}; fi`,
     raw(`if [ $fails -eq 0 ]; then echo teardown > "$RUN/status"; fleet_forget_runs; fleet_mark complete; else echo rollback-failed > "$RUN/status"; fleet_mark incomplete; fi`),
   ]);
 }

@@ -4,15 +4,20 @@
  */
 import { FleetError, TransportError } from '../errors.js';
 import type { Host } from '../inventory/index.js';
+import type { RoleName } from '../roles/order.js';
 import type { DesiredResource } from '../roles/tasks.js';
 import { withEachHost, type FleetOptions } from './fleet.js';
 import { statusHost, type HostStatusReport } from './status.js';
 
-export async function statusFleet(hosts: Host[], desired: Map<string, DesiredResource[]>, opts: Pick<FleetOptions, 'forks' | 'ssh' | 'connect'>): Promise<HostStatusReport[]> {
+export async function statusFleet(
+  hosts: Host[],
+  desired: Map<string, DesiredResource[]>,
+  opts: Pick<FleetOptions, 'forks' | 'ssh' | 'connect'> & { prune?: readonly RoleName[] },
+): Promise<HostStatusReport[]> {
   return withEachHost<HostStatusReport>(
     hosts,
     opts,
-    async (host, t, started) => ({ ...(await statusHost(host, t, desired.get(host.name) ?? [])), roundTrips: t.roundTrips, seconds: (performance.now() - started) / 1000 }),
+    async (host, t, started) => ({ ...(await statusHost(host, t, desired.get(host.name) ?? [], {}, opts.prune)), roundTrips: t.roundTrips, seconds: (performance.now() - started) / 1000 }),
     (host, err, t, started) => {
       if (t && !(err instanceof TransportError)) throw err;
       const reason = err instanceof TransportError ? `${err.reason}: ${err.message.replace(`${host.name}: `, '')}` : (err as FleetError).message;

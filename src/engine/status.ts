@@ -6,6 +6,7 @@
 import type { Host } from '../inventory/index.js';
 import { healthProbe, isHealthy, parseHealth, type GatewayHealth } from '../roles/health.js';
 import { metricsTimerProbe, parseMetricsTimer, type MetricsTimerStatus } from '../metrics/timer.js';
+import type { RoleName } from '../roles/order.js';
 import type { DesiredResource } from '../roles/tasks.js';
 import { Shell } from '../shell/sh.js';
 import type { Transport } from '../transport/types.js';
@@ -31,13 +32,26 @@ export interface HostStatusReport {
 function driftItems(items: PlanItem[]): NonNullable<HostStatusReport['drift']>['items'] {
   return items
     .filter((i) => i.state !== 'ok')
-    .map((i) => ({ id: i.desired.resource.id, role: i.desired.role, state: i.state === 'error' ? 'probe-error' : 'drifted', current: i.current || undefined, error: i.error?.message }));
+    .map((i) => ({
+      id: i.desired.resource.id,
+      role: i.desired.role,
+      state: i.state === 'error' ? 'probe-error' : i.desired.removal !== undefined ? 'to-remove' : 'drifted',
+      current: i.current || undefined,
+      error: i.error?.message,
+    }));
 }
 
 export type { GatewayHealth, PeerStatus } from '../roles/health.js';
 
-export async function statusHost(host: Host, t: Transport, desired: DesiredResource[], ctx: Omit<ScriptContext, 'token'> = {}): Promise<Omit<HostStatusReport, 'roundTrips' | 'seconds'>> {
-  const plan = await planHost(t, desired, ctx, Shell.join([healthProbe(host.vars, desired), metricsTimerProbe()]));
+/** `prune`: the roles whose no longer wanted resources count as drift (a deploy removes them). */
+export async function statusHost(
+  host: Host,
+  t: Transport,
+  desired: DesiredResource[],
+  ctx: Omit<ScriptContext, 'token'> = {},
+  prune?: readonly RoleName[],
+): Promise<Omit<HostStatusReport, 'roundTrips' | 'seconds'>> {
+  const plan = await planHost(t, desired, ctx, Shell.join([healthProbe(host.vars, desired), metricsTimerProbe()]), { prune });
   const health = parseHealth(plan.markers, host.vars);
   const metricsTimer = parseMetricsTimer(plan.markers);
   const items = driftItems(plan.items);

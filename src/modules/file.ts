@@ -220,6 +220,7 @@ export const file = defineModule({
       apply: s.apply,
       revert: s.revert,
       undo: s.undo,
+      keeps: [a.path],
     };
     if (a.secret) r.secret = true;
     else r.desiredContent = typeof a.content === 'string' ? a.content : Buffer.from(a.content).toString('utf8');

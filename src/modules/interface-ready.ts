@@ -71,6 +71,7 @@ export const interfaceReady = defineModule({
       ]),
       revert: raw('true'),
       undo: raw('true'),
+      prunable: false,
       // Its first IPv4 address (what `check` looks for), or nothing.
       live: sh`${ipCmd(a.netns)} -4 -o addr show dev ${a.dev} 2>/dev/null | awk '$3 == "inet" { print $4; exit }'`,
     };

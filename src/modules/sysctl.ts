@@ -99,6 +99,7 @@ export const sysctl = defineModule({
         ]),
         raw('true'),
       ),
+      ...(a.undoValue === undefined ? { prunable: false as const } : {}),
       undo:
         a.undoValue === undefined
           ? raw(': no undoValue, teardown leaves the value')

@@ -53,6 +53,18 @@ export interface Resource {
   runtime?: boolean;
   /** False for things teardown must leave (packages). Default true. */
   teardown?: boolean;
+  /**
+   * The files its undo deletes (a file, a key pair): a removal (src/engine/removal.ts) backs them
+   * up and its revert copies them back; it is "there" while any of them exists. Absent: a removal
+   * is undo, and its revert re-runs apply (what the check says holds).
+   */
+  keeps?: string[];
+  /**
+   * False for what a deploy never removes on its own: nothing of its own to remove (interface-ready
+   * waits for a daemon's interface) or an undo that leaves it holding (a sysctl without undoValue).
+   * Default true (when `teardown` is not false).
+   */
+  prunable?: false;
   /** Check output and diffs are never shown (file content with keys). */
   secret?: boolean;
   /** For --diff: the desired content of a file (absent when secret). */

@@ -124,6 +124,7 @@ export const wireguardKey = defineModule({
       apply: s.apply,
       revert: s.revert,
       undo: s.undo,
+      keeps: a.publicKeyPath ? [a.path, a.publicKeyPath] : [a.path],
     };
   },
 });

@@ -15,6 +15,7 @@ function unified(name: string, before: string, after: string): string {
 export function itemDiff(item: PlanItem): string {
   const r = item.desired.resource;
   const why = item.because ? ` (${item.because})` : '';
+  if (item.desired.removal !== undefined) return `  - ${r.id}${why}`;
   const view = changeView(r, item.current);
   if (view) {
     const below = [...(view.lines ?? []).map((l) => `      ${l}`), ...(view.content ? [unified(r.id, view.content.before, view.content.after)] : [])];

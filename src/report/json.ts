@@ -40,7 +40,8 @@ export interface HostJson {
   seconds: number;
   error?: ErrorJson;
   journal?: unknown;
-  resources?: { id: string; role: string; task: string; planned: string; because?: string; applied?: string; error?: string }[];
+  /** `removal`: the step removes the resource (declared absent, or no longer wanted). */
+  resources?: { id: string; role: string; task: string; planned: string; removal?: boolean; because?: string; applied?: string; error?: string }[];
   failure?: StepFailure;
   rollback?: 'ok' | 'failed';
   revertFailures?: { step: string; output: string }[];
@@ -94,6 +95,7 @@ export function hostJson(r: HostResult, check: boolean): HostJson {
         role: i.desired.role,
         task: i.desired.task,
         planned: i.state,
+        ...(i.desired.removal !== undefined ? { removal: true } : {}),
         because: i.because,
         applied: step?.outcome,
         error: i.error?.message,

@@ -35,7 +35,10 @@ describe('provider_protocol: wireguard', () => {
   const ids = desired.map((d) => d.resource.id);
 
   test('the WireGuard tunnel replaces the OpenVPN client, with fleet routes around and through it', () => {
-    expect(ids.filter((id) => id.includes('openvpn') && !id.startsWith('package:'))).toEqual([]);
+    // (the old config path is declared absent for either protocol)
+    expect(desired.filter((d) => d.resource.id.includes('openvpn') && !d.resource.id.startsWith('package:')).map((d) => [d.resource.id, d.removal !== undefined])).toEqual([
+      ['file:/etc/openvpn/fleet-provider.conf', true],
+    ]);
     expect(ids).toEqual(
       expect.arrayContaining([
         'file:/etc/fleet/provider-wireguard.conf',

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { ModuleArgsError } from '../errors.js';
 import { downScript, upScript, type BootStep } from '../boot/scripts.js';
 import type { Host } from '../inventory/index.js';
+import { removalFragments, removalResource } from '../engine/removal.js';
 import { renderResource } from '../modules/index.js';
 import type { Resource } from '../modules/types.js';
 import { rolesDir } from './defaults.js';
@@ -50,6 +51,11 @@ const taskSchema = z.strictObject({
    * the content is the WireGuard provider's config (linted in provider-vars.ts), outlined the same way.
    */
   lint: z.enum(['openvpn', 'wireguard']).optional(),
+  /**
+   * The resource must NOT be there (a legacy path, a rule an older fleet wrote): the deploy removes
+   * it through the journal, and the plan shows it as a removal with the task's name as the reason.
+   */
+  absent: z.boolean().optional(),
 });
 export type Task = z.infer<typeof taskSchema>;
 
@@ -59,6 +65,8 @@ export interface DesiredResource {
   resource: Resource;
   /** The role declares this resource as one `fleet status` judges health by. */
   health?: HealthSlot;
+  /** A removal (src/engine/removal.ts), and why: declared `absent`, or no longer wanted. */
+  removal?: string;
 }
 
 /**
@@ -250,6 +258,7 @@ function renderRoles(
           let resource = renderShared(task.module, args, where, opts.shared);
           // A copy: shared resources are never modified.
           if (outline) resource = { ...resource, outline };
+          if (task.absent) resource = absentResource(resource, where);
           const name = String(renderIn(env, task.name, ctx, where));
           return { name, resource };
         };
@@ -268,11 +277,21 @@ function renderRoles(
         // A copy: the memo's resource is shared with the other pass.
         if (watches.length) resource = { ...resource, watches: [...(resource.watches ?? []), ...watches] };
         byTask.set(task.name, [...(byTask.get(task.name) ?? []), resource.id]);
-        out.push(task.health ? { role, task: name, resource, health: task.health } : { role, task: name, resource });
+        const d: DesiredResource = { role, task: name, resource };
+        if (task.health) d.health = task.health;
+        if (task.absent) d.removal = name;
+        out.push(d);
       });
     });
   }
   return out;
+}
+
+/** A task declared `absent`: the removal of the resource it renders. */
+function absentResource(r: Resource, where: string): Resource {
+  const f = removalFragments(r);
+  if (!f) throw new ModuleArgsError(`${where}: absent: fleet cannot remove a ${r.module} resource (it has no undo of its own, or its removal would hold a secret)`);
+  return removalResource(r, f);
 }
 
 function remember<T extends unknown[] | { name: string; resource: Resource } | null>(memo: Memo, key: string, make: () => T): T {

@@ -16,7 +16,7 @@ export function engineShell(base: string | URL, name: string): string {
 }
 
 /** Emitters, lock, journal facts and revert: defined by every script (needs T and J set). */
-export const JOURNAL_PRELUDE = ['marker.sh', 'lock.sh', 'journal.sh', '../rollback/revert.sh'].map((f) => engineShell(import.meta.url, f)).join('\n');
+export const JOURNAL_PRELUDE = ['marker.sh', 'lock.sh', 'journal.sh', 'applied.sh', '../rollback/revert.sh'].map((f) => engineShell(import.meta.url, f)).join('\n');
 
 /** The marker emitters and the host lock alone, for scripts that only take the lock (verify). */
 export const LOCK_SHELL = ['marker.sh', 'lock.sh'].map((f) => engineShell(import.meta.url, f)).join('\n');

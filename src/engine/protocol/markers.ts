@@ -35,6 +35,25 @@ export const MARKERS = {
   // The plan (script.ts planScript).
   /** Resource `index`'s check: exit code, its output, its stderr on a probe error; `proved` from facts. */
   check: [['index', 'int'], ['code', 'int'], ['output', 'text'], ['stderr', 'text'], ['proved', 'word']],
+  /** The host records what fleet applied in this role (journal/applied.sh), with the record's digest. */
+  applied: [['role', 'word'], ['digest', 'word']],
+  /**
+   * A resource an earlier deploy applied in `role` that the run no longer wants: its removal's
+   * check (code, output, stderr) and the removal itself (check, apply, revert: removal.ts).
+   */
+  removal: [
+    ['role', 'word'],
+    ['id', 'text'],
+    ['task', 'text'],
+    ['title', 'text'],
+    ['flags', 'word'],
+    ['code', 'int'],
+    ['output', 'text'],
+    ['stderr', 'text'],
+    ['check', 'text'],
+    ['apply', 'text'],
+    ['revert', 'text'],
+  ],
   /** The plan script ran to its end. */
   end: [],
 

@@ -24,6 +24,8 @@ fleet_revert_run() {
     # shellcheck disable=SC1090,SC1091
     if ( . "$d/defer" ) >"$d/defer.out" 2>&1; then rm -f "$d/defer"; else rf=1; fleet_mark revertfail defer "$(tail -c 2000 "$d/defer.out" | fleet_field)"; fi
   fi
+  # what fleet applied, as it was before the run (journal/applied.sh)
+  fleet_applied_restore "$d" || { rf=1; fleet_mark revertfail applied -; }
   return $rf
 }
 
