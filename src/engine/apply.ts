@@ -7,7 +7,7 @@ import { InternalError, RemoteCommandError, TransportError } from '../errors.js'
 import type { Transport } from '../transport/types.js';
 import { recordApplied } from './applied.js';
 import { journalFacts, lockError, parseKeyValues } from './journal.js';
-import { changes, type HostPlan, type PlanItem } from './plan.js';
+import { applySteps, changes, type HostPlan, type PlanItem } from './plan.js';
 import { watchdogArm } from './watchdog.js';
 import { fieldsOf, hasMarker, markerOf, MarkerStream, newToken, type Marker } from './protocol/markers.js';
 import { applyScript, type RunMeta, type ScriptContext } from './script.js';
@@ -62,15 +62,17 @@ export interface ApplyOptions {
 }
 
 export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx: Omit<ScriptContext, 'token'> = {}, opts: ApplyOptions = {}): Promise<ApplyOutcome> {
-  const todo = changes(plan);
+  const todo = applySteps(plan);
   const steps: StepResult[] = todo.map((item) => ({ item, outcome: 'pending' }));
   const byIndex = new Map(steps.map((s) => [s.item.index, s]));
   const token = newToken();
+  // Fault injection counts the changes (a step only re-checked is not one).
+  const positions = new Map(changes(plan).map((item, n) => [item.index, String(n + 1)]));
   const script = applyScript(
     { ...ctx, token },
     meta,
-    todo.map((item, n) => {
-      const matches = (step: string | undefined) => step !== undefined && (step === item.desired.resource.id || step === String(n + 1));
+    todo.map((item) => {
+      const matches = (step: string | undefined) => step !== undefined && (step === item.desired.resource.id || step === positions.get(item.index));
       const [pauseAt, pauseFor] = (opts.pauseStep ?? '').split(/:(?=\d+$)/);
       return {
         index: item.index,

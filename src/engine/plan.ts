@@ -95,3 +95,14 @@ function propagateWatches(items: PlanItem[]): void {
 export function changes(plan: HostPlan): PlanItem[] {
   return plan.items.filter((i) => i.state === 'change');
 }
+
+/**
+ * What the apply runs: the changes, and after the first removal every step that held at plan
+ * time too, re-checked in the apply (a removal can take what a later step holds: OpenVPN deletes
+ * the route to its server when it stops, the route the WireGuard endpoint shares). A step that
+ * still holds is skipped, and a revert leaves it alone.
+ */
+export function applySteps(plan: HostPlan): PlanItem[] {
+  const first = plan.items.findIndex((i) => i.state === 'change' && i.desired.removal !== undefined);
+  return plan.items.filter((i, n) => i.state === 'change' || (first >= 0 && n > first && i.state === 'ok' && i.desired.removal === undefined));
+}

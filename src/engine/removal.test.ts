@@ -121,6 +121,28 @@ describe('removals of what an earlier deploy applied', () => {
     expect(removals((await planHost(t, next, { stateDir }, undefined, { prune: ROLES })).items)).toEqual(['test:daemon', `file:${p('provider.conf')}`]);
   });
 
+  it('a step that held at plan time is re-checked after a removal that takes it away (as OpenVPN deletes its server route)', async () => {
+    const t = new LocalTransport();
+    const shared = markerRes('provider-wireguard', 'route');
+    const daemon = markerRes('openvpn', 'daemon');
+    // like OpenVPN: it takes the route with it when it stops, and adds it when it starts
+    daemon.resource.undo = sh`rm -f ${p('daemon')} ${p('route')}`;
+    daemon.resource.apply = sh`: > ${p('daemon')}; : > ${p('route')}`;
+    await deploy(t, [shared, daemon]);
+    const { plan, out } = await deploy(t, [shared]);
+    expect(changes(plan).map((i) => i.desired.resource.id)).toEqual(['test:daemon']);
+    expect(out.steps.map((s) => [s.item.desired.resource.id, s.outcome])).toEqual([
+      ['test:daemon', 'ok'],
+      ['test:route', 'ok'],
+    ]);
+    expect(existsSync(p('route'))).toBe(true);
+    // a fault at the removal: the skipped or re-applied steps are put back as they were
+    await deploy(t, [shared, daemon]);
+    const failed = await deploy(t, [shared], '1');
+    expect(failed.out.rollback).toBe('ok');
+    expect([existsSync(p('route')), existsSync(p('daemon'))]).toEqual([true, true]);
+  });
+
   it('a plan without prune (a command that plans a part of the gateway) never removes anything', async () => {
     const t = new LocalTransport();
     await deploy(t, [markerRes('openvpn', 'daemon')]);

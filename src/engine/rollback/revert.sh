@@ -12,6 +12,8 @@ fleet_revert_run() {
   d=$1; rf=0
   for k in $(sed -n 's/^start //p' "$d/log" | sort -rn); do
     grep -qx "reverted $k" "$d/log" && continue
+    # a step whose check held at apply time changed nothing (its revert could undo what was there)
+    grep -qx "skip $k" "$d/log" && continue
     if grep -qx "purged $k" "$d/log"; then fleet_mark kept "$k"; continue; fi
     # shellcheck disable=SC1090,SC1091
     if ( export FLEET_STATE="$d/steps/$k/state" FLEET_DEFER="$d/defer"; . "$d/steps/$k/revert.sh" ) >"$d/steps/$k/revert.out" 2>&1; then
