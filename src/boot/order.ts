@@ -7,8 +7,9 @@
  * exist yet, so a VPN-half packet arriving on wg0 was forwarded by the main table, out of the
  * WAN. The up script therefore runs, in four phases (each in deploy order):
  *   1. guards: what needs no link and no nested namespace: the host's iptables rules (marks,
- *      drops, NAT) and policy rules, and routes that name no device (the unreachable default
- *      behind the VPN table);
+ *      drops, NAT, and the INPUT rules that let WireGuard and the clients' DNS in through a
+ *      default-deny firewall) and policy rules, and routes that name no device (the unreachable
+ *      default behind the VPN table);
  *   2. the rest of the network: wg0, the namespace, the veth, their addresses and routes;
  *   3. IP forwarding in the host's namespace: until here the host forwards nothing;
  *   4. the daemons and what waits for them (dnsmasq, OpenVPN and its tunnel): OpenVPN reaches
@@ -36,7 +37,7 @@ function phase(s: BootStep): Phase {
   if (DAEMONS.has(r.module)) return 4;
   if (FORWARDING_SYSCTL.test(r.id)) return 3;
   if (inNestedNamespace(r.title)) return 2;
-  if (r.module === 'iptables-rule' || r.module === 'ip-rule') return 1;
+  if (r.module === 'iptables-rule' || r.module === 'input-allow' || r.module === 'ip-rule') return 1;
   if (r.module === 'ip-route' && !/ (via|dev) /.test(r.title)) return 1;
   return 2;
 }

@@ -19,7 +19,7 @@ const vars = hostVarsSchema.parse({
 }) as unknown as Record<string, unknown>;
 
 const desired = desiredState(vars, undefined, undefined, { readSources: false });
-const rules = desired.filter((d) => d.resource.module === 'iptables-rule');
+const rules = desired.filter((d) => d.resource.module === 'iptables-rule' || d.resource.module === 'input-allow');
 
 describe('the comment on every iptables rule', () => {
   it('there are rules to look at', () => {

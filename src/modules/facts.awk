@@ -2,7 +2,7 @@
 # wanted line (the `@want` section, one fact line each) that the state proves, prints
 # `fleet_ok_N=1`, N being the wanted line's number. It prints nothing else: the caller evals it.
 # Sections: @want, @net NS (ip -o -d link; ip -o -4 -N addr, rule, route table all), @ipt NS,
-# @sysctl NS, @netns, @wg, @wgips, @pkg, @sha, @stat. NS is `-` for the root namespace.
+# @sysctl NS, @netns, @wg, @wgips, @pkg, @sha, @stat, @hostfw. NS is `-` for the root namespace.
 function emit(line) { if (line in want) print "fleet_ok_" want[line] "=1" }
 function refers(i, j) {
   if (vpeer[i] ~ /^if[0-9]+$/) return vns[i] != vns[j] && substr(vpeer[i], 3) == vidx[j]
@@ -18,6 +18,7 @@ function refers(i, j) {
 /^@pkg$/ { sec = "pkg"; next }
 /^@sha$/ { sec = "sha"; next }
 /^@stat$/ { sec = "stat"; next }
+/^@hostfw$/ { sec = "hostfw"; hostfw = 1; next }
 sec == "want" { want[$0] = ++nw; next }
 sec == "net" && $1 ~ /^[0-9]+:$/ && $2 ~ /:$/ {
   name = substr($2, 1, length($2) - 1); peer = ""
@@ -52,8 +53,11 @@ sec == "wg" && NF == 2 { emit("wgport " $1 " " $2); wgn[$1] += 0; next }
 sec == "wgips" && NF >= 3 { for (i = 3; i <= NF; i++) { emit("wgip " $1 " " $2 " " $i); wgn[$1]++ } next }
 sec == "pkg" && NF == 2 && $2 == "ii" { emit("pkg " $1 " ii"); next }
 sec == "sha" && NF == 2 { sha[$2] = $1; next }
+sec == "hostfw" { if ($0 == "-P INPUT ACCEPT") inputok = 1; else if ($0 == "ENABLED=yes") ufwen = 1; else if ($0 == "ufw-chains") ufwch = 1; next }
 sec == "stat" && NF == 5 && $1 ~ /^8[0-9a-f][0-9a-f][0-9a-f]$/ { mode[$5] = $2; own[$5] = $3; grp[$5] = $4; next }
 END {
+  # ufw is active when it is enabled and its chains are loaded (host-firewall.ts: fleet_ufw_active).
+  if (hostfw && !(ufwen && ufwch)) { emit("hostfw ufw-inactive"); if (inputok) emit("hostfw accept") }
   for (i = 1; i <= nv; i++) for (j = 1; j <= nv; j++) if (i != j && refers(i, j) && refers(j, i)) emit("veth " vns[i] " " vname[i] " " vns[j] " " vname[j])
   for (d in wgn) emit("wgpairs " d " " wgn[d])
   for (d in naddr) emit("addrcount " d " " naddr[d])

@@ -6,7 +6,7 @@
  * pass: per namespace one `ip link` and one `ip -batch` (addresses, rules, routes), one
  * `iptables-restore --noflush` of every rule's `-C` and one `sysctl` of the wanted keys; once per
  * host `ip netns list`, `wg show all` (listen ports and allowed IPs, never a key), `dpkg-query`, and
- * `sha256sum` and `stat` over the managed files. Only what some proof needs is read. One awk
+ * `sha256sum` and `stat` over the managed files, and the host firewall's INPUT policy and ufw state. Only what some proof needs is read. One awk
  * (facts.awk) turns it all into canonical lines. A resource that can be read from them carries a
  * `Proof`, built beside its check in its own module: the lines that must all be present for it to
  * hold (facts.test.ts checks each module's lines against the awk on captured tool output). The awk is given every line some proof wants and sets a shell flag `fleet_ok_N=1` for
@@ -23,6 +23,7 @@
  */
 import { shellAsset } from '../shell/asset.js';
 import { Secret, Shell, raw, sh } from '../shell/sh.js';
+import { UFW_CONF, UFW_USER_INPUT } from './host-firewall.js';
 
 /** What a proof needs gathered. `net` covers links, addresses, rules and routes of a namespace. */
 export type FactNeed =
@@ -32,7 +33,8 @@ export type FactNeed =
   | { kind: 'file'; path: string }
   | { kind: 'netns' }
   | { kind: 'sysctl'; netns?: string; key: string }
-  | { kind: 'wireguard' };
+  | { kind: 'wireguard' }
+  | { kind: 'hostfw' };
 
 export interface Proof {
   needs: FactNeed[];
@@ -117,6 +119,7 @@ export function planFacts(proofs: Proof[]): FactPlan | undefined {
   const sysctls = new Map<string | undefined, Set<string>>();
   let netnsList = false;
   let wireguard = false;
+  let hostfw = false;
   for (const n of needs) {
     if (n.kind === 'net') nets.add(n.netns);
     else if (n.kind === 'iptables') ipt.set(n.netns, [...(ipt.get(n.netns) ?? []), n]);
@@ -124,6 +127,7 @@ export function planFacts(proofs: Proof[]): FactPlan | undefined {
     else if (n.kind === 'file') files.add(n.path);
     else if (n.kind === 'sysctl') sysctls.set(n.netns, (sysctls.get(n.netns) ?? new Set()).add(n.key));
     else if (n.kind === 'netns') netnsList = true;
+    else if (n.kind === 'hostfw') hostfw = true;
     else wireguard = true;
   }
   const sections: Shell[] = [raw('echo @want'), sh`printf '%s\n' ${[...wanted.values()].map((w) => w.line)}`];
@@ -136,6 +140,11 @@ export function planFacts(proofs: Proof[]): FactPlan | undefined {
   if (netnsList) sections.push(raw('echo @netns'), raw('ip netns list'));
   // listen-port and allowed-ips only: `wg show` never prints a key here.
   if (wireguard) sections.push(raw('echo @wg'), raw('wg show all listen-port'), raw('echo @wgips'), raw('wg show all allowed-ips'));
+  // The host firewall as host-firewall.ts reads it: INPUT's policy, ufw enabled, ufw's chains loaded.
+  if (hostfw) {
+    sections.push(raw('echo @hostfw'), raw('iptables -w -S INPUT | head -n 1'), sh`grep -s '^ENABLED=' ${UFW_CONF}`);
+    sections.push(sh`iptables -w -n -L ${UFW_USER_INPUT} >/dev/null && echo ufw-chains`);
+  }
   for (const [n, keys] of sysctls) sections.push(sh`echo ${`@sysctl ${factNs(n)}`}`, sh`${n ? sh`ip netns exec ${n} ` : raw('')}sysctl ${[...keys]}`);
   if (packages.size > 0) sections.push(raw('echo @pkg'), sh`dpkg-query -W -f='\${Package} \${db:Status-Abbrev}\n' ${[...packages]}`);
   if (files.size > 0) {

@@ -9,6 +9,7 @@ import { ModuleArgsError } from '../errors.js';
 import { address } from './address.js';
 import { daemon } from './daemon.js';
 import { file } from './file.js';
+import { inputAllow } from './input-allow.js';
 import { interfaceReady } from './interface-ready.js';
 import { ipRoute } from './ip-route.js';
 import { ipRule } from './ip-rule.js';
@@ -17,6 +18,7 @@ import { link } from './link.js';
 import { netns } from './netns.js';
 import { pkg } from './package.js';
 import { sysctl } from './sysctl.js';
+import { ufwAllow } from './ufw-allow.js';
 import { systemdUnitEnabled } from './systemd-unit-enabled.js';
 import type { ChangeView, Module, Resource } from './types.js';
 import { veth } from './veth.js';
@@ -41,6 +43,8 @@ export const MODULES = {
   'wireguard-upstream': wireguardUpstream,
   'interface-ready': interfaceReady,
   'systemd-unit-enabled': systemdUnitEnabled,
+  'input-allow': inputAllow,
+  'ufw-allow': ufwAllow,
 } as const;
 
 export type ModuleName = keyof typeof MODULES;

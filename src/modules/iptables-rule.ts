@@ -70,17 +70,23 @@ function tool(a: IptablesRuleArgs): string {
 function spec(a: IptablesRuleArgs) {
   const ipt = sh`${nsExec(a.netns)}${raw(tool(a))} -w -t ${a.table}`;
   const cmd = (op: '-C' | '-A' | '-I' | '-D'): Shell => sh`${ipt} ${raw(op)} ${a.chain} ${a.rule}`;
-  // 0 present, 1 absent, 2 the probe failed (its stderr is passed on).
-  const present = shellFunction(
+  return { cmd, present: rulePresentFunction(cmd('-C')) };
+}
+
+/**
+ * `fleet_rule_present` from an `iptables -C` command: 0 present, 1 absent, 2 the probe failed (its
+ * stderr is passed on).
+ */
+export function rulePresentFunction(checkCmd: Shell): Shell {
+  return shellFunction(
     'fleet_rule_present',
     Shell.join([
-      sh`  if fleet_err=$(${cmd('-C')} 2>&1 >/dev/null); then return 0; fi`,
+      sh`  if fleet_err=$(${checkCmd} 2>&1 >/dev/null); then return 0; fi`,
       raw(`  case $fleet_err in *'does a matching rule exist'*) return 1 ;; esac`),
       raw(`  printf '%s\\n' "$fleet_err" >&2`),
       raw('  return 2'),
     ]),
   );
-  return { cmd, present };
 }
 
 /** The plan's proof (facts.ts) that the check would say 0: `iptables -C`, batched: every rule of the namespace checks in one restore. */
