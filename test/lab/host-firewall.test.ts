@@ -24,8 +24,11 @@ async function on(lab: LabState, gw: string, script: string): Promise<string> {
   return r.stdout;
 }
 
-/** The whole ruleset without counters or the save's timestamps. */
-const IPTABLES = "iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[]/'";
+/**
+ * Every table's policies and rules (iptables -S: iptables-save would also list the empty tables
+ * that nf_tables keeps once a rule was in them, which filter nothing).
+ */
+const IPTABLES = 'for t in filter nat mangle raw; do echo "*$t"; iptables -t $t -S; done';
 /** What fleet added to INPUT: its rules, by comment. */
 const FLEET_INPUT = "iptables -S INPUT | grep -F 'fleet: ' | sed 's/.*--comment \"fleet: \\(.*\\)\" -j ACCEPT$/\\1/; s/.*--comment \"fleet: \\(.*\\)\"$/\\1/'";
 
