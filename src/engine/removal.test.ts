@@ -99,7 +99,10 @@ describe('removals of what an earlier deploy applied', () => {
   it('a fault at any step, a removal included, leaves the files exactly as they were', async () => {
     const t = new LocalTransport();
     const keep = markerRes('firewall', 'keep');
-    const first = [keep, fileRes('openvpn', 'provider.conf', 'plain\n'), markerRes('openvpn', 'daemon')];
+    // the daemon starts only with its config there: its revert must come after the config's
+    const daemon = markerRes('openvpn', 'daemon');
+    daemon.resource.apply = sh`[ -f ${p('provider.conf')} ] && : > ${p('daemon')}`;
+    const first = [keep, fileRes('openvpn', 'provider.conf', 'plain\n'), daemon];
     await deploy(t, first);
     chmodSync(p('provider.conf'), 0o600);
     const before = statSync(p('provider.conf'));

@@ -10,7 +10,8 @@
 # purged (journal.sh) stays as deployed: a kept marker says so.
 fleet_revert_run() {
   d=$1; rf=0
-  for k in $(sed -n 's/^start //p' "$d/log" | sort -rn); do
+  # in reverse of the order the steps started (a removal's index is not its place in the run)
+  for k in $(sed -n 's/^start //p' "$d/log" | sed -n '1!G;h;$p'); do
     grep -qx "reverted $k" "$d/log" && continue
     # a step whose check held at apply time changed nothing (its revert could undo what was there)
     grep -qx "skip $k" "$d/log" && continue
