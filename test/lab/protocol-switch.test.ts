@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoFrom, resolveFrom, upstreamQuerySources } from '../../src/lab/proof.js';
 import { fleetCli } from './cli.js';
-import { connectClients, gatewayExec, scratchInventory, teardownLab, useLab, type LabState } from './harness.js';
+import { connectClients, gatewayExec, scratchInventory, snapshotGateway, teardownLab, useLab, type LabState } from './harness.js';
 
 let lab: LabState;
 let wgInventory: string;
@@ -129,6 +129,24 @@ describe('switching a deployed gateway between OpenVPN and WireGuard', () => {
     // nothing changed: the OpenVPN client still carries the VPN half
     expect(await echoOfVpnHalf(openvpnExit)).toBe(openvpnExit);
   }, 120_000);
+
+  it('a failure injected at each removal of the switch (and at the first WireGuard step) leaves the OpenVPN gateway exactly as it was', async () => {
+    const before = await snapshotGateway(lab, 'gw1');
+    const plan = await resources(['deploy', wgInventory, '--check', '--json']);
+    const changes = plan.filter((x) => x.planned === 'change');
+    const positions = changes.flatMap((x, i) => (x.removal || x.id === 'wireguard-upstream:vpn:wgp0' ? [i + 1] : []));
+    expect(positions.length).toBeGreaterThanOrEqual(5);
+    const failures: string[] = [];
+    for (const k of positions) {
+      const r = await fleetCli(['deploy', wgInventory, '--json'], { env: { FLEET_TEST_FAIL_STEP: String(k) } });
+      const h = r.json?.hosts?.[0];
+      if (r.code !== 2 || h?.label !== 'failed, rolled back' || h?.failure?.exitCode !== 97) failures.push(`step ${k}: exit ${r.code} ${h?.label} ${JSON.stringify(h?.failure)} ${JSON.stringify(h?.revertFailures)}`);
+      // the OpenVPN client restarted by the revert: its tunnel up again before the snapshot
+      await echoOfVpnHalf(openvpnExit);
+      if ((await snapshotGateway(lab, 'gw1')) !== before) failures.push(`step ${k} (${changes[k - 1]!.id}): state differs from the pre-deploy snapshot`);
+    }
+    expect(failures).toEqual([]);
+  }, 300_000);
 
   it('the deploy: dark while it switches, never leaking; then the VPN half exits at the WireGuard exit', async () => {
     const w = await deployWatched(wgInventory);
