@@ -163,7 +163,7 @@ describe('boot order: no leak window', () => {
   const ids = stepIds(up);
   const at = (pred: (id: string) => boolean) => ids.findIndex(pred);
   const last = (pred: (id: string) => boolean) => ids.length - 1 - [...ids].reverse().findIndex(pred);
-  const guards = (id: string) => /^iptables-rule:(filter|nat|mangle)\//.test(id) || id.startsWith('ip-rule:') || id === 'ip-route:default table 201';
+  const guards = (id: string) => /^iptables-rule:(ip6:)?(filter|nat|mangle)\//.test(id) || id.startsWith('ip-rule:') || id === 'ip-route:default table 201' || id === 'ip-route:-6 default table 201';
 
   test('every host rule, mark, drop and policy rule, and the unreachable default come before wg0, dnsmasq and the namespace', () => {
     const firstOther = at((id) => !guards(id));
@@ -174,12 +174,14 @@ describe('boot order: no leak window', () => {
 
   test("IP forwarding in the host's namespace comes after every guard and link, before the daemons; down in reverse", () => {
     const fwd = at((id) => id === 'sysctl:net.ipv4.ip_forward');
+    const fwd6 = at((id) => id === 'sysctl:net.ipv6.conf.all.forwarding');
     const daemons = (id: string) => id.startsWith('daemon:') || id.startsWith('interface-ready:');
-    expect(fwd).toBe(at(daemons) - 1);
-    expect(ids.slice(fwd + 1).every(daemons)).toBe(true);
-    expect(at((id) => id === 'daemon:dnsmasq')).toBeGreaterThan(fwd);
+    expect([fwd, fwd6]).toEqual([at(daemons) - 2, at(daemons) - 1]);
+    expect(ids.slice(fwd6 + 1).every(daemons)).toBe(true);
+    expect(at((id) => id === 'daemon:dnsmasq')).toBeGreaterThan(fwd6);
     const downIds = stepIds(content(state, '/etc/wireguard/wg0-down.sh'));
-    expect(downIds.indexOf('sysctl:net.ipv4.ip_forward')).toBe(ids.filter(daemons).length);
+    expect(downIds.indexOf('sysctl:net.ipv6.conf.all.forwarding')).toBe(ids.filter(daemons).length);
+    expect(downIds.indexOf('sysctl:net.ipv4.ip_forward')).toBe(ids.filter(daemons).length + 1);
     // the namespace's own forwarding needs the namespace: it stays with it
     expect(at((id) => id === 'sysctl:vpn:net.ipv4.ip_forward')).toBeGreaterThan(at((id) => id === 'netns:vpn'));
   });

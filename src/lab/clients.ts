@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { CLIENT_ALLOWED_IPS, CLIENT_GW, CLIENT_KEEPALIVE, INET_IP, WG_PORT, gatewayPlan, type ClientPlan } from './names.js';
+import { CLIENT_ALLOWED_IPS, CLIENT_GW, CLIENT_KEEPALIVE, INET_IP, INET_IP6, WG_PORT, gatewayPlan, type ClientPlan } from './names.js';
 import { LabError } from './errors.js';
 import { LAB_ENV, enter, processStartTime, spawnDaemon, waitFor } from './run.js';
 import { wgKeyPair, writeSecret, type WgKeyPair } from './keys.js';
@@ -49,7 +49,7 @@ export async function startClient(p: PreparedClient, opts: { initScript: string;
   const c = p.plan;
   const pid = spawnDaemon(
     ['ip', 'netns', 'exec', c.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc',
-      '/bin/sh', opts.initScript, p.dir, c.name, c.underlayIp, CLIENT_GW, c.address, INET_IP],
+      '/bin/sh', opts.initScript, p.dir, c.name, c.underlayIp, CLIENT_GW, c.address, INET_IP, c.address6, INET_IP6],
     opts.logPath,
     LAB_ENV,
   );

@@ -151,9 +151,17 @@ export async function snapshotGateway(state: LabState, gw: string | LabGateway):
   for (const t of ['filter', 'nat', 'mangle', 'raw', 'security']) {
     out.push(`== iptables ${t}`, ...normalizeIptables(s.get(`iptables ${t}`) ?? []));
   }
+  for (const t of ['filter', 'nat', 'mangle', 'raw', 'security']) {
+    out.push(`== ip6tables ${t}`, ...normalizeIptables(s.get(`ip6tables ${t}`) ?? []));
+  }
+  const squeezed = (name: string) => (s.get(name) ?? []).filter((l) => l.trim()).map((l) => l.replace(/\s+/g, ' ').trim());
   out.push('== sysctl', ...(s.get('sysctl') ?? []).filter((l) => l.trim()));
-  out.push('== ip rule', ...(s.get('rule') ?? []).filter((l) => l.trim()).map((l) => l.replace(/\s+/g, ' ').trim()));
-  out.push('== ip route', ...(s.get('route') ?? []).filter((l) => l.trim()).map((l) => l.replace(/\s+/g, ' ').trim()).sort());
+  out.push('== ip rule', ...squeezed('rule'));
+  out.push('== ip -6 rule', ...squeezed('rule6'));
+  out.push('== ip route', ...squeezed('route').sort());
+  // Link-local routes come and go with the links (recorded below), with addresses made at random.
+  out.push('== ip -6 route', ...squeezed('route6').filter((l) => !l.includes('fe80:')).sort());
+  out.push('== ip -6 addr', ...normalizeAddrs(s.get('addr6') ?? []));
   out.push('== ip link', ...normalizeLinks(s.get('link') ?? []));
   out.push('== ip addr', ...normalizeAddrs(s.get('addr') ?? []));
   out.push('== ip netns', ...(s.get('netns') ?? []).filter((l) => l.trim()).map((l) => l.replace(/ \(id: \d+\)$/, '')).sort());

@@ -91,7 +91,7 @@ export const DNS_DOMAIN = 'lab.test';
 /** The WireGuard port written into the inventory (the seed's ListenPort). */
 export const WG_PORT = 51821;
 /** What clients send through their tunnel: the gateway's WireGuard subnet and the echo host. */
-export const CLIENT_ALLOWED_IPS = ['10.4.0.0/24', `${INET_IP}/32`];
+export const CLIENT_ALLOWED_IPS = ['10.4.0.0/24', `${INET_IP}/32`, 'fd00:10:4::/64', `${INET_IP6}/128`];
 export const CLIENT_KEEPALIVE = 5;
 
 export const SSH_PORT = 22;
@@ -140,6 +140,8 @@ export interface ClientPlan {
   netns: string;
   /** The client's WireGuard address (no prefix). */
   address: string;
+  /** And its IPv6 one. */
+  address6: string;
   /** Its address on the switch (203.0.113.0/24). */
   underlayIp: string;
   switchPort: string;
@@ -150,6 +152,11 @@ export const HALVES: readonly Half[] = ['direct', 'vpn'];
 /** The seed's split: 10.4.0.0/25 exits directly, 10.4.0.128/25 through the provider. */
 export function clientAddress(half: Half): string {
   return half === 'direct' ? '10.4.0.10' : '10.4.0.200';
+}
+
+/** Its IPv6 address, as `fleet peer add` derives it (the half's first plus the IPv4 offset). */
+export function clientAddress6(half: Half): string {
+  return half === 'direct' ? 'fd00:10:4::a' : 'fd00:10:4:0:8000::c8';
 }
 
 /** The inventory peer (and lab client) name of gateway K's client in `half`. */
@@ -200,6 +207,7 @@ export function clientPlan(k: number, half: Half): ClientPlan {
     half,
     netns: `${PREFIX}c${k}${tag}`,
     address: clientAddress(half),
+    address6: clientAddress6(half),
     underlayIp: `203.0.113.${10 + 2 * (k - 1) + (half === 'direct' ? 0 : 1)}`,
     switchPort: `p-c${k}${tag}`,
   };

@@ -30,6 +30,13 @@ export interface ProofOptions {
   internalNames?: Record<string, string>;
   /** Seconds to wait for each probe. */
   timeoutS?: number;
+  /**
+   * Prove IPv6 too (clients and gateways that have it): the direct half's echo over IPv6 sees the
+   * gateway's WAN IPv6, the VPN half's is refused at once, internal names resolve over IPv6.
+   */
+  ipv6?: boolean;
+  /** The gateways' IPv6 DNS server as clients see it (the wg0 IPv6 address). */
+  dnsServer6?: string;
 }
 
 export const SEED_NAMES = { 'vault.raff.local': '10.4.0.7', 'rafflab.internal': '10.4.0.3' };
@@ -38,6 +45,18 @@ export async function echoFrom(lab: LabState, client: string | LabClient, timeou
   const r = await clientExec(lab, client, `curl -s -m ${timeoutS} ${lab.internet!.echoUrl}`);
   return r.code === 0 ? r.stdout.trim() : '';
 }
+
+/**
+ * The echo over IPv6: what it saw, and curl's exit status. 7 (could not connect) within the
+ * timeout is a refusal (an ICMPv6 unreachable came back); 28 is a timeout (nothing came back).
+ */
+export async function echoFrom6(lab: LabState, client: string | LabClient, timeoutS = 5): Promise<{ saw: string; code: number }> {
+  const r = await clientExec(lab, client, `curl -s -m ${timeoutS} ${lab.internet!.echoUrl6}`);
+  return { saw: r.code === 0 ? r.stdout.trim() : '', code: r.code ?? -1 };
+}
+
+/** Curl's exit status when the connection was refused by an ICMP(v6) unreachable. */
+export const CURL_COULD_NOT_CONNECT = 7;
 
 export async function resolveFrom(lab: LabState, client: string | LabClient, name: string, server: string, timeoutS = 3): Promise<string> {
   const r = await clientExec(lab, client, `dig +short +time=${timeoutS} +tries=1 @${server} ${name} A`);
@@ -76,6 +95,7 @@ export async function proveClient(lab: LabState, c: LabClient, opts: ProofOption
   const outsideName = `${c.name}-${Date.now().toString(36)}.${lab.internet!.echoName.split('.').slice(1).join('.')}`;
   const answer = await resolveFrom(lab, c, outsideName, server, opts.timeoutS);
   if (answer !== lab.internet!.ip) problems.push(`${outsideName} resolved to ${answer || 'nothing'}, expected ${lab.internet!.ip}`);
+  if (opts.ipv6 && c.address6 && gw.wanIp6) problems.push(...(await proveIpv6(lab, c, gw.wanIp6, opts)));
   const seenFrom = upstreamQuerySources(lab, outsideName);
   // DNS privacy: dnsmasq's upstream queries leave through the provider, never from the WAN address.
   if (answer && !seenFrom.every((s) => s === providerExit(lab))) problems.push(`upstream DNS saw the query from ${seenFrom.join(', ')}, expected only ${providerExit(lab)}`);
@@ -91,6 +111,19 @@ export async function proveClient(lab: LabState, c: LabClient, opts: ProofOption
     ok: problems.length === 0,
     problems,
   };
+}
+
+/** The IPv6 half of a client's proof (see ProofOptions.ipv6): its problems. */
+async function proveIpv6(lab: LabState, c: LabClient, wanIp6: string, opts: ProofOptions): Promise<string[]> {
+  const problems: string[] = [];
+  const echo6 = await echoFrom6(lab, c, opts.timeoutS);
+  if (c.half === 'direct' && echo6.saw !== wanIp6) problems.push(`echo over IPv6 saw ${echo6.saw || `nothing (curl exit ${echo6.code})`}, expected ${wanIp6}`);
+  if (c.half === 'vpn' && echo6.code !== CURL_COULD_NOT_CONNECT) problems.push(`echo over IPv6 from the VPN half: curl exit ${echo6.code}${echo6.saw ? ` (saw ${echo6.saw})` : ''}, expected a refusal (exit ${CURL_COULD_NOT_CONNECT})`);
+  for (const [name, want] of Object.entries(opts.internalNames ?? SEED_NAMES)) {
+    const got = await resolveFrom(lab, c, name, opts.dnsServer6 ?? 'fd00:10:4::1', opts.timeoutS);
+    if (got !== want) problems.push(`${name} resolved over IPv6 to ${got || 'nothing'}, expected ${want}`);
+  }
+  return problems;
 }
 
 export async function provePaths(lab: LabState, opts: ProofOptions & { gateways?: string[] } = {}): Promise<PathProof[]> {
@@ -125,6 +158,9 @@ export interface LeakCheck {
   upstreamSaw: string[];
   /** The direct-half client's echo during the same window. */
   directEcho: string;
+  /** The same over IPv6, where the clients have it: the VPN half's curl status, the direct half's echo. */
+  vpnEcho6?: { saw: string; code: number };
+  directEcho6?: string;
 }
 
 /**
@@ -140,7 +176,11 @@ export async function vpnHalfLeaks(lab: LabState, gateway: string, opts: { filte
   const capture = gatewayExec(lab, gw.name, `timeout ${seconds} tcpdump -n -l -i ${opts.wan ?? 'ens5'} '${opts.filter}'`, { timeoutMs: (seconds + 10) * 1000 });
   await new Promise((r) => setTimeout(r, 1000));
   const name = `leak-${Date.now().toString(36)}.${lab.internet!.echoName.split('.').slice(1).join('.')}`;
-  const [vpnEcho, vpnLookup, directEcho] = await Promise.all([echoFrom(lab, vpn, 2), resolveFrom(lab, vpn, name, '10.4.0.1', 2), echoFrom(lab, direct, 3)]);
+  const six = !!(vpn.address6 && gw.wanIp6 && lab.internet!.echoUrl6);
+  const [vpnEcho, vpnLookup, directEcho, vpnEcho6, directEcho6] = await Promise.all([
+    echoFrom(lab, vpn, 2), resolveFrom(lab, vpn, name, '10.4.0.1', 2), echoFrom(lab, direct, 3),
+    six ? echoFrom6(lab, vpn, 2) : undefined, six ? echoFrom6(lab, direct, 3).then((e) => e.saw) : undefined,
+  ]);
   const captured = await capture;
-  return { packets: captured.stdout.trim(), ranFullWindow: captured.code === 124, vpnEcho, vpnLookup, upstreamSaw: upstreamQuerySources(lab, name), directEcho };
+  return { packets: captured.stdout.trim(), ranFullWindow: captured.code === 124, vpnEcho, vpnLookup, upstreamSaw: upstreamQuerySources(lab, name), directEcho, ...(six ? { vpnEcho6, directEcho6 } : {}) };
 }

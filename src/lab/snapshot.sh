@@ -10,12 +10,25 @@ for t in filter nat mangle raw security; do
   echo "@@iptables $t"
   iptables-save -t "$t" 2>&1
 done
+for t in filter nat mangle raw security; do
+  echo "@@ip6tables $t"
+  ip6tables-save -t "$t" 2>&1
+done
 echo "@@sysctl"
-sysctl net.ipv4.ip_forward 2>&1
+sysctl net.ipv4.ip_forward net.ipv6.conf.all.forwarding 2>&1
+for f in /proc/sys/net/ipv6/conf/*/accept_ra; do
+  [ -e "$f" ] && echo "$f $(cat "$f")"
+done
 echo "@@rule"
 ip -4 rule show 2>&1
+echo "@@rule6"
+ip -6 rule show 2>&1
 echo "@@route"
 ip -4 route show table all 2>&1
+echo "@@route6"
+ip -6 route show table all 2>&1
+echo "@@addr6"
+ip -6 -o addr show scope global 2>&1
 echo "@@link"
 ip -d -o link show 2>&1
 echo "@@addr"

@@ -60,6 +60,8 @@ export interface LabClient {
   gateway: string;
   /** WireGuard address (10.4.0.10 direct, 10.4.0.200 vpn). */
   address: string;
+  /** And IPv6 (fd00:10:4::a, fd00:10:4:0:8000::c8); absent in a record from before IPv6. */
+  address6?: string;
   /** Address on the lab switch (203.0.113.0/24). */
   underlayIp: string;
   half: Half;

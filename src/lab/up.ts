@@ -27,7 +27,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {
   BECOME_USER, CONTROLLER_IP, DEFAULT_HOSTS, INET_IP, INET_IP6, INET_NS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS, MAX_BENCH_HOSTS, gatewayPlanIn, PROVIDERS, PROVIDER_WG_EXIT_IP,
-  SSH_PORT, SWITCH_NS, BASTION_IP, BASTION_NS, ECHO_NAME, HALVES, clientAddress, clientPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
+  SSH_PORT, SWITCH_NS, BASTION_IP, BASTION_NS, ECHO_NAME, HALVES, clientAddress, clientAddress6, clientPlan, labMac, peerName, type ClientPlan, type GatewayPlan,
 } from './names.js';
 import { inotifyBudget, maxHostsForInotify, wireguardGoNeeded } from './inotify.js';
 import { LabBusyError, LabError } from './errors.js';
@@ -257,7 +257,7 @@ async function build(dir: string, kind: LabKind, log: (m: string) => void, concu
   ];
   writeFileSync(P.knownHosts, knownHosts.map((l) => `${l}\n`).join(''), { mode: 0o644 });
   const peers = new Map(
-    gateways.map((g) => [g.name, HALVES.map((h) => ({ name: peerName(g.index, h), address: clientAddress(h), publicKey: peerKeys.get(peerName(g.index, h))!.publicKey }))]),
+    gateways.map((g) => [g.name, HALVES.map((h) => ({ name: peerName(g.index, h), address: clientAddress(h), address6: clientAddress6(h), publicKey: peerKeys.get(peerName(g.index, h))!.publicKey }))]),
   );
   const inventory = inventoryPath();
   const proxyJump = bastion ? bastionJump() : undefined;
@@ -305,6 +305,7 @@ function describeLab(a: {
       netns: p.plan.netns,
       gateway: p.plan.gateway,
       address: p.plan.address,
+      address6: p.plan.address6,
       underlayIp: p.plan.underlayIp,
       half: p.plan.half,
       publicKey: p.keys.publicKey,

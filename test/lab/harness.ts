@@ -27,7 +27,7 @@ import { stateDir, type LabGateway, type LabState } from '../../src/lab/state.js
 import { isSystemdVariant, type SystemdVariant } from '../../src/lab/image.js';
 import { cgroupDirs, cgroupHierarchies } from '../../src/lab/cgroups.js';
 import { labSsh, labSshArgv } from '../../src/lab/ssh.js';
-import { vpnHalfLeaks } from '../../src/lab/proof.js';
+import { CURL_COULD_NOT_CONNECT, vpnHalfLeaks } from '../../src/lab/proof.js';
 import { expect } from 'vitest';
 
 export type { LabState, LabGateway, LabClient, LabProvider, LabInternet } from '../../src/lab/state.js';
@@ -220,11 +220,18 @@ export function sshRun(lab: LabState, gw: string | LabGateway, command: string, 
  * DNS there, no answer for the VPN half, the upstream DNS asked nothing, the direct half works.
  */
 export async function expectFailedClosed(lab: LabState, gw: string): Promise<void> {
-  const leak = await vpnHalfLeaks(lab, gw, { filter: 'net 10.4.0.128/25 or port 53' });
+  // The VPN half's IPv6 (never masqueraded) as well as its IPv4.
+  const leak = await vpnHalfLeaks(lab, gw, { filter: 'net 10.4.0.128/25 or net fd00:10:4:0:8000::/65 or port 53' });
   expect(leak.ranFullWindow, 'the capture ran its whole window').toBe(true);
   expect(leak.packets, 'VPN-half or DNS packets on the WAN').toBe('');
   expect(leak.vpnEcho).toBe('');
   expect(leak.vpnLookup).toBe('');
   expect(leak.upstreamSaw).toEqual([]);
   expect(leak.directEcho).toBe(lab.gateways.find((g) => g.name === gw)!.wanIp);
+  const wanIp6 = lab.gateways.find((g) => g.name === gw)!.wanIp6;
+  if (wanIp6 && leak.vpnEcho6) {
+    // Refused at once by an ICMPv6 unreachable (curl: could not connect), not left to time out.
+    expect(leak.vpnEcho6, 'the VPN half over IPv6').toEqual({ saw: '', code: CURL_COULD_NOT_CONNECT });
+    expect(leak.directEcho6).toBe(wanIp6);
+  }
 }

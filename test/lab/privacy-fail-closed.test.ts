@@ -1,8 +1,8 @@
 /**
  * Privacy fails closed (issue 19): whatever part of the VPN path disappears (the OpenVPN client,
  * the host's veth, the namespace, the VPN table's default route), a capture on the gateway's WAN
- * shows no packet from the VPN half and no upstream DNS query, while the direct half keeps
- * working. `fleet status` reports the fault, and a deploy repairs it.
+ * shows no packet from the VPN half (IPv4 or IPv6) and no upstream DNS query, while the direct
+ * half keeps working; the VPN half's IPv6 is refused at once throughout (an ICMPv6 unreachable). `fleet status` reports the fault, and a deploy repairs it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoFrom, provePaths } from '../../src/lab/proof.js';
@@ -45,7 +45,8 @@ describe('the VPN half fails closed', () => {
     expect((await connectClients(lab)).every((c) => !c.error)).toBe(true);
     // echo (WAN address / provider's), internal names, and an outside name whose upstream query the
     // lab's DNS saw from the provider only
-    for (const p of await provePaths(lab)) expect(p.problems, p.client).toEqual([]);
+    // and over IPv6: the direct half's echo sees the WAN's IPv6, the VPN half's is refused at once
+    for (const p of await provePaths(lab, { ipv6: true })) expect(p.problems, p.client).toEqual([]);
   });
 
   it.each(FAULTS)('$name: nothing of the VPN half on the WAN, the direct half works, status reports it, a deploy repairs it', async (fault) => {
@@ -65,7 +66,7 @@ describe('the VPN half fails closed', () => {
     let back = '';
     for (let i = 0; i < 15 && back !== lab.provider!.ip; i++) back = await echoFrom(lab, 'c1-vpn', 3);
     expect(back).toBe(lab.provider!.ip);
-    for (const p of await provePaths(lab)) expect(p.problems, p.client).toEqual([]);
+    for (const p of await provePaths(lab, { ipv6: true })) expect(p.problems, p.client).toEqual([]);
     const healthy = await fleetCli(['status', '-i', inv, '--json']);
     expect(healthy.json.hosts[0].state, JSON.stringify(healthy.json.hosts[0].drift)).toBe('healthy');
   });
