@@ -102,7 +102,7 @@ ${EXIT_HELP}`,
       for (const r of results) if (r.error?.hint) process.stdout.write(`${r.host}: hint: ${r.error.hint}\n`);
       for (const [host, o] of outcomes) {
         if (o.brokeLock) process.stderr.write(`${brokeLockNote(host, o.brokeLock)}\n`);
-        if (o.kept?.length) process.stdout.write(`${host}: ${o.kept.length} secret file(s) stay as deployed: their backups were removed once that run was confirmed\n`);
+        if (o.kept?.length) process.stdout.write(`${host}: ${o.kept.length} secret step(s) (secret files, vaulted values) stay as deployed: their backups were removed once that run was confirmed\n`);
       }
     }
     process.exitCode = exitCodeForResults(results);

@@ -7,11 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { ProbeError } from '../errors.js';
+import type { VaultedValue } from '../inventory/vaulted.js';
 import { ROLE_ORDER, type RoleName } from '../roles/order.js';
 import type { DesiredResource } from '../roles/tasks.js';
 import { raw, sh, Shell } from '../shell/sh.js';
 import type { PlanItem } from './plan.js';
 import { markersOf, type Marker } from './protocol/markers.js';
+import { carriedVaulted } from './journal/vaulted-steps.js';
 import { removalFragments, removalResource } from './removal.js';
 
 /** Why a recorded resource is removed. */
@@ -19,9 +21,13 @@ export const NO_LONGER_WANTED = 'applied by an earlier deploy, no longer wanted'
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64') || '-';
 
-/** The record line of a desired resource, or undefined when a deploy would never remove it. */
-export function appliedLine(d: DesiredResource): string | undefined {
+/**
+ * The record line of a desired resource, or undefined when a deploy would never remove it (one
+ * that carries a vaulted value is never recorded: the record is fleet's state, journal/vaulted-steps.ts).
+ */
+export function appliedLine(d: DesiredResource, vaulted: readonly VaultedValue[] = []): string | undefined {
   if (d.removal !== undefined) return undefined;
+  if (carriedVaulted(d.resource, vaulted).length) return undefined;
   const f = removalFragments(d.resource);
   if (!f) return undefined;
   const r = d.resource;
@@ -34,10 +40,16 @@ export function appliedLine(d: DesiredResource): string | undefined {
  * with none loses its record). `failStep` is the index a failure to write it reports, after which
  * the run is reverted like any failed step.
  */
-export function recordApplied(desired: readonly DesiredResource[], roles: readonly RoleName[], recorded: ReadonlyMap<string, string>, failStep: number): Shell {
+export function recordApplied(
+  desired: readonly DesiredResource[],
+  roles: readonly RoleName[],
+  recorded: ReadonlyMap<string, string>,
+  failStep: number,
+  vaulted: readonly VaultedValue[] = [],
+): Shell {
   const lines = new Map<string, string[]>();
   for (const d of desired) {
-    const line = appliedLine(d);
+    const line = appliedLine(d, vaulted);
     if (line) lines.set(d.role, [...(lines.get(d.role) ?? []), line]);
   }
   const writes = roles.flatMap((role) => {

@@ -4,6 +4,7 @@
  * pre-deploy state). Progress markers stream back as the steps run.
  */
 import { InternalError, RemoteCommandError, TransportError } from '../errors.js';
+import type { VaultedValue } from '../inventory/vaulted.js';
 import type { Transport } from '../transport/types.js';
 import { recordApplied } from './applied.js';
 import { journalFacts, lockError, parseKeyValues } from './journal.js';
@@ -59,6 +60,8 @@ export interface ApplyOptions {
   watchdog?: { timeoutS: number };
   /** Called when the script reports the watchdog armed (before the run completes). */
   onArmed?: () => void;
+  /** The host's vaulted values, kept out of its journal (journal/vaulted-steps.ts). */
+  vaulted?: readonly VaultedValue[];
 }
 
 export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx: Omit<ScriptContext, 'token'> = {}, opts: ApplyOptions = {}): Promise<ApplyOutcome> {
@@ -84,7 +87,8 @@ export async function applyHost(t: Transport, plan: HostPlan, meta: RunMeta, ctx
     {
       breakLock: opts.breakLock,
       watchdog: opts.watchdog ? watchdogArm({ ...ctx, token }, meta.runId, opts.watchdog.timeoutS) : undefined,
-      record: plan.prune ? recordApplied(plan.items.map((i) => i.desired), plan.prune, plan.recorded ?? new Map(), plan.items.length) : undefined,
+      record: plan.prune ? recordApplied(plan.items.map((i) => i.desired), plan.prune, plan.recorded ?? new Map(), plan.items.length, opts.vaulted) : undefined,
+      vaulted: opts.vaulted,
     },
   );
   let armed = false;

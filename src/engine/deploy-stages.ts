@@ -10,6 +10,7 @@
  */
 import { AwaitingConfirmationError, FleetError, TransportError, UnfinishedRunError } from '../errors.js';
 import type { Host } from '../inventory/index.js';
+import { vaultedValues } from '../inventory/vaulted.js';
 import type { DesiredResource } from '../roles/tasks.js';
 import type { Transport } from '../transport/types.js';
 import { applyHost, type ApplyOutcome } from './apply.js';
@@ -92,6 +93,7 @@ export async function applyStage(run: HostRun, plan: HostPlan, guardS: number | 
       pauseStep: opts.faults?.pauseStep,
       onStep: (step) => opts.onEvent?.({ kind: 'step', host: host.name, step }),
       watchdog: guardS ? { timeoutS: guardS } : undefined,
+      vaulted: vaultedValues(host.vars),
       onArmed: () => {
         armedNow = true;
       },

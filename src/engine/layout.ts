@@ -12,9 +12,12 @@
  *       meta                     who, when, what (no secrets)
  *       status                   running | complete | failed-rolled-back | rolled-back | interrupted
  *       log                      start K / ok K / skip K / fail K / reverted K, appended as it goes
- *       steps/K/id               the resource id of step K
- *       steps/K/revert.sh        the step's revert fragment (no secrets, by the module contract)
+ *       steps/K/id               the resource id of step K (a vaulted value as <vault:NAME>)
+ *       steps/K/revert.sh        the step's revert fragment (no secrets, by the module contract;
+ *                                one that needs a vaulted value only sources state/.fleet-revert.sh)
  *       steps/K/state/           what the step's apply saved for its revert (0700)
+ *       steps/K/secret           a secret step (secret file, vaulted value): its state and outputs
+ *                                are purged once no revert can need them (journal/vaulted-steps.ts)
  *       defer                    revert work that waits for every other revert (daemon restarts)
  */
 export const DEFAULT_STATE_DIR = '/var/lib/fleet';

@@ -6,7 +6,9 @@
 import { planFacts, type Proof } from '../modules/facts.js';
 import type { Resource } from '../modules/types.js';
 import { raw, sh, Shell } from '../shell/sh.js';
+import type { VaultedValue } from '../inventory/vaulted.js';
 import { JOURNAL_PRELUDE } from './journal/shell.js';
+import { journalEntry, SECRET_REVERT, type JournalEntry } from './journal/vaulted-steps.js';
 import { DEFAULT_STATE_DIR, RUN_HISTORY, UNFINISHED_STATUSES } from './layout.js';
 import { FAIL, REVERT_LATEST } from './rollback/shell.js';
 
@@ -100,21 +102,42 @@ function newRun(meta: RunMeta, kind: string): Shell {
   ]);
 }
 
+export interface ApplyScriptOptions {
+  breakLock?: boolean;
+  watchdog?: Shell;
+  /** Written last: what this run applied in each role (applied.ts). */
+  record?: Shell;
+  /** The host's vaulted values: kept out of the journal (journal/vaulted-steps.ts). */
+  vaulted?: readonly VaultedValue[];
+}
+
+/**
+ * The step's revert as journaled. printf is a builtin: the revert goes to the journal without a
+ * process. One that holds a vaulted value goes into the state directory, 0600, and is purged with it.
+ */
+function journalRevert(r: Resource, entry: JournalEntry): Shell {
+  if (!entry.revertInState) return sh`printf '%s\n' ${r.revert.text} > "$S/revert.sh"`;
+  return Shell.join([
+    sh`(umask 077 && printf '%s\n' ${r.revert.text} > "$S/state/"${SECRET_REVERT})`,
+    sh`printf '%s\n' ${`. "$FLEET_STATE/${SECRET_REVERT}"`} > "$S/revert.sh"`,
+  ]);
+}
+
 /**
  * Applies the steps in order. Before each step the journal records it (revert first, then
  * "start K"), so a lost connection leaves a journal that says exactly how far the run got. Each
  * step re-runs its check in the same shell (plan drift cannot apply a step twice) and re-checks
  * after applying (verify). On the first failure every started step is reverted in reverse.
  */
-export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[], opts: { breakLock?: boolean; watchdog?: Shell; record?: Shell } = {}): Shell {
-  const body = steps.map(({ index: k, resource: r, injectFailure, pauseSeconds }) =>
-    Shell.join([
+export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[], opts: ApplyScriptOptions = {}): Shell {
+  const body = steps.map(({ index: k, resource: r, injectFailure, pauseSeconds }) => {
+    const entry = journalEntry(r, opts.vaulted ?? []);
+    return Shell.join([
       raw(`S="$RUN/steps/${k}"; mkdir -p -m 700 "$S/state"`),
-      sh`printf '%s\n' ${r.id} > "$S/id"`,
+      sh`printf '%s\n' ${entry.id} > "$S/id"`,
       // A secret step's backup is purged once no revert can need it (journal/journal.sh).
-      raw(r.secret ? `: > "$S/secret"` : ':'),
-      // printf is a builtin: the revert goes to the journal without a process (revert holds no secret).
-      sh`printf '%s\n' ${r.revert.text} > "$S/revert.sh"`,
+      raw(entry.secret ? `: > "$S/secret"` : ':'),
+      journalRevert(r, entry),
       raw(`echo "start ${k}" >> "$RUN/log"`),
       raw(`export FLEET_STATE="$S/state" FLEET_DEFER="$RUN/defer"`),
       // The check runs twice (before and to verify): sent once, as a function.
@@ -138,8 +161,8 @@ export function applyScript(ctx: ScriptContext, meta: RunMeta, steps: ApplyStep[
       raw(`  if [ $v -ne 0 ]; then fleet_fail ${k} verify $v "$S/verify.out"; fi`),
       raw(`  echo "ok ${k}" >> "$RUN/log"; fleet_mark step ${k} ok`),
       raw(`else fleet_fail ${k} probe $c "$S/check.err"; fi`),
-    ]),
-  );
+    ]);
+  });
   return Shell.join([
     prelude(ctx),
     raw(FAIL),

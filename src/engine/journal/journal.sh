@@ -49,13 +49,14 @@ fleet_refuse_unfinished() {
   if fleet_status_in "$st" "$1"; then fleet_mark unfinished "$r" "$st"; exit 5; fi
 }
 
-# fleet_purge_secrets DIR: removes the backups of the run's secret steps (steps/K/secret marks
-# one) once no revert can need them; a later revert leaves those files as deployed ("purged K").
+# fleet_purge_secrets DIR: removes the backups (with a revert that holds a vaulted value) and the
+# outputs of the run's secret steps (steps/K/secret marks one) once no revert can need them; a
+# later revert leaves those steps as deployed ("purged K").
 fleet_purge_secrets() {
   for fleet_p in "$1"/steps/*/secret; do
     [ -f "$fleet_p" ] || continue
     fleet_p=${fleet_p%/secret}
-    rm -rf "$fleet_p/state" && rm -f "$fleet_p/secret" && echo "purged ${fleet_p##*/}" >> "$1/log"
+    rm -rf "$fleet_p/state" "$fleet_p/out" "$fleet_p/check.err" "$fleet_p/verify.out" "$fleet_p/revert.out" && rm -f "$fleet_p/secret" && echo "purged ${fleet_p##*/}" >> "$1/log"
   done
 }
 
