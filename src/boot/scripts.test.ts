@@ -53,8 +53,8 @@ describe('boot scripts from the desired state', () => {
       ['wireguard', 'file /etc/wireguard/wg0-down.sh (0700 root)'],
     ]);
     const conf = content(state, '/etc/wireguard/wg0.conf');
-    expect(conf).toContain('PostUp = [ -n "${FLEET_NO_BOOT_HOOKS:-}" ] || /etc/wireguard/wg0-up.sh');
-    expect(conf).toContain('PostDown = [ -n "${FLEET_NO_BOOT_HOOKS:-}" ] || /etc/wireguard/wg0-down.sh');
+    expect(conf).toContain('PostUp = [ -n "${FLEET_NO_BOOT_HOOKS:-}" ] || [ -e /run/fleet/no-boot-hooks ] || /etc/wireguard/wg0-up.sh');
+    expect(conf).toContain('PostDown = [ -n "${FLEET_NO_BOOT_HOOKS:-}" ] || [ -e /run/fleet/no-boot-hooks ] || /etc/wireguard/wg0-down.sh');
   });
 
   test('hold every runtime resource once, in boot order (up) and reverse (down), and nothing persistent', () => {
@@ -190,5 +190,28 @@ describe('boot order: no leak window', () => {
     const down = stepIds(downScript(state.map((d) => ({ label: `[${d.role}] ${d.task}`, resource: d.resource }))));
     const firstGuard = down.findIndex(guards);
     expect(down.slice(firstGuard).every(guards)).toBe(true);
+  });
+});
+
+describe('boot scripts where systemd runs and after a partial deploy', () => {
+  const up = content(gateway(PEER), '/etc/wireguard/wg0-up.sh');
+  /** The line that opens step `id`'s if. */
+  const opener = (id: string): string => {
+    const lines = up.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('# ') && l.endsWith(`(${id})`));
+    expect(at, id).toBeGreaterThan(-1);
+    return lines.slice(at).find((l) => l.startsWith('if '))!;
+  };
+
+  test('skip what systemd owns: the daemons with a unit, wg0 (wg-quick@wg0 runs this script), the wait for tun0', () => {
+    for (const id of ['daemon:dnsmasq', 'daemon:openvpn', 'wireguard-interface:wg0', 'interface-ready:vpn:tun0'])
+      expect(opener(id)).toMatch(/\|\| \[ -d \/run\/systemd\/system \]; then :; elif \($|^if \[ -d \/run\/systemd\/system \]; then :; elif \($/);
+    // The guards keep running at boot wherever systemd runs.
+    expect(opener('sysctl:net.ipv4.ip_forward')).not.toContain('/run/systemd/system');
+  });
+
+  test("a role's steps run only while its files exist: a role a partial deploy never applied is neither applied nor waited for", () => {
+    expect(opener('daemon:openvpn')).toContain('! { [ -e /etc/openvpn/client/fleet-provider.conf ] && [ -e /etc/systemd/system/openvpn-client@fleet-provider.service.d/fleet.conf ]; }');
+    expect(opener('interface-ready:vpn:tun0')).toContain('[ -e /etc/openvpn/client/fleet-provider.conf ]');
   });
 });

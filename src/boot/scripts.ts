@@ -16,12 +16,22 @@
  * - down: every runtime resource's undo in reverse order (each is idempotent), reporting failures
  *   the same way. It leaves files, keys and packages, as the seed's wg0-down.sh does.
  *
+ * - a step whose role has files (its config) runs only while they exist: a role a partial deploy
+ *   (--roles, --skip-roles) never applied has none, so the boot neither applies it nor waits for
+ *   it (the OpenVPN tunnel). Files persist on disk and a teardown removes them.
+ * - where systemd runs (/run/systemd/system), a step that systemd owns is skipped: a resource with
+ *   a `unit` (a daemon's unit, enabled, starts by itself; wg0 is wg-quick@wg0's, whose start runs
+ *   this script) and a wait for an interface such a unit brings up (interface-ready: its unit
+ *   starts after wg-quick@wg0, so waiting for it here would only delay it). The script makes no
+ *   systemctl call: one that waits for a job ordered after wg-quick@wg0 would deadlock the boot.
+ *
  * Both are deterministic functions of the resources, so a change to any runtime resource changes
  * the script's content and shows in the plan as a file change. A step's scratch state
  * ($FLEET_STATE, which some applies write) lives under /run/fleet/boot ($FLEET_BOOT_DIR overrides
  * it, for tests).
  */
 import type { Resource } from '../modules/types.js';
+import { quote } from '../shell/sh.js';
 import { bootOrder } from './order.js';
 
 export const BOOT_RUN_DIR = '/run/fleet/boot';
@@ -30,6 +40,21 @@ export interface BootStep {
   /** For the comment above the step: `[role] task`. */
   label?: string;
   resource: Resource;
+  /** Files that exist only once the step's role was deployed (the role's files): skipped without them. */
+  requires?: readonly string[];
+}
+
+/** Where systemd runs, a step its units own (see the header). */
+function systemdOwns(r: Resource): boolean {
+  return r.unit !== undefined || r.module === 'interface-ready';
+}
+
+/** The shell condition under which the up script skips a step; undefined: it always runs. */
+function skipWhen(s: BootStep): string | undefined {
+  const why: string[] = [];
+  if (s.requires?.length) why.push(`! { ${s.requires.map((f) => `[ -e ${quote(f)} ]`).join(' && ')}; }`);
+  if (systemdOwns(s.resource)) why.push('[ -d /run/systemd/system ]');
+  return why.length ? why.join(' || ') : undefined;
 }
 
 export interface BootScripts {
@@ -81,12 +106,13 @@ export function upScript(steps: readonly BootStep[], name = 'wg0-up.sh'): string
   const body = run.flatMap((s, i) => {
     const k = i + 1;
     const r = s.resource;
+    const skip = skipWhen(s);
     return [
       '',
       `# ${k}/${run.length} ${oneLine(s.label ?? '')} (${oneLine(r.id)})`.replace(/  +/g, ' '),
       `export FLEET_STATE="$FLEET_BOOT/${k}" FLEET_DEFER="$FLEET_BOOT/defer"`,
       'rm -rf "$FLEET_STATE" && mkdir -m 0700 "$FLEET_STATE"',
-      'if (',
+      ...(skip ? [`if ${skip}; then :; elif (`] : ['if (']),
       r.check.text,
       `) >/dev/null 2>&1; then :; elif (`,
       r.apply.text,

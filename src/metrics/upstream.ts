@@ -11,11 +11,12 @@ import { raw, sh, Shell } from '../shell/sh.js';
 
 export const OPENVPN_LOG = '/run/fleet/openvpn.log';
 /**
- * The unit whose journal holds the client's log where it has no log file: none, because the
- * openvpn role runs fleet's client by pidfile with --log on every host. Not Debian's
- * openvpn@fleet-provider.service: that one would be another client, outside the namespace.
+ * The unit whose journal holds the client's log where it has no log file: where systemd runs, the
+ * openvpn role runs the client as this unit (Debian's openvpn-client@ template, moved into the
+ * namespace by fleet's drop-in). Not Debian's openvpn@fleet-provider.service: that one would be
+ * another client, outside the namespace.
  */
-export const OPENVPN_UNIT = '';
+export const OPENVPN_UNIT = 'openvpn-client@fleet-provider.service';
 
 let cached: string | undefined;
 function handshakeFunction(): string {

@@ -84,8 +84,16 @@ describe('daemon rendering', () => {
     const r = renderResource('daemon', { ...dnsmasq, systemdUnit: 'openvpn-client@x' });
     const undo = r.undo.text.slice(0, r.undo.text.indexOf('\nelse\n'));
     expect(undo).toContain(
-      ['fleet_daemon_undo() {', '  rm -f "$fleet_hashfile" || return', '  if [ -z "${FLEET_DEFER:-}" ]; then', "    systemctl --no-block stop openvpn-client@x </dev/null 2>/dev/null; true", '  else', '    fleet_daemon_stop', '  fi', '}'].join('\n'),
+      ['  if [ -z "${FLEET_DEFER:-}" ]; then', "    systemctl --no-block stop openvpn-client@x </dev/null 2>/dev/null; true", '  else', '    rm -f "$fleet_hashfile" || return', '    fleet_daemon_stop', '  fi', '}'].join('\n'),
     );
+  });
+
+  test('the boot down script keeps the recorded hash: the unit starts again at boot from the same files', () => {
+    const r = renderResource('daemon', { ...dnsmasq, systemdUnit: 'openvpn-client@x' });
+    const undo = r.undo.text.slice(0, r.undo.text.indexOf('\nelse\n'));
+    const boot = undo.slice(undo.indexOf('  if [ -z "${FLEET_DEFER:-}" ]; then'), undo.indexOf('\n  else\n', undo.indexOf('fleet_daemon_undo() {')));
+    expect(boot).toContain('--no-block stop');
+    expect(boot).not.toContain('fleet_hashfile');
   });
 
   test('a packaged unit: a teardown restarts it after every other undo, the boot down script leaves it', () => {
@@ -96,6 +104,7 @@ describe('daemon rendering', () => {
         '  if [ -z "${FLEET_DEFER:-}" ]; then',
         '    :',
         '  else',
+        '    rm -f "$fleet_hashfile" || return',
         `    printf '%s\\n' 'systemctl daemon-reload </dev/null; if systemctl is-enabled --quiet dnsmasq; then systemctl restart dnsmasq </dev/null || true; fi' >> "$FLEET_DEFER"`,
         '  fi',
       ].join('\n'),

@@ -37,7 +37,7 @@
  *   ("$FLEET_DEFER" set) it stops the unit, or for a `packaged` one appends its restart to
  *   "$FLEET_DEFER", run after every other undo. In the boot down script ("$FLEET_DEFER" unset, run
  *   by wg-quick@wg0's stop) it never waits for systemd: a unit is only asked to stop (--no-block)
- *   and a packaged one is left alone. At shutdown systemd stops them itself, and a blocking
+ *   and a packaged one is left alone; the recorded hash stays (the unit starts by itself at boot). At shutdown systemd stops them itself, and a blocking
  *   `systemctl stop` there waits for a job ordered after wg-quick@wg0's own stop: a deadlock.
  */
 import { defineModule, type ResourceBody } from './define.js';
@@ -275,10 +275,12 @@ function systemdHelpers(a: DaemonArgs, hash: Shell): Shell {
     shellFunction(
       'fleet_daemon_undo',
       Shell.join([
-        raw('  rm -f "$fleet_hashfile" || return'),
+        // The boot down script keeps the recorded hash: the unit starts again at boot from the same
+        // files, so what it runs with stays true across the reboot.
         raw('  if [ -z "${FLEET_DEFER:-}" ]; then'),
         a.packaged ? raw('    :') : sh`    systemctl --no-block stop ${unit} </dev/null 2>/dev/null; true`,
         raw('  else'),
+        raw('    rm -f "$fleet_hashfile" || return'),
         a.packaged
           ? // The package's own state: started without fleet's files. On a host where the package's
             // defaults cannot start (dnsmasq beside systemd-resolved) that is a failed unit, as on a
@@ -309,6 +311,7 @@ export const daemon = defineModule({
       live: s.live,
     };
     if (a.configFiles.length) r.watches = a.configFiles.map((f) => `file:${f}`);
+    if (a.systemdUnit) r.unit = a.systemdUnit;
     return r;
   },
 });

@@ -2,7 +2,7 @@
 # wanted line (the `@want` section, one fact line each) that the state proves, prints
 # `fleet_ok_N=1`, N being the wanted line's number. It prints nothing else: the caller evals it.
 # Sections: @want, @net NS (ip -o -d link; ip -o -4 -N addr, rule, route table all), @ipt NS,
-# @sysctl NS, @netns, @wg, @wgips, @pkg, @sha, @stat, @hostfw. NS is `-` for the root namespace.
+# @sysctl NS, @netns, @wg, @wgips, @wgunit, @pkg, @sha, @stat, @hostfw. NS is `-` for the root namespace.
 function emit(line) { if (line in want) print "fleet_ok_" want[line] "=1" }
 function refers(i, j) {
   if (vpeer[i] ~ /^if[0-9]+$/) return vns[i] != vns[j] && substr(vpeer[i], 3) == vidx[j]
@@ -15,6 +15,7 @@ function refers(i, j) {
 /^@netns$/ { sec = "netns"; next }
 /^@wg$/ { sec = "wg"; next }
 /^@wgips$/ { sec = "wgips"; next }
+/^@wgunit$/ { sec = "wgunit"; next }
 /^@pkg$/ { sec = "pkg"; next }
 /^@sha$/ { sec = "sha"; next }
 /^@stat$/ { sec = "stat"; next }
@@ -51,6 +52,8 @@ sec == "sysctl" && $2 == "=" { v = ""; for (i = 3; i <= NF; i++) v = v (i > 3 ? 
 sec == "netns" && NF > 0 { emit("netns " $1); next }
 sec == "wg" && NF == 2 { emit("wgport " $1 " " $2); wgn[$1] += 0; next }
 sec == "wgips" && NF >= 3 { for (i = 3; i <= NF; i++) { emit("wgip " $1 " " $2 " " $i); wgn[$1]++ } next }
+sec == "wgunit" && $1 == "-" { nosd = 1; next }
+sec == "wgunit" && $1 ~ /^wg-quick@.+\.service$/ { u = substr($1, 10); emit("wgunit " substr(u, 1, length(u) - 8)); next }
 sec == "pkg" && NF == 2 && $2 == "ii" { emit("pkg " $1 " ii"); next }
 sec == "sha" && NF == 2 { sha[$2] = $1; next }
 sec == "hostfw" { if ($0 == "-P INPUT ACCEPT") inputok = 1; else if ($0 == "ENABLED=yes") ufwen = 1; else if ($0 == "ufw-chains") ufwch = 1; next }
@@ -59,7 +62,7 @@ END {
   # ufw is active when it is enabled and its chains are loaded (host-firewall.ts: fleet_ufw_active).
   if (hostfw && !(ufwen && ufwch)) { emit("hostfw ufw-inactive"); if (inputok) emit("hostfw accept") }
   for (i = 1; i <= nv; i++) for (j = 1; j <= nv; j++) if (i != j && refers(i, j) && refers(j, i)) emit("veth " vns[i] " " vname[i] " " vns[j] " " vname[j])
-  for (d in wgn) emit("wgpairs " d " " wgn[d])
+  for (d in wgn) { emit("wgpairs " d " " wgn[d]); if (nosd) emit("wgunit " d) }
   for (d in naddr) emit("addrcount " d " " naddr[d])
   for (p in mode) { if (p in sha) emit("file " p " " sha[p] " " mode[p]); emit("fileowner " p " " own[p]); emit("filegroup " p " " grp[p]) }
 }

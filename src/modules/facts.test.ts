@@ -153,6 +153,21 @@ describe('facts.awk on captured netns, dpkg, wg and sysctl output', () => {
     ).toEqual([true, false, false, false]);
   });
 
+  it('proves a WireGuard interface with a unit only while systemd has it active, or where systemd does not run', () => {
+    const port = `wg0\t${fixture('wireguard-tools', 'wg-show-listen-port-1.0.20210914.txt').trim()}`;
+    const ips = fixture('wireguard-tools', 'wg-show-allowed-ips-1.0.20210914.txt').split('\n').filter(Boolean).filter((l) => !l.endsWith('(none)')).map((l) => `wg0\t${l}`);
+    const [k1, k2] = ips.map((l) => l.split('\t')[1]!);
+    const peers = [
+      { publicKey: k1!, allowedIps: ['10.4.0.2/32'] },
+      { publicKey: k2!, allowedIps: ['10.4.0.130/32', '10.4.1.0/24'] },
+    ];
+    const wg = { module: 'wireguard-interface', args: { name: 'wg0', keyPath: '/etc/wireguard/wg0.key', listenPort: 51820, peers, systemdUnit: 'wg-quick@wg0' } };
+    const base = `@wg\n${port}\n@wgips\n${ips.join('\n')}\n@wgunit`;
+    // `systemctl list-units --state=active --no-legend --plain 'wg-quick@*'`
+    const active = 'wg-quick@wg0.service loaded active exited WireGuard via wg-quick(8) for wg0';
+    expect([proved(`${base}\n${active}`, [wg]), proved(`${base}\n-`, [wg]), proved(base, [wg]), proved(`${base}\n${active.replace('wg0.service', 'wg1.service')}`, [wg])]).toEqual([[true], [true], [false], [false]]);
+  });
+
   it('proves a sysctl value without regard to whitespace', () => {
     // `sysctl KEY` prints `KEY = VALUE`; the capture is of `sysctl -n KEY`.
     const value = fixture('procps', 'sysctl-n-ip_local_port_range.txt').trim();

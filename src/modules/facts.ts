@@ -5,8 +5,9 @@
  * per check, plus the awk and sed that parse them). Now the plan first gathers a few facts in one
  * pass: per namespace one `ip link` and one `ip -batch` (addresses, rules, routes), one
  * `iptables-restore --noflush` of every rule's `-C` and one `sysctl` of the wanted keys; once per
- * host `ip netns list`, `wg show all` (listen ports and allowed IPs, never a key), `dpkg-query`, and
- * `sha256sum` and `stat` over the managed files, and the host firewall's INPUT policy and ufw state. Only what some proof needs is read. One awk
+ * host `ip netns list`, `wg show all` (listen ports and allowed IPs, never a key) and the active
+ * wg-quick@ units, `dpkg-query`, and `sha256sum` and `stat` over the managed files, and the host
+ * firewall's INPUT policy and ufw state. Only what some proof needs is read. One awk
  * (facts.awk) turns it all into canonical lines. A resource that can be read from them carries a
  * `Proof`, built beside its check in its own module: the lines that must all be present for it to
  * hold (facts.test.ts checks each module's lines against the awk on captured tool output). The awk is given every line some proof wants and sets a shell flag `fleet_ok_N=1` for
@@ -139,7 +140,11 @@ export function planFacts(proofs: Proof[]): FactPlan | undefined {
   }
   if (netnsList) sections.push(raw('echo @netns'), raw('ip netns list'));
   // listen-port and allowed-ips only: `wg show` never prints a key here.
-  if (wireguard) sections.push(raw('echo @wg'), raw('wg show all listen-port'), raw('echo @wgips'), raw('wg show all allowed-ips'));
+  if (wireguard) {
+    sections.push(raw('echo @wg'), raw('wg show all listen-port'), raw('echo @wgips'), raw('wg show all allowed-ips'));
+    // The active wg-quick@ units where systemd runs; `-` where it does not (no unit is wanted there).
+    sections.push(raw('echo @wgunit'), raw(`if [ -d /run/systemd/system ]; then systemctl list-units --state=active --no-legend --plain 'wg-quick@*'; else echo -; fi`));
+  }
   // The host firewall as host-firewall.ts reads it: INPUT's policy, ufw enabled, ufw's chains loaded.
   if (hostfw) {
     sections.push(raw('echo @hostfw'), raw('iptables -w -S INPUT | head -n 1'), sh`grep -s '^ENABLED=' ${UFW_CONF}`);

@@ -16,6 +16,7 @@
  * undo: disables it (removes the marker, then the marker directory and /etc/fleet while empty).
  *   A `packaged` unit (one the distribution's package enables on install, like dnsmasq.service)
  *   stays enabled under systemd: a teardown leaves it as a fresh install has it.
+ * With `onlyWithSystemd`, a host without systemd has nothing to enable: the check holds there.
  */
 import { defineModule } from './define.js';
 import path from 'node:path';
@@ -35,6 +36,10 @@ export const systemdUnitEnabledSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe("the distribution's package enables this unit on install: teardown leaves it enabled where systemd runs"),
+  onlyWithSystemd: z
+    .boolean()
+    .default(false)
+    .describe('nothing to do on hosts without systemd (no marker): there the boot script starts what the unit would'),
   markerDir: absPath.default(ENABLED_MARKER_DIR).describe('on hosts without systemd: where the marker file for the unit lives'),
 });
 
@@ -50,7 +55,7 @@ function spec(a: SystemdUnitEnabledArgs) {
         raw('  if fleet_sd; then'),
         sh`    systemctl is-enabled --quiet ${a.unit} 2>/dev/null`,
         raw('  else'),
-        sh`    [ -f ${marker} ]`,
+        a.onlyWithSystemd ? raw('    true') : sh`    [ -f ${marker} ]`,
         raw('  fi'),
       ]),
     ),
@@ -79,7 +84,7 @@ function spec(a: SystemdUnitEnabledArgs) {
   const check = Shell.join([helpers, sh`if fleet_unit_enabled; then true; else echo ${`${a.unit} is not enabled`}; false; fi`]);
   const apply = Shell.join([helpers, raw('if fleet_unit_enabled; then true; else echo disabled > "$FLEET_STATE/enabled.was" && fleet_unit_enable; fi')]);
   const revert = Shell.join([helpers, raw('if [ -f "$FLEET_STATE/enabled.was" ]; then fleet_unit_disable; fi')]);
-  const undo = Shell.join([helpers, raw(a.packaged ? 'fleet_sd || fleet_unit_disable' : 'fleet_unit_disable')]);
+  const undo = Shell.join([helpers, raw(a.packaged ? 'fleet_sd || fleet_unit_disable' : a.onlyWithSystemd ? '! fleet_sd || fleet_unit_disable' : 'fleet_unit_disable')]);
   return { check, apply, revert, undo };
 }
 

@@ -51,6 +51,12 @@ export interface Resource {
    * order. Files, keys and packages persist on disk and are not in them. Default false.
    */
   runtime?: boolean;
+  /**
+   * Where systemd runs, the unit that runs it (a daemon's, wg-quick@wg0 for the interface): the
+   * boot script leaves it to that unit (enabled, it starts by itself), and `fleet status` reads
+   * the unit's state.
+   */
+  unit?: string;
   /** False for things teardown must leave (packages). Default true. */
   teardown?: boolean;
   /**

@@ -111,3 +111,32 @@ describe('wireguard-interface arguments', () => {
     expect(() => renderResource('wireguard-interface', a)).toThrow(message);
   });
 });
+
+describe('wireguard-interface where systemd runs (systemdUnit)', () => {
+  const r = renderResource('wireguard-interface', { ...args, systemdUnit: 'wg-quick@wg0' });
+
+  test('is valid sh; apply starts the unit with the boot hooks off, never wg-quick from the session', () => {
+    for (const f of [r.check, r.apply, r.revert, r.undo]) expectValidSh(f);
+    expect(r.unit).toBe('wg-quick@wg0');
+    expect(r.apply.text).toContain(': > /run/fleet/no-boot-hooks');
+    expect(r.apply.text).toContain('systemctl "$1" wg-quick@wg0 </dev/null');
+    expect(r.apply.text).toContain('if fleet_wg_sd; then { ! fleet_wg_unit_active || fleet_wg_unit stop || true; } && fleet_wg_unit start; else');
+  });
+
+  test('the check wants the unit active where systemd runs; revert and undo stop it, but never from the boot down script', () => {
+    expect(r.check.text).toContain('if fleet_wg_sd && ! fleet_wg_unit_active; then echo');
+    for (const f of [r.revert, r.undo]) expect(f.text).toContain('if [ -n "${FLEET_DEFER:-}" ] && fleet_wg_sd; then if fleet_wg_unit_active; then fleet_wg_unit stop; fi');
+    expect(r.proof?.lines).toContain('wgunit wg0');
+  });
+
+  test('only wg-quick@NAME, and only for /etc/wireguard/NAME.conf', () => {
+    expect(() => renderResource('wireguard-interface', { ...args, systemdUnit: 'wg-quick@wg1' })).toThrow(/systemdUnit: expected wg-quick@wg0/);
+    expect(() => renderResource('wireguard-interface', { ...args, systemdUnit: 'wg-quick@wg0', configPath: '/srv/wg0.conf' })).toThrow(/configPath/);
+  });
+
+  test('without a unit nothing changes: wg-quick up from the deploy', () => {
+    const plain = renderResource('wireguard-interface', args);
+    expect(plain.apply.text).not.toContain('systemctl');
+    expect(plain.unit).toBeUndefined();
+  });
+});

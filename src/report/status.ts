@@ -3,6 +3,7 @@ import type { HostStatusReport } from '../engine/status.js';
 import { describeLock } from '../engine/journal.js';
 import { RUN_HISTORY } from '../engine/layout.js';
 import type { MetricsTimerStatus } from '../metrics/timer.js';
+import type { UnitStatus } from '../roles/health.js';
 import type { ShardRecord } from './json.js';
 import { color, table } from './format.js';
 
@@ -95,6 +96,7 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
       const u = r.health!.upstream;
       if (u?.protocol === 'wireguard') out.push(`  ${r.host} upstream wireguard ${u.interface}: endpoint ${u.endpoint ?? 'none'}, handshake ${age(u.handshakeAgeS)} ago, rx ${u.rxBytes ?? 0} tx ${u.txBytes ?? 0}`);
       if (r.metricsTimer) out.push(`  ${r.host} ${metricsTimerLine(r.metricsTimer)}`);
+      for (const u of r.health!.units ?? []) out.push(unitLines(r.host, u));
       for (const p of r.health!.wg.peers) out.push(`  ${r.host} peer ${p.name ?? p.publicKey.slice(0, 8)}: ${p.allowedIps.join(',')} handshake ${age(p.handshakeAgeS)} ago, rx ${p.rxBytes} tx ${p.txBytes}`);
       for (const d of r.drift!.items) out.push(`  ${r.host} ${d.state} ${d.id}${d.current ? `\n      now: ${d.current.split('\n').slice(0, 6).join('\n           ')}` : ''}${d.error ? `\n      ${d.error}` : ''}`);
     }
@@ -102,6 +104,12 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
   const n = (s: string) => reports.filter((r) => stateOf(r) === s).length;
   out.push(`\n${n('healthy')} healthy, ${n('drifted')} drifted, ${n('unhealthy')} unhealthy, ${n('down')} down`);
   return out.join('\n');
+}
+
+/** A unit's state where systemd runs; one that is not active with its journal's last lines under it. */
+export function unitLines(host: string, u: UnitStatus): string {
+  const head = `  ${host} unit ${u.name}: ${u.state === 'active' ? u.state : color('red', u.state)}`;
+  return [head, ...(u.journal ?? []).map((l) => `      ${l}`)].join('\n');
 }
 
 /** An armed confirmed-deploy watchdog (engine/watchdog.ts), and one that reverted the newest run. */

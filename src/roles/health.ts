@@ -32,7 +32,20 @@ export interface GatewayHealth {
   dnsmasq: { running: boolean; pid?: number; answering: boolean | 'unknown' };
   /** The provider's tunnel whatever its protocol; for WireGuard its peer as `wg show` tells it. */
   upstream?: UpstreamStatus;
+  /** Where systemd runs: the units the health slots' resources run under (dnsmasq, wg-quick@wg0, the OpenVPN client). */
+  units?: UnitStatus[];
 }
+
+export interface UnitStatus {
+  name: string;
+  /** systemd's ActiveState: active, failed, inactive, activating... */
+  state: string;
+  /** When it is not active: its last journal lines (journalctl -u NAME -n 10). */
+  journal?: string[];
+}
+
+/** How many journal lines status keeps of a unit that is not active. */
+export const UNIT_JOURNAL_LINES = 10;
 
 export interface UpstreamStatus {
   protocol: 'openvpn' | 'wireguard';
@@ -69,6 +82,22 @@ export function healthProbe(v: HostVars, desired: readonly DesiredResource[] = [
     sh`if command -v dig >/dev/null 2>&1; then a=$(dig +short +time=1 +tries=1 @127.0.0.1 ${probeName} A 2>/dev/null); [ -n "$a" ] && ans=yes || ans=no; else ans=unknown; fi`,
     Shell.join([raw('fleet_h_pid='), live('dnsmasq')], ''),
     raw(`fleet_mark dnsmasq "\${fleet_h_pid:--}" "$ans"`),
+    unitProbe(desired),
+  ]);
+}
+
+/** Where systemd runs: each health slot's unit, its state, and its journal's tail when it is not active. */
+function unitProbe(desired: readonly DesiredResource[]): Shell {
+  const units = [...new Set(desired.filter((d) => d.health && d.resource.unit).map((d) => d.resource.unit!))];
+  if (units.length === 0) return raw('');
+  return Shell.join([
+    raw('if [ -d /run/systemd/system ]; then'),
+    sh`  for fleet_u in ${units}; do`,
+    raw('    fleet_s=$(systemctl is-active "$fleet_u" 2>/dev/null); fleet_j='),
+    sh`    [ "$fleet_s" = active ] || fleet_j=$(journalctl -u "$fleet_u" -n ${UNIT_JOURNAL_LINES} --no-pager 2>/dev/null)`,
+    raw(`    fleet_mark unit "$fleet_u" "\${fleet_s:-unknown}" "$(printf '%s' "$fleet_j" | fleet_field)"`),
+    raw('  done'),
+    raw('fi'),
   ]);
 }
 
@@ -124,6 +153,11 @@ export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 
     health.dnsmasq = { running: d.pid !== undefined, pid: d.pid, answering: d.answering === 'yes' ? true : d.answering === 'no' ? false : 'unknown' };
   }
   health.upstream = upstreamOf(markers, v, health, nowS);
+  const units = markersOf(markers, 'unit').map((u): UnitStatus => {
+    const journal = u.journal.split('\n').filter(Boolean);
+    return journal.length ? { name: u.name, state: u.state, journal } : { name: u.name, state: u.state };
+  });
+  if (units.length) health.units = units;
   const names = new Map(v.wg_peers.map((p) => [p.public_key, p.name]));
   for (const [key, ips] of wgp['allowed-ips'] ?? []) {
     const hs = Number(wgp['latest-handshakes']?.get(key) ?? 0);
@@ -170,6 +204,7 @@ export function isHealthy(health: GatewayHealth, desired: readonly DesiredResour
     // The tunnel slot is OpenVPN's tun0 or the WireGuard upstream: its address is the tunnel's.
     (!wants('openvpn') || health.openvpn.running) &&
     (!wants('tunnel') || health.openvpn.tun.up) &&
-    (!wants('dnsmasq') || (health.dnsmasq.running && health.dnsmasq.answering !== false))
+    (!wants('dnsmasq') || (health.dnsmasq.running && health.dnsmasq.answering !== false)) &&
+    (health.units ?? []).every((u) => u.state === 'active')
   );
 }

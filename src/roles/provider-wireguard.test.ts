@@ -149,3 +149,36 @@ describe('provider_protocol: openvpn (the default) is as before', () => {
     expect(desired.find((d) => d.resource.id === 'file:/etc/netns/vpn/resolv.conf')!.resource.desiredContent).toContain('nameserver 8.8.8.8');
   });
 });
+
+describe('units in status where systemd runs', () => {
+  const vars = hostVars('openvpn');
+  const desired = desiredState(vars, ROLE_ORDER);
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const healthy = [
+    { kind: 'wgshow', fields: [b64('@listen-port\n51821\n')] },
+    { kind: 'openvpn', fields: ['41', b64('10.8.0.2/24'), '-'] },
+    { kind: 'dnsmasq', fields: ['12', 'yes'] },
+  ];
+
+  test('the probe asks systemd for the units of wg-quick@wg0, dnsmasq and the OpenVPN client, and the journal only of one not active', () => {
+    const probe = healthProbe(vars as never, desired).text;
+    expect(probe).toContain('for fleet_u in wg-quick@wg0 dnsmasq openvpn-client@fleet-provider; do');
+    expect(probe).toContain('[ "$fleet_s" = active ] || fleet_j=$(journalctl -u "$fleet_u" -n 10 --no-pager');
+  });
+
+  test('healthy when every unit is active; a failed unit makes the gateway unhealthy and carries its journal lines', () => {
+    const unit = (name: string, state: string, journal = '') => ({ kind: 'unit', fields: [name, state, b64(journal)] });
+    const ok = parseHealth([...healthy, unit('dnsmasq', 'active'), unit('wg-quick@wg0', 'active'), unit('openvpn-client@fleet-provider', 'active')], vars as never);
+    expect(ok.units).toEqual([
+      { name: 'dnsmasq', state: 'active' },
+      { name: 'wg-quick@wg0', state: 'active' },
+      { name: 'openvpn-client@fleet-provider', state: 'active' },
+    ]);
+    expect(isHealthy(ok, desired)).toBe(true);
+    const failed = parseHealth([...healthy, unit('dnsmasq', 'active'), unit('openvpn-client@fleet-provider', 'failed', 'line one\nOptions error: bad\n')], vars as never);
+    expect(failed.units![1]).toEqual({ name: 'openvpn-client@fleet-provider', state: 'failed', journal: ['line one', 'Options error: bad'] });
+    expect(isHealthy(failed, desired)).toBe(false);
+    // Where systemd does not run there is no unit marker: health as before.
+    expect(parseHealth(healthy, vars as never).units).toBeUndefined();
+  });
+});

@@ -203,10 +203,23 @@ export function desiredState(
   let steps: BootStep[] | undefined;
   const boot = (kind: 'up' | 'down', where: string, file: unknown): string => {
     if (typeof file !== 'string') throw new ModuleArgsError(`${where}: a boot task needs args.path`);
-    steps ??= renderRoles(vars, ROLE_ORDER, dir, () => '', opts, memo).map((d) => ({ label: `[${d.role}] ${d.task}`, resource: d.resource }));
+    steps ??= bootSteps(renderRoles(vars, ROLE_ORDER, dir, () => '', opts, memo));
     return kind === 'up' ? upScript(steps, path.posix.basename(file)) : downScript(steps, path.posix.basename(file));
   };
   return renderRoles(vars, roles, dir, boot, opts, memo);
+}
+
+/** Every role's resources as boot steps, each requiring its role's files (see src/boot/scripts.ts). */
+function bootSteps(all: readonly DesiredResource[]): BootStep[] {
+  const files = new Map<string, string[]>();
+  // A file the role declares absent (a removal) is no sign of the role being deployed.
+  for (const d of all) if (d.resource.module === 'file' && d.removal === undefined) files.set(d.role, [...(files.get(d.role) ?? []), d.resource.id.slice('file:'.length)]);
+  return all.map((d) => {
+    const step: BootStep = { label: `[${d.role}] ${d.task}`, resource: d.resource };
+    const requires = files.get(d.role);
+    if (requires) step.requires = requires;
+    return step;
+  });
 }
 
 /**

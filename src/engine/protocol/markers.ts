@@ -112,6 +112,8 @@ export const MARKERS = {
   openvpn: [['pid', 'int'], ['address', 'text'], ['handshake', 'int']],
   /** dnsmasq's pid (when running), whether it answers: yes, no or unknown. */
   dnsmasq: [['pid', 'int'], ['answering', 'word']],
+  /** Where systemd runs: a unit a health slot's resource runs under, its ActiveState, and its last journal lines when it is not active. */
+  unit: [['name', 'word'], ['state', 'word'], ['journal', 'text']],
   /** systemd runs the metrics timer: its ActiveState, its last run (epoch seconds), the run's Result. */
   metricstimer: [['state', 'word'], ['last', 'int'], ['result', 'word']],
 } as const satisfies Record<string, Spec>;
