@@ -15,9 +15,10 @@ import { hostVarsSchema } from '../../src/inventory/schema.js';
 import { loadRoleDefaults } from '../../src/roles/defaults.js';
 
 describe('addressing plan', () => {
-  it('puts gateways at 198.51.100.10+K and clients in both halves on 203.0.113.0/24', () => {
-    expect(gatewayPlan(1)).toEqual({ index: 1, name: 'gw1', netns: 'fl-gw1', wanIp: '198.51.100.11', switchPort: 'p-gw1' });
+  it('puts gateways at 198.51.100.10+K (2001:db8:100::1K) and clients in both halves on 203.0.113.0/24', () => {
+    expect(gatewayPlan(1)).toEqual({ index: 1, name: 'gw1', netns: 'fl-gw1', wanIp: '198.51.100.11', wanIp6: '2001:db8:100::11', switchPort: 'p-gw1' });
     expect(gatewayPlan(MAX_HOSTS).wanIp).toBe('198.51.100.254');
+    expect(gatewayPlan(MAX_HOSTS).wanIp6).toMatch(/^2001:db8:100::[0-9a-f]+$/);
     expect(() => gatewayPlan(MAX_HOSTS + 1)).toThrow(RangeError);
   });
 
