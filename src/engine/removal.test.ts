@@ -146,6 +146,19 @@ describe('removals of what an earlier deploy applied', () => {
     expect([existsSync(p('route')), existsSync(p('daemon'))]).toEqual([true, true]);
   });
 
+  it('a unit enabled only where systemd runs is not "there" on a host without it: nothing to remove', async () => {
+    const t = new LocalTransport();
+    const unit: DesiredResource = {
+      role: 'openvpn',
+      task: 'client at boot',
+      resource: renderResource('systemd-unit-enabled', { unit: 'fleet-removal-test@none', onlyWithSystemd: true }),
+    };
+    await deploy(t, [unit]);
+    const { plan, out } = await deploy(t, []);
+    expect(changes(plan)).toEqual([]);
+    expect(out.failure).toBeUndefined();
+  });
+
   it('a plan without prune (a command that plans a part of the gateway) never removes anything', async () => {
     const t = new LocalTransport();
     await deploy(t, [markerRes('openvpn', 'daemon')]);

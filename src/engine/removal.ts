@@ -3,7 +3,8 @@
  * --check, the journal, the in-script rollback, `rollback --previous` and the watchdog treat it the
  * same way:
  *
- *   check   holds (0) when the resource is gone; 1 while it is there ("still there")
+ *   check   holds (0) when the resource is gone; 1 while it is there ("still there"; Resource.present
+ *           says what there means where the check alone cannot)
  *   apply   backs up what its undo deletes (Resource.keeps), then undoes it
  *   revert  puts it back: the kept files copied back, or the resource's own apply (guarded by its
  *           check, so a second revert adds nothing twice)
@@ -96,7 +97,7 @@ export function removalFragments(r: Resource): RemovalFragments | undefined {
   const wrap = (s: Shell): Shell => Shell.join([raw('('), s, raw(')')]);
   const f: RemovalFragments = r.keeps?.length
     ? { check: goneCheck(keptPresent(r.keeps)), apply: wrap(keptApply(r.keeps)), revert: wrap(keptRevert(r.keeps)) }
-    : { check: goneCheck(r.check), apply: wrap(undoNow(r)), revert: wrap(reapply(r)) };
+    : { check: goneCheck(r.present ?? r.check), apply: wrap(undoNow(r)), revert: wrap(reapply(r)) };
   if (holdsSecret(f.check) || holdsSecret(f.apply) || holdsSecret(f.revert)) return undefined;
   return f;
 }

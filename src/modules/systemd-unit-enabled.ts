@@ -81,11 +81,17 @@ function spec(a: SystemdUnitEnabledArgs) {
       ]),
     ),
   ]);
+  // Whether the unit is enabled on this host, in either model (for a removal): with onlyWithSystemd
+  // a host without systemd never has it, although the check holds there.
+  const present = Shell.join([
+    helpers,
+    a.onlyWithSystemd ? sh`fleet_sd && systemctl is-enabled --quiet ${a.unit} 2>/dev/null` : raw('fleet_unit_enabled'),
+  ]);
   const check = Shell.join([helpers, sh`if fleet_unit_enabled; then true; else echo ${`${a.unit} is not enabled`}; false; fi`]);
   const apply = Shell.join([helpers, raw('if fleet_unit_enabled; then true; else echo disabled > "$FLEET_STATE/enabled.was" && fleet_unit_enable; fi')]);
   const revert = Shell.join([helpers, raw('if [ -f "$FLEET_STATE/enabled.was" ]; then fleet_unit_disable; fi')]);
   const undo = Shell.join([helpers, raw(a.packaged ? 'fleet_sd || fleet_unit_disable' : a.onlyWithSystemd ? '! fleet_sd || fleet_unit_disable' : 'fleet_unit_disable')]);
-  return { check, apply, revert, undo };
+  return { check, apply, revert, undo, present };
 }
 
 const identity = (a: SystemdUnitEnabledArgs): string => a.unit;
@@ -102,6 +108,7 @@ export const systemdUnitEnabled = defineModule({
       apply: s.apply,
       revert: s.revert,
       undo: s.undo,
+      present: s.present,
     };
   },
 });

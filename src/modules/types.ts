@@ -71,6 +71,12 @@ export interface Resource {
    * Default true (when `teardown` is not false).
    */
   prunable?: false;
+  /**
+   * For a removal: exits 0 while the thing is there, in the host's own terms. Needed where the
+   * check holds without it (systemd-unit-enabled's onlyWithSystemd on a host without systemd).
+   * Absent: it is there while its check holds.
+   */
+  present?: Shell;
   /** Check output and diffs are never shown (file content with keys). */
   secret?: boolean;
   /** For --diff: the desired content of a file (absent when secret). */
