@@ -5,14 +5,14 @@
 import { execFileSync } from 'node:child_process';
 import { describe, it, expect } from 'vitest';
 import { parse } from 'yaml';
-import { benchGatewayPlan, clientPlan, gatewayPlan, isLabName, labMac, wanNetOf, MAX_BENCH_HOSTS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS } from '../../src/lab/names.js';
-import { renderInventory } from '../../src/lab/inventory.js';
-import { wgKeyPair } from '../../src/lab/keys.js';
-import { normalizeIptables, normalizeLinks, normalizeProcesses } from '../../src/lab/exec.js';
-import { switchBatch, topologyBatch } from '../../src/lab/switch.js';
-import { bastionSshdConfig } from '../../src/lab/bastion.js';
-import { hostVarsSchema } from '../../src/inventory/schema.js';
-import { loadRoleDefaults } from '../../src/roles/defaults.js';
+import { benchGatewayPlan, clientPlan, gatewayPlan, isLabName, labMac, wanNetOf, MAX_BENCH_HOSTS, MAX_HOSTS, MAX_HOSTS_WITH_CLIENTS } from './names.js';
+import { renderInventory } from './inventory.js';
+import { wgKeyPair } from './keys.js';
+import { normalizeIptables, normalizeLinks, normalizeProcesses } from './exec.js';
+import { switchBatch, topologyBatch } from './switch.js';
+import { bastionSshdConfig } from './bastion.js';
+import { hostVarsSchema } from '../inventory/schema.js';
+import { loadRoleDefaults } from '../roles/defaults.js';
 
 describe('addressing plan', () => {
   it('puts gateways at 198.51.100.10+K (2001:db8:100::1K) and clients in both halves on 203.0.113.0/24', () => {
