@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   lab: async () => (await import('./lab.js')).registerLabCommand,
   peer: async () => (await import('./peer.js')).registerPeerCommand,
   report: async () => (await import('./report.js')).registerReportCommand,
+  provider: async () => (await import('./provider.js')).registerProviderCommand,
 };
 
 const VERSION_FLAGS = new Set(['-V', '--version']);

@@ -14,6 +14,33 @@ export const peerSchema = z
   })
   .describe('WireGuard peer');
 
+/** One of `provider_endpoints`: a provider config of either protocol, tried in the list's order. */
+export const providerEndpointSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'expected an endpoint name (letters, digits, _ . -, up to 32)')
+      .describe('the endpoint\'s name (in status, the switch log and `fleet provider use`)'),
+    protocol: z.enum(['openvpn', 'wireguard']).describe("the endpoint's tunnel"),
+    config_file: absPath.describe('its config on the controller: an OpenVPN client config, or a wg-quick file (linted as provider_config_file)'),
+    server_ip: ipv4
+      .optional()
+      .describe("OpenVPN: the server's address, routed around the tunnel (default: the config's remote, when that is an address)"),
+  })
+  .describe('provider endpoint');
+
+/** Endpoint names are unique: they are what the gateway records and `fleet provider use` takes. */
+const providerEndpoints = z
+  .array(providerEndpointSchema)
+  .min(1)
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((e, i) => {
+      if (seen.has(e.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `endpoint name ${e.name} is used twice` });
+      seen.add(e.name);
+    });
+  });
+
 export const dnsEntrySchema = z.strictObject({ name: hostname, ip: ipv4 }).describe('DNS override');
 
 /** One ProxyJump hop: `[user@]host[:port]`, an IPv6 address in brackets (checked again when connecting). */
@@ -68,7 +95,12 @@ export const gatewaySchema = z.strictObject({
   provider_config_file: absPath
     .optional()
     .describe("the WireGuard provider's wg-quick config on the controller (linted; its key uploaded 0600); required with wireguard"),
-  provider_interface: ifname.describe('the WireGuard upstream interface inside the namespace'),
+  provider_interface: ifname.describe("the WireGuard upstream's interface inside the namespace; with provider_endpoints, the active endpoint's tunnel, either protocol"),
+  provider_endpoints: providerEndpoints
+    .optional()
+    .describe('provider configs in failover order; when set, it replaces provider_protocol and its config variables'),
+  provider_dead_after: z.number().int().min(5).max(3600).describe('seconds without a sign of life from the active endpoint before failing over to the next'),
+  provider_probe_address: ipv4.optional().describe('with provider_endpoints: an address that answers ping through the tunnel (default: the first netns_nameservers)'),
   openvpn_tun: ifname,
   openvpn_allow_scripts: z.boolean().describe('let the provider config run programs as root (script hooks, plugins, management)'),
   netns_nameservers: z.array(ipv4).min(1),

@@ -54,7 +54,9 @@ export function validateHost(host: string, merged: VarLayer, hostOrigin: Origin)
     defs.set('host', { key: 'host', value: host, origin: hostOrigin });
   }
   const result = hostVarsSchema.safeParse(input);
-  const protocolMissing = PROTOCOL_REQUIRED[input.provider_protocol === 'wireguard' ? 'wireguard' : 'openvpn'].filter((k) => input[k] === undefined);
+  // provider_endpoints, when set, holds every provider config itself.
+  const protocolMissing =
+    input.provider_endpoints !== undefined ? [] : PROTOCOL_REQUIRED[input.provider_protocol === 'wireguard' ? 'wireguard' : 'openvpn'].filter((k) => input[k] === undefined);
   if (result.success && !protocolMissing.length) return { vars: result.data, other, errors: [] };
 
   const errors: Finding[] = [];

@@ -65,6 +65,22 @@ function wireguardUpstream(h: NonNullable<HostStatusReport['health']>): string {
   return `wg ${h.openvpn.tun.address} hs ${hs === undefined || hs >= 180 ? color('yellow', age(hs)) : age(hs)}`;
 }
 
+/** The UPSTREAM cell; with provider_endpoints it starts with the active endpoint's name. */
+function upstreamCell(h: NonNullable<HostStatusReport['health']>): string {
+  const u = h.upstream;
+  if (u?.protocol === 'wireguard') return u.endpointName ? `${u.endpointName}: ${wireguardUpstream(h)}` : wireguardUpstream(h);
+  // A failover's OpenVPN client is the health check's, not a resource: its tunnel tells.
+  if (u?.endpointName) return `${u.endpointName}: ${h.openvpn.tun.up ? `tun ${h.openvpn.tun.address}` : color('red', 'no tunnel')}`;
+  return h.openvpn.running ? (h.openvpn.tun.up ? `tun ${h.openvpn.tun.address}` : color('red', 'no tunnel')) : color('red', 'stopped');
+}
+
+/** provider_endpoints: the active endpoint, then each recent switch with its reason. */
+export function failoverLines(host: string, f: NonNullable<NonNullable<HostStatusReport['health']>['failover']>): string[] {
+  const out = [`  ${host} provider endpoint ${f.active ?? color('yellow', 'none yet (the health check has not run)')} active${f.switches.length ? '; last switches:' : ', no switch yet'}`];
+  for (const sw of f.switches) out.push(`    ${sw.at} ${sw.from} -> ${sw.to}: ${sw.reason}`);
+  return out;
+}
+
 /** fleet-metrics.timer where systemd runs it: red when it does not wait for its next run, or its last run failed. */
 export function metricsTimerLine(m: MetricsTimerStatus): string {
   const failed = m.lastResult !== undefined && m.lastResult !== 'success';
@@ -80,7 +96,7 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
     const peers = h.wg.peers;
     const recent = peers.filter((p) => p.handshakeAgeS !== undefined && p.handshakeAgeS < 180).length;
     const wg = h.wg.up ? `up :${h.wg.listenPort ?? '?'} ${peers.length} peers (${recent} active)` : color('red', 'down');
-    const ovpn = h.upstream?.protocol === 'wireguard' ? wireguardUpstream(h) : h.openvpn.running ? (h.openvpn.tun.up ? `tun ${h.openvpn.tun.address}` : color('red', 'no tunnel')) : color('red', 'stopped');
+    const ovpn = upstreamCell(h);
     const dns = h.dnsmasq.running ? (h.dnsmasq.answering === false ? color('red', 'not answering') : 'answering') : color('red', 'stopped');
     const drift = r.drift!.count ? color('yellow', `${r.drift!.count} drifted`) : '0';
     const j = r.journal!;
@@ -89,6 +105,7 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
     return [r.host, color(stateColor[st], st), wg, ovpn, dns, drift, notes || last];
   });
   const out = [table(['HOST', 'STATE', 'WIREGUARD', 'UPSTREAM', 'DNSMASQ', 'DRIFT', 'LAST DEPLOY / NOTES'], rows)];
+  for (const r of reports) if (r.reachable && r.health?.failover) out.push(...failoverLines(r.host, r.health.failover));
   if (opts.verbose) {
     for (const r of reports) {
       if (!r.reachable) continue;

@@ -34,6 +34,23 @@ export interface GatewayHealth {
   upstream?: UpstreamStatus;
   /** Where systemd runs: the units the health slots' resources run under (dnsmasq, wg-quick@wg0, the OpenVPN client). */
   units?: UnitStatus[];
+  /** With provider_endpoints: which endpoint the gateway's health check has active, and its last switches. */
+  failover?: FailoverStatus;
+}
+
+export interface FailoverSwitch {
+  /** ISO time of the switch. */
+  at: string;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export interface FailoverStatus {
+  /** undefined until the health check first ran. */
+  active?: string;
+  /** Oldest first, the last few. */
+  switches: FailoverSwitch[];
 }
 
 export interface UnitStatus {
@@ -50,6 +67,8 @@ export const UNIT_JOURNAL_LINES = 10;
 export interface UpstreamStatus {
   protocol: 'openvpn' | 'wireguard';
   interface: string;
+  /** With provider_endpoints: the active endpoint's name. */
+  endpointName?: string;
   /** OpenVPN: its client runs and its tun has an address; WireGuard: its interface has one. */
   up: boolean;
   endpoint?: string;
@@ -79,6 +98,7 @@ export function healthProbe(v: HostVars, desired: readonly DesiredResource[] = [
     upstreamHandshakeProbe(),
     raw(`fleet_mark openvpn "\${fleet_h_pid:--}" "$(printf '%s' "$fleet_h_tun" | fleet_field)" "\${fleet_h_hs:--}"`),
     wireguardUpstreamProbe(v),
+    failoverProbe(v),
     sh`if command -v dig >/dev/null 2>&1; then a=$(dig +short +time=1 +tries=1 @127.0.0.1 ${probeName} A 2>/dev/null); [ -n "$a" ] && ans=yes || ans=no; else ans=unknown; fi`,
     Shell.join([raw('fleet_h_pid='), live('dnsmasq')], ''),
     raw(`fleet_mark dnsmasq "\${fleet_h_pid:--}" "$ans"`),
@@ -101,9 +121,26 @@ function unitProbe(desired: readonly DesiredResource[]): Shell {
   ]);
 }
 
+/** Where the gateway's failover keeps its state (roles/provider-failover/templates/provider-failover.conf.j2). */
+const FAILOVER_STATE = '/var/lib/fleet/provider-failover';
+
+/** provider_endpoints: the health check's active endpoint and its last switches. */
+function failoverProbe(v: HostVars): Shell {
+  if (!v.provider_endpoints) return raw('');
+  return sh`fleet_mark failover "$(cat ${`${FAILOVER_STATE}/active`} 2>/dev/null | fleet_field)" "$(tail -n 5 ${`${FAILOVER_STATE}/switches.log`} 2>/dev/null | fleet_field)"`;
+}
+
+export function parseSwitches(text: string): FailoverSwitch[] {
+  return text.split('\n').flatMap((line) => {
+    const m = /^(\d+) (\S+) (\S+) (.*)$/.exec(line.trim());
+    return m ? [{ at: new Date(Number(m[1]) * 1000).toISOString(), from: m[2]!, to: m[3]!, reason: m[4]! }] : [];
+  });
+}
+
 /** The WireGuard upstream's peer tables, from inside the namespace (never `dump`: it holds the key). */
 function wireguardUpstreamProbe(v: HostVars): Shell {
-  if (v.provider_protocol !== 'wireguard') return raw('');
+  // With provider_endpoints the active tunnel may be either protocol: wg show says nothing of an OpenVPN tun.
+  if (v.provider_protocol !== 'wireguard' && !v.provider_endpoints) return raw('');
   const [ns, dev] = [v.vpn_namespace, v.provider_interface];
   return Shell.join([
     sh`if ip -n ${ns} link show dev ${dev} >/dev/null 2>&1; then`,
@@ -152,6 +189,10 @@ export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 
   for (const d of markersOf(markers, 'dnsmasq')) {
     health.dnsmasq = { running: d.pid !== undefined, pid: d.pid, answering: d.answering === 'yes' ? true : d.answering === 'no' ? false : 'unknown' };
   }
+  for (const f of markersOf(markers, 'failover')) {
+    const active = f.active.trim();
+    health.failover = { ...(active ? { active } : {}), switches: parseSwitches(f.switches) };
+  }
   health.upstream = upstreamOf(markers, v, health, nowS);
   const units = markersOf(markers, 'unit').map((u): UnitStatus => {
     const journal = u.journal.split('\n').filter(Boolean);
@@ -177,13 +218,24 @@ export function parseHealth(markers: Marker[], v: HostVars, nowS = Date.now() / 
 }
 
 function upstreamOf(markers: Marker[], v: HostVars, health: GatewayHealth, nowS: number): UpstreamStatus {
+  if (v.provider_endpoints) {
+    // Either protocol, always provider_interface: the tunnel slot reads it (roles/provider-failover).
+    const active = v.provider_endpoints.find((e) => e.name === health.failover?.active) ?? v.provider_endpoints[0]!;
+    const u: UpstreamStatus = { protocol: active.protocol, interface: v.provider_interface, endpointName: active.name, up: health.openvpn.tun.up };
+    return active.protocol === 'wireguard' ? { ...wireguardPeerOf(markers, nowS), ...u } : u;
+  }
   if (v.provider_protocol !== 'wireguard') {
     const u: UpstreamStatus = { protocol: 'openvpn', interface: v.openvpn_tun, up: health.openvpn.running && health.openvpn.tun.up };
     if (health.openvpn.handshakeAgeS !== undefined) u.handshakeAgeS = health.openvpn.handshakeAgeS;
     return u;
   }
   // The tunnel slot reads the WireGuard upstream's interface: its address is the tunnel's.
-  const u: UpstreamStatus = { protocol: 'wireguard', interface: v.provider_interface, up: health.openvpn.tun.up };
+  return { protocol: 'wireguard', interface: v.provider_interface, up: health.openvpn.tun.up, ...wireguardPeerOf(markers, nowS) };
+}
+
+/** The WireGuard upstream's peer, from `wg show` in the namespace. */
+function wireguardPeerOf(markers: Marker[], nowS: number): Pick<UpstreamStatus, 'endpoint' | 'handshakeAgeS' | 'rxBytes' | 'txBytes'> {
+  const u: Pick<UpstreamStatus, 'endpoint' | 'handshakeAgeS' | 'rxBytes' | 'txBytes'> = {};
   for (const w of markersOf(markers, 'wgupstream')) {
     const t = Object.fromEntries([...wgSections(w.tables)].map(([what, text]) => [what, [...perPeer(text).values()][0]]));
     if (t.endpoints && t.endpoints !== '(none)') u.endpoint = t.endpoints;

@@ -9,6 +9,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ModuleArgsError } from '../errors.js';
 import { parseWireguardConfig, wgSetconfText, wireguardOutline, type WireguardProviderConfig } from './wireguard-config.js';
+import { failoverVars } from './provider-endpoints.js';
 
 export interface ProviderWgVars {
   /** `ip:port`, as `wg show endpoints` prints it. */
@@ -80,16 +81,23 @@ const TEARDOWN_STANDIN: ProviderWgVars = {
   outline: [],
 };
 
-/** The host's vars, with `provider_wg` when its provider speaks WireGuard. */
+/** The WireGuard provider file's values, or the teardown stand-ins when a teardown cannot read it. */
+function wireguardVars(file: string, field: string, readSources: boolean): ProviderWgVars {
+  try {
+    return toVars(parseWireguardConfig(readFileSync(file, 'latin1'), file));
+  } catch (err) {
+    if (!readSources) return TEARDOWN_STANDIN;
+    if (err instanceof ModuleArgsError) throw err;
+    throw new ModuleArgsError(`${field}: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** The host's vars, with `provider_wg` when its provider speaks WireGuard, and the failover's (provider-endpoints.ts). */
 export function providerVars(vars: Record<string, unknown>, readSources: boolean): Record<string, unknown> {
-  if (vars.provider_protocol !== 'wireguard') return vars;
+  if (Array.isArray(vars.provider_endpoints)) return failoverVars(vars, readSources, wireguardVars);
+  const plain = { ...vars, provider_failover: false, provider_tunnel: vars.provider_protocol === 'wireguard' ? vars.provider_interface : vars.openvpn_tun };
+  if (vars.provider_protocol !== 'wireguard') return plain;
   const file = vars.provider_config_file;
   if (typeof file !== 'string') throw new ModuleArgsError('provider_protocol is wireguard but provider_config_file is not set');
-  try {
-    return { ...vars, provider_wg: toVars(parseWireguardConfig(readFileSync(file, 'latin1'), file)) };
-  } catch (err) {
-    if (!readSources) return { ...vars, provider_wg: TEARDOWN_STANDIN };
-    if (err instanceof ModuleArgsError) throw err;
-    throw new ModuleArgsError(`provider_config_file: cannot read ${file}: ${(err as Error).message}`);
-  }
+  return { ...plain, provider_wg: wireguardVars(file, 'provider_config_file', readSources) };
 }

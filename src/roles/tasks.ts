@@ -247,6 +247,8 @@ function renderRoles(
       const key = `${role}/${n}`;
       const loopItems = (): unknown[] => (task.loop === undefined ? [undefined] : toList(renderIn(env, task.loop, vars, where), where));
       const items = shared ? remember(memo, key, loopItems) : loopItems();
+      // A later task may watch this one even when its loop or `when` gave no resource.
+      if (!byTask.has(task.name)) byTask.set(task.name, []);
       items.forEach((item, itemIndex) => {
         const renderItem = (): { name: string; resource: Resource } | null => {
           const ctx = task.loop === undefined ? vars : { ...vars, item, item_index: itemIndex };
@@ -267,7 +269,8 @@ function renderRoles(
             }
             args.content = bytes;
           }
-          if (task.lint === 'wireguard') outline = (ctx.provider_wg as ProviderWgVars).outline;
+          // A provider_endpoints item carries its own parsed file (src/roles/provider-endpoints.ts).
+          if (task.lint === 'wireguard') outline = ((ctx.item as { wg?: ProviderWgVars } | undefined)?.wg ?? (ctx.provider_wg as ProviderWgVars)).outline;
           let resource = renderShared(task.module, args, where, opts.shared);
           // A copy: shared resources are never modified.
           if (outline) resource = { ...resource, outline };

@@ -110,6 +110,8 @@ export const MARKERS = {
   wgupstream: [['tables', 'text']],
   /** OpenVPN's pid (when running), tun address, and its latest handshake (epoch seconds, when known). */
   openvpn: [['pid', 'int'], ['address', 'text'], ['handshake', 'int']],
+  /** provider_endpoints: the active endpoint's name (or -), and the last switches (`time from to reason` lines). */
+  failover: [['active', 'text'], ['switches', 'text']],
   /** dnsmasq's pid (when running), whether it answers: yes, no or unknown. */
   dnsmasq: [['pid', 'int'], ['answering', 'word']],
   /** Where systemd runs: a unit a health slot's resource runs under, its ActiveState, and its last journal lines when it is not active. */
