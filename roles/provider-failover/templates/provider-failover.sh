@@ -69,6 +69,17 @@ tunnel_down() {
   return 0
 }
 
+# Where systemd runs, the check is fleet-provider-health.service, a oneshot: systemd kills what is
+# left in its cgroup when it ends. A tunnel daemon (openvpn, wireguard-go) runs in a scope of its
+# own instead, so it outlives the check that started it (and `down` still stops it by its pid).
+own_scope() {
+  if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
+    systemd-run --scope --quiet --collect --description "fleet provider failover: the provider tunnel's daemon" "$@"
+  else
+    "$@"
+  fi
+}
+
 tunnel_up() {
   line=$(endpoint "$1") || { echo "provider-failover: no endpoint $1" >&2; return 1; }
   set -f
@@ -79,12 +90,12 @@ tunnel_up() {
   mkdir -p "$RUN_DIR"
   if [ "$proto" = openvpn ]; then
     # The provider config was linted on the controller; its routes (redirect-gateway def1) come up with it.
-    ip netns exec "$NS" openvpn --config "$CONFIG_DIR/$name.conf" --dev "$IFACE" --dev-type tun \
+    own_scope ip netns exec "$NS" openvpn --config "$CONFIG_DIR/$name.conf" --dev "$IFACE" --dev-type tun \
       --daemon fleet-provider-failover --writepid "$OVPN_PID" --log "$RUN_DIR/openvpn.log" </dev/null 9>&- || return 1
     return 0
   fi
   if ! ip -n "$NS" link add dev "$IFACE" type wireguard 2>/dev/null; then
-    ip netns exec "$NS" wireguard-go "$IFACE" </dev/null >>"$RUN_DIR/wireguard-go.log" 2>&1 9>&- || return 1
+    own_scope ip netns exec "$NS" wireguard-go "$IFACE" </dev/null >>"$RUN_DIR/wireguard-go.log" 2>&1 9>&- || return 1
   fi
   ip netns exec "$NS" wg setconf "$IFACE" "$CONFIG_DIR/$name.conf" || return 1
   if [ "$addrs" != - ]; then
