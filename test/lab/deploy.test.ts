@@ -41,11 +41,12 @@ describe('fleet deploy on three bare lab gateways', () => {
     const host = r.json.hosts[0];
     expect(host.host).toBe('gw1');
     // every role is in the plan (metrics has resources only with metrics_textfile, which the lab
-    // inventory leaves unset; provider-wireguard only with provider_protocol: wireguard); what
+    // inventory leaves unset; provider-wireguard only with provider_protocol: wireguard,
+    // provider-failover only with provider_endpoints); what
     // already holds on a bare gateway: the packages (installed on the lab), the host-firewall
     // openings (INPUT accepts everything here, so none is needed) and the openvpn role's
     // must-be-absent legacy config and systemd-only unit
-    const planned = ROLE_ORDER.filter((role) => role !== 'metrics' && role !== 'provider-wireguard');
+    const planned = ROLE_ORDER.filter((role) => !['metrics', 'provider-wireguard', 'provider-failover'].includes(role));
     expect(new Set(host.resources.map((x: { role: string }) => x.role))).toEqual(new Set(planned));
     const holding = host.resources.filter((x: { planned: string }) => x.planned === 'ok').map((x: { role: string }) => x.role);
     expect(new Set(holding)).toEqual(new Set(['packages', 'firewall', 'openvpn']));
