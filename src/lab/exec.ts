@@ -170,5 +170,6 @@ export async function snapshotGateway(state: LabState, gw: string | LabGateway):
   out.push('== processes', ...normalizeProcesses(s.get('ps') ?? [], self, sessions));
   if (s.has('units')) out.push('== units', ...normalizeUnits(s.get('units') ?? []));
   if (s.has('enabled')) out.push('== enabled units', ...(s.get('enabled') ?? []).filter((l) => l.trim()));
+  if (s.has('unitfiles')) out.push('== unit files', ...(s.get('unitfiles') ?? []).filter((l) => l.trim()));
   return `${out.join('\n')}\n`;
 }
