@@ -4,8 +4,8 @@
  * the real ansible-inventory and `ansible --list-hosts` on the same files.
  */
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { ansibleAvailable, ansibleGraph, ansibleHost, ansibleList, ansibleListHosts, ci, fleetGraph, fleetHost, fleetList, fleetListHosts, skipWithoutAnsible, SKIP_REASON } from './oracle.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ansibleAvailable, ansibleGraph, ansibleHost, ansibleList, ansibleListHosts, ci, fleetGraph, fleetHost, fleetList, fleetListHosts, prefetchCase, skipWithoutAnsible, SKIP_REASON } from './oracle.js';
 import { tree } from './tree.js';
 
 const iniSemantics = tree({
@@ -98,15 +98,24 @@ it('ansible is available (required when CI=true)', (ctx) => {
   expect(ansibleAvailable).toBe(true);
 });
 
+/** --graph from every group but all. */
+const graphsOf = ({ all }: { all: string[] }) => all.filter((g) => g !== 'all');
+/** Subscripts of all and of every group. */
+const patternsOf = ({ all }: { all: string[] }) => ['all[0]', 'all[-1]', 'all[1:]', 'all[0:1]', ...all.flatMap((g) => [`${g}[0]`, `${g}[-1]`, `${g}[1:]`])];
+
 describe.each(Object.entries(CASES))('%s', (_name, sources) => {
+  beforeAll(async () => {
+    if (!skipWithoutAnsible) await prefetchCase(sources, { graphsOf, patternsOf });
+  }, 600_000);
+
   it.skipIf(skipWithoutAnsible)('--list equals ansible-inventory --list', () => {
     expect(fleetList(sources)).toEqual(ansibleList(sources));
   });
 
   it.skipIf(skipWithoutAnsible)('--graph equals ansible-inventory --graph, from all and from each group', () => {
     expect(fleetGraph(sources)).toBe(ansibleGraph(sources));
-    const groups = Object.keys(ansibleList(sources)).filter((g) => g !== '_meta' && g !== 'all');
-    for (const g of groups) expect(fleetGraph(sources, g), g).toBe(ansibleGraph(sources, g));
+    const all = Object.keys(ansibleList(sources)).filter((g) => g !== '_meta');
+    for (const g of graphsOf({ all })) expect(fleetGraph(sources, g), g).toBe(ansibleGraph(sources, g));
   });
 
   it.skipIf(skipWithoutAnsible)('--host equals ansible-inventory --host for every host', () => {
@@ -117,9 +126,8 @@ describe.each(Object.entries(CASES))('%s', (_name, sources) => {
 
   it.skipIf(skipWithoutAnsible)('host order and subscripts equal ansible --list-hosts --limit', () => {
     expect(fleetListHosts(sources)).toEqual(ansibleListHosts(sources));
-    const groups = Object.keys(ansibleList(sources)).filter((g) => g !== '_meta');
-    const patterns = ['all[0]', 'all[-1]', 'all[1:]', 'all[0:1]', ...groups.flatMap((g) => [`${g}[0]`, `${g}[-1]`, `${g}[1:]`])];
-    for (const p of patterns) {
+    const all = Object.keys(ansibleList(sources)).filter((g) => g !== '_meta');
+    for (const p of patternsOf({ all })) {
       const expected = (() => {
         try {
           return ansibleListHosts(sources, p);
