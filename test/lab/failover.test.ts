@@ -77,6 +77,7 @@ async function stopAndWatch(stop: string, to: string): Promise<{ seconds: number
     }
   }
   const captured = await capture;
+  process.stdout.write(`[failover] ${stop} stopped: the VPN half exits at ${to} after ${seconds.toFixed(1)} s (provider_dead_after ${DEAD_AFTER} s)\n`);
   return { seconds, answers, packets: captured.stdout.trim(), fullWindow: captured.code === 124 };
 }
 
