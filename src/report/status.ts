@@ -57,6 +57,11 @@ function age(s: number | undefined): string {
   return `${Math.round(s / 3600)}h`;
 }
 
+/** A verbose line's handshake: how long ago, or that there never was one. */
+function handshakeAgo(s: number | undefined): string {
+  return s === undefined ? 'no handshake yet' : `handshake ${age(s)} ago`;
+}
+
 /** The WireGuard upstream's cell: its address, and how long ago it last heard from the provider. */
 function wireguardUpstream(h: NonNullable<HostStatusReport['health']>): string {
   if (!h.openvpn.tun.up) return color('red', 'wg: no tunnel');
@@ -111,10 +116,10 @@ export function statusTable(reports: HostStatusReport[], opts: { verbose?: boole
       if (!r.reachable) continue;
       if (r.journal?.runsKept !== undefined) out.push(`  ${r.host} journal: ${r.journal.runsKept} run(s) kept (the newest ${RUN_HISTORY}; secret backups only until a run is confirmed)`);
       const u = r.health!.upstream;
-      if (u?.protocol === 'wireguard') out.push(`  ${r.host} upstream wireguard ${u.interface}: endpoint ${u.endpoint ?? 'none'}, handshake ${age(u.handshakeAgeS)} ago, rx ${u.rxBytes ?? 0} tx ${u.txBytes ?? 0}`);
+      if (u?.protocol === 'wireguard') out.push(`  ${r.host} upstream wireguard ${u.interface}: endpoint ${u.endpoint ?? 'none'}, ${handshakeAgo(u.handshakeAgeS)}, rx ${u.rxBytes ?? 0} tx ${u.txBytes ?? 0}`);
       if (r.metricsTimer) out.push(`  ${r.host} ${metricsTimerLine(r.metricsTimer)}`);
       for (const u of r.health!.units ?? []) out.push(unitLines(r.host, u));
-      for (const p of r.health!.wg.peers) out.push(`  ${r.host} peer ${p.name ?? p.publicKey.slice(0, 8)}: ${p.allowedIps.join(',')} handshake ${age(p.handshakeAgeS)} ago, rx ${p.rxBytes} tx ${p.txBytes}`);
+      for (const p of r.health!.wg.peers) out.push(`  ${r.host} peer ${p.name ?? p.publicKey.slice(0, 8)}: ${p.allowedIps.join(',')} ${handshakeAgo(p.handshakeAgeS)}, rx ${p.rxBytes} tx ${p.txBytes}`);
       for (const d of r.drift!.items) out.push(`  ${r.host} ${d.state} ${d.id}${d.current ? `\n      now: ${d.current.split('\n').slice(0, 6).join('\n           ')}` : ''}${d.error ? `\n      ${d.error}` : ''}`);
     }
   }
