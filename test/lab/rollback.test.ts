@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provePaths } from '../../src/lab/proof.js';
 import { sleep } from '../../src/lab/run.js';
 import { fleetCli } from './cli.js';
+import { faultAtEveryStep } from './fault-sweep.js';
 import { connectClients, gatewayExec, snapshotGateway, teardownLab, useLab, type LabState } from './harness.js';
 
 let lab: LabState;
@@ -36,21 +37,7 @@ describe('rollback', () => {
     const plan = await fleetCli(['deploy', inv, '--check', '--json', '--limit', 'gw1']);
     const steps = plan.json.hosts[0].resources.filter((r: { planned: string }) => r.planned === 'change').length;
     expect(steps).toBeGreaterThan(40);
-    // Spread the positions over the three gateways so they run in parallel.
-    const failures: string[] = [];
-    await Promise.all(
-      GWS.map(async (gw, g) => {
-        for (let k = g + 1; k <= steps; k += GWS.length) {
-          const r = await fleetCli(['deploy', inv, '--json', '--limit', gw], { env: { FLEET_TEST_FAIL_STEP: String(k) } });
-          const h = r.json?.hosts?.[0];
-          if (r.code !== 2 || h?.label !== 'failed, rolled back' || h?.failure?.exitCode !== 97)
-            failures.push(`${gw} step ${k}: exit ${r.code} ${h?.label} ${JSON.stringify(h?.failure)} reverts that failed: ${JSON.stringify(h?.revertFailures)}`);
-          const now = await snapshotGateway(lab, gw);
-          if (now !== bare[gw]) failures.push(`${gw} step ${k} (${h?.failure?.id}): state differs from the pre-deploy snapshot`);
-        }
-      }),
-    );
-    expect(failures).toEqual([]);
+    expect(await faultAtEveryStep(lab, inv, steps, bare)).toEqual([]);
   }, 600_000);
 
   it('a failed re-deploy of a working gateway leaves it serving as before', async () => {
