@@ -130,9 +130,10 @@ describe('fleet units on three systemd gateways', () => {
     const home: Record<string, string> = { dnsmasq: '/system.slice/dnsmasq.service', openvpn: `/system.slice/system-openvpn\\x2dclient.slice/${OPENVPN_UNIT}.service`, 'wireguard-go': '/system.slice/system-wg\\x2dquick.slice/wg-quick@wg0.service' };
     for (const g of GWS) {
       const { self, procs } = await processCgroups(g);
-      // Only sshd in ssh.service; in user.slice only this login (its session) and its user manager.
+      // Only sshd in ssh.service; in user.slice only this login (its session) and its user manager,
+      // and the sshd of a login that just ended (the one before this, closing).
       const strays = procs.filter(
-        (p) => (p.cgroup.endsWith('/ssh.service') && p.comm !== 'sshd') || (p.cgroup.startsWith('/user.slice') && p.cgroup !== self.cgroup && !/\/user@\d+\.service(\/|$)/.test(p.cgroup)),
+        (p) => p.comm !== 'sshd' && (p.cgroup.endsWith('/ssh.service') || (p.cgroup.startsWith('/user.slice') && p.cgroup !== self.cgroup && !/\/user@\d+\.service(\/|$)/.test(p.cgroup))),
       );
       expect(strays, g).toEqual([]);
       const daemons = procs.filter((p) => p.comm in home);
