@@ -53,27 +53,34 @@ export const PROVIDER_B_IP6 = '2001:db8:100::6';
 /**
  * The lab's two providers, A (the one every single-provider inventory uses) and B. Each runs an
  * OpenVPN and a WireGuard server in its own namespace; A's addresses are the ones the lab always had.
+ * Their tunnels are dual stack: the IPv6 inside them is a ULA /64 per tunnel whose second group is
+ * the IPv4 tunnel network's second octet (A's OpenVPN 10.8.0.0/24 and fd00:8::/64), masqueraded out
+ * of the provider's one IPv6 address on the lab internet.
  */
 export interface ProviderPlan {
   name: 'A' | 'B';
   netns: string;
   /** The servers' address (OpenVPN and WireGuard endpoint). */
   ip: string;
-  /** Its address on the lab internet's IPv6 (its tunnels carry IPv4 only). */
+  /** Its address on the lab internet's IPv6: where its tunnels' IPv6 exits (masqueraded). */
   ip6: string;
   switchPort: string;
   /** The OpenVPN clients' network (a /24) and where they exit. */
   openvpnNet: string;
   openvpnExitIp: string;
+  /** The OpenVPN clients' IPv6 network (a ULA /64, server-ipv6). */
+  openvpnNet6: string;
   wgInterface: string;
   /** The WireGuard tunnel network's first three octets: the server .1, gateway K at .(10+K). */
   wgNetPrefix: string;
+  /** The WireGuard tunnel's IPv6 /64 prefix (a ULA, ending in '::'): the server ::1, gateway K at ::(10+K). */
+  wgNet6Prefix: string;
   wgExitIp: string;
 }
 
 export const PROVIDERS: readonly ProviderPlan[] = [
-  { name: 'A', netns: PROVIDER_NS, ip: PROVIDER_IP, ip6: PROVIDER_IP6, switchPort: 'p-prov', openvpnNet: '10.8.0.0', openvpnExitIp: PROVIDER_IP, wgInterface: PROVIDER_WG_IF, wgNetPrefix: '10.9.0', wgExitIp: PROVIDER_WG_EXIT_IP },
-  { name: 'B', netns: PROVIDER_B_NS, ip: PROVIDER_B_IP, ip6: PROVIDER_B_IP6, switchPort: 'p-provb', openvpnNet: '10.11.0.0', openvpnExitIp: PROVIDER_B_EXIT_IP, wgInterface: 'fl-provwgb', wgNetPrefix: '10.10.0', wgExitIp: PROVIDER_B_EXIT_IP },
+  { name: 'A', netns: PROVIDER_NS, ip: PROVIDER_IP, ip6: PROVIDER_IP6, switchPort: 'p-prov', openvpnNet: '10.8.0.0', openvpnExitIp: PROVIDER_IP, openvpnNet6: 'fd00:8::/64', wgInterface: PROVIDER_WG_IF, wgNetPrefix: '10.9.0', wgNet6Prefix: 'fd00:9::', wgExitIp: PROVIDER_WG_EXIT_IP },
+  { name: 'B', netns: PROVIDER_B_NS, ip: PROVIDER_B_IP, ip6: PROVIDER_B_IP6, switchPort: 'p-provb', openvpnNet: '10.11.0.0', openvpnExitIp: PROVIDER_B_EXIT_IP, openvpnNet6: 'fd00:11::/64', wgInterface: 'fl-provwgb', wgNetPrefix: '10.10.0', wgNet6Prefix: 'fd00:10::', wgExitIp: PROVIDER_B_EXIT_IP },
 ];
 
 export function providerPlan(name: string): ProviderPlan | undefined {

@@ -1,7 +1,7 @@
 /**
  * A provider's OpenVPN server (A: fl-prov, 198.51.100.2; B: fl-provb, src/lab/names.ts): a real
- * OpenVPN server on UDP 1194 that pushes a default route and NATs its clients out of the
- * provider's exit address (A's is its own address). iptables and ip_forward are set inside the
+ * OpenVPN server on UDP 1194 that pushes a default route (IPv4 and IPv6) and NATs its clients out
+ * of the provider's exit address (A's is its own address; IPv6: the provider's one IPv6 address). iptables and ip_forward are set inside the
  * provider's namespace only. Both servers use the one lab PKI.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,10 @@ export function serverConfig(p: Pki, plan: ProviderPlan = A): string {
     'dev tun',
     'topology subnet',
     `server ${plan.openvpnNet} ${OPENVPN_MASK}`,
-    'push "redirect-gateway def1"',
+    // Dual stack, as a provider with IPv6 is: each client's tun gets an IPv6 address and the
+    // routes that send all IPv6 into the tunnel (def1's counterpart, 2000::/3 and the rest).
+    `server-ipv6 ${plan.openvpnNet6}`,
+    'push "redirect-gateway def1 ipv6"',
     'dh none',
     // Relative to --cd (the PKI dir): a state dir path may contain spaces.
     `ca ${path.basename(p.caCert)}`,
@@ -73,7 +76,7 @@ export interface StartedProvider {
 export async function providerNetwork(plan: ProviderPlan): Promise<void> {
   const net = fileURLToPath(new URL('provider-net.sh', import.meta.url));
   const exit = plan.openvpnExitIp === plan.ip ? [] : [`${plan.openvpnExitIp}/${LAB_PREFIX_LEN}`];
-  await runOk(['ip', 'netns', 'exec', plan.netns, '/bin/sh', net, `${plan.ip}/${LAB_PREFIX_LEN}`, INET_IP, `${plan.openvpnNet}/${LAB_PREFIX_LEN}`, `${plan.ip6}/${LAB_PREFIX_LEN6}`, INET_IP6, ...exit], { what: `provider ${plan.name} network setup` });
+  await runOk(['ip', 'netns', 'exec', plan.netns, '/bin/sh', net, `${plan.ip}/${LAB_PREFIX_LEN}`, INET_IP, `${plan.openvpnNet}/${LAB_PREFIX_LEN}`, `${plan.ip6}/${LAB_PREFIX_LEN6}`, INET_IP6, plan.openvpnNet6, ...exit], { what: `provider ${plan.name} network setup` });
 }
 
 /** The provider's network, then its OpenVPN server. */

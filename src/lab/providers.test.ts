@@ -12,6 +12,8 @@ describe('the lab providers', () => {
     expect(new Set(PROVIDERS.map((p) => p.netns)).size).toBe(2);
     expect(new Set(PROVIDERS.map((p) => p.wgInterface)).size).toBe(2);
     expect(new Set(PROVIDERS.flatMap((p) => [p.openvpnNet, `${p.wgNetPrefix}.0`])).size).toBe(4);
+    expect(new Set(PROVIDERS.flatMap((p) => [p.openvpnNet6, `${p.wgNet6Prefix}/64`])).size).toBe(4);
+    expect(new Set(PROVIDERS.map((p) => p.ip6)).size).toBe(2);
   });
 
   it('finds a provider by name, in either case', () => {

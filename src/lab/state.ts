@@ -73,7 +73,7 @@ export interface LabClient {
 export interface LabProvider {
   netns: string;
   ip: string;
-  /** Its own IPv6 address on the lab internet (its tunnels carry IPv4 only). */
+  /** Its own IPv6 address on the lab internet: where its tunnels' IPv6 exits (either protocol). */
   ip6?: string;
   port: number;
   /** The OpenVPN client config the gateways use (inline PKI, mode 0600). */
