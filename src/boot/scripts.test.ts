@@ -203,11 +203,20 @@ describe('boot scripts where systemd runs and after a partial deploy', () => {
     return lines.slice(at).find((l) => l.startsWith('if '))!;
   };
 
-  test('skip what systemd owns: the daemons with a unit, wg0 (wg-quick@wg0 runs this script), the wait for tun0', () => {
-    for (const id of ['daemon:dnsmasq', 'daemon:openvpn', 'wireguard-interface:wg0', 'interface-ready:vpn:tun0'])
-      expect(opener(id)).toMatch(/\|\| \[ -d \/run\/systemd\/system \]; then :; elif \($|^if \[ -d \/run\/systemd\/system \]; then :; elif \($/);
+  test('skip what systemd owns: wg0 (wg-quick@wg0 runs this script), the wait for tun0', () => {
+    for (const id of ['wireguard-interface:wg0', 'interface-ready:vpn:tun0']) expect(opener(id)).toMatch(/(^if|; then :; elif) \[ -d \/run\/systemd\/system \]; then :; elif \($/);
     // The guards keep running at boot wherever systemd runs.
     expect(opener('sysctl:net.ipv4.ip_forward')).not.toContain('/run/systemd/system');
+  });
+
+  test('a daemon with a unit is only asked to start, never waited for: the unit starts after wg-quick@wg0', () => {
+    const units: [string, string][] = [
+      ['daemon:dnsmasq', 'dnsmasq.service'],
+      ['daemon:openvpn', 'openvpn-client@fleet-provider.service'],
+    ];
+    for (const [id, unit] of units)
+      expect(opener(id)).toMatch(new RegExp(`(^if|; then :; elif) \\[ -d /run/systemd/system \\]; then systemctl --no-block start '?${unit}'? </dev/null >"\\$FLEET_BOOT/\\d+\\.out" 2>&1 \\|\\| fleet_report .*; elif \\($`));
+    expect(up.match(/systemctl --no-block start /g)?.length).toBe(2);
   });
 
   test("a role's steps run only while its files exist: a role a partial deploy never applied is neither applied nor waited for", () => {

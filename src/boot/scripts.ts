@@ -19,11 +19,14 @@
  * - a step whose role has files (its config) runs only while they exist: a role a partial deploy
  *   (--roles, --skip-roles) never applied has none, so the boot neither applies it nor waits for
  *   it (the OpenVPN tunnel). Files persist on disk and a teardown removes them.
- * - where systemd runs (/run/systemd/system), a step that systemd owns is skipped: a resource with
- *   a `unit` (a daemon's unit, enabled, starts by itself; wg0 is wg-quick@wg0's, whose start runs
- *   this script) and a wait for an interface such a unit brings up (interface-ready: its unit
- *   starts after wg-quick@wg0, so waiting for it here would only delay it). The script makes no
- *   systemctl call: one that waits for a job ordered after wg-quick@wg0 would deadlock the boot.
+ * - where systemd runs (/run/systemd/system), a step that systemd owns is not applied here: a
+ *   resource with a `unit` (a daemon's unit, enabled, starts by itself; wg0 is wg-quick@wg0's,
+ *   whose start runs this script) and a wait for an interface such a unit brings up
+ *   (interface-ready: its unit starts after wg-quick@wg0, so waiting for it here would only delay
+ *   it). A daemon's unit is only asked to start (`systemctl --no-block start`): at boot that merges
+ *   with the start systemd already queued, and after an operator's `systemctl stop` then `start`
+ *   of wg-quick@wg0 (whose down script asked the client to stop) it brings the client back. No
+ *   call waits: one that waits for a job ordered after wg-quick@wg0 would deadlock the boot.
  *
  * Both are deterministic functions of the resources, so a change to any runtime resource changes
  * the script's content and shows in the plan as a file change. A step's scratch state
@@ -49,13 +52,12 @@ function systemdOwns(r: Resource): boolean {
   return r.unit !== undefined || r.module === 'interface-ready';
 }
 
-/** The shell condition under which the up script skips a step; undefined: it always runs. */
-function skipWhen(s: BootStep): string | undefined {
-  const why: string[] = [];
-  if (s.requires?.length) why.push(`! { ${s.requires.map((f) => `[ -e ${quote(f)} ]`).join(' && ')}; }`);
-  if (systemdOwns(s.resource)) why.push('[ -d /run/systemd/system ]');
-  return why.length ? why.join(' || ') : undefined;
+/** The shell condition under which the up script skips a step (its role's files missing); undefined: none. */
+function missingFiles(s: BootStep): string | undefined {
+  return s.requires?.length ? `! { ${s.requires.map((f) => `[ -e ${quote(f)} ]`).join(' && ')}; }` : undefined;
 }
+
+const SYSTEMD_RUNS = '[ -d /run/systemd/system ]';
 
 export interface BootScripts {
   up: string;
@@ -106,17 +108,22 @@ export function upScript(steps: readonly BootStep[], name = 'wg0-up.sh'): string
   const body = run.flatMap((s, i) => {
     const k = i + 1;
     const r = s.resource;
-    const skip = skipWhen(s);
+    const report = `fleet_report ${k} '${oneLine(r.id).replace(/'/g, `'\\''`)}' "$FLEET_BOOT/${k}.out"`;
+    const guards: string[] = [];
+    const missing = missingFiles(s);
+    if (missing) guards.push(`${missing}; then :;`);
+    if (r.module === 'daemon' && r.unit) guards.push(`${SYSTEMD_RUNS}; then systemctl --no-block start ${quote(`${r.unit}.service`)} </dev/null >"$FLEET_BOOT/${k}.out" 2>&1 || ${report};`);
+    else if (systemdOwns(r)) guards.push(`${SYSTEMD_RUNS}; then :;`);
     return [
       '',
       `# ${k}/${run.length} ${oneLine(s.label ?? '')} (${oneLine(r.id)})`.replace(/  +/g, ' '),
       `export FLEET_STATE="$FLEET_BOOT/${k}" FLEET_DEFER="$FLEET_BOOT/defer"`,
       'rm -rf "$FLEET_STATE" && mkdir -m 0700 "$FLEET_STATE"',
-      ...(skip ? [`if ${skip}; then :; elif (`] : ['if (']),
+      guards.length ? `if ${guards.join(' elif ')} elif (` : 'if (',
       r.check.text,
       `) >/dev/null 2>&1; then :; elif (`,
       r.apply.text,
-      `) >"$FLEET_BOOT/${k}.out" 2>&1 </dev/null; then :; else fleet_report ${k} '${oneLine(r.id).replace(/'/g, `'\\''`)}' "$FLEET_BOOT/${k}.out"; fi`,
+      `) >"$FLEET_BOOT/${k}.out" 2>&1 </dev/null; then :; else ${report}; fi`,
     ];
   });
   return [...header('up', name), ...body, '', ...footer()].join('\n');
