@@ -3,6 +3,9 @@
  * by itself (wg-quick up wg0 -> PostUp -> fleet's generated wg0-up.sh), with both halves working,
  * no drift, and nothing for a deploy to do. The generated scripts are valid shell, hold no secret,
  * and the down script leaves the gateway as bare as before the first deploy.
+ *
+ * With FLEET_LAB_SYSTEMD=1 the same on booted Debian gateways: the reboot is systemd's, a new
+ * PID 1 starts the enabled units, and the down script runs as wg-quick@wg0's stop.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +28,9 @@ afterAll(() => teardownLab(), 60_000);
 
 /** The snapshot without its files section: the down script leaves files (config, key) on disk. */
 const withoutFiles = (snap: string) => snap.replace(/== files\n[\s\S]*?(?=== processes)/, '');
+/** On a systemd gateway the units stay enabled and fleet's drop-ins stay, as its files do. */
+const network = (snap: string) => withoutFiles(snap).replace(/== units\n[\s\S]*$/, '');
+const onSystemd = () => !!lab.systemd;
 
 async function proveGw1(tries = 10): Promise<PathProof[]> {
   let proofs: PathProof[] = [];
@@ -42,8 +48,11 @@ describe('a gateway comes back after a reboot', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const ids = r.json.hosts[0].resources.map((x: { id: string }) => x.id);
     expect(ids).toEqual(expect.arrayContaining(['file:/etc/wireguard/wg0-up.sh', 'file:/etc/wireguard/wg0-down.sh', 'systemd-unit-enabled:wg-quick@wg0']));
-    const files = await gatewayExec(lab, 'gw1', 'stat -c "%n %a %U" /etc/wireguard/wg0-up.sh /etc/wireguard/wg0-down.sh; ls /etc/fleet/enabled');
-    expect(files.stdout).toBe('/etc/wireguard/wg0-up.sh 700 root\n/etc/wireguard/wg0-down.sh 700 root\ndnsmasq\nwg-quick@wg0\n');
+    // the namespace lab's boot reads /etc/fleet/enabled; systemd reads its own enablement
+    const enabled = onSystemd() ? 'systemctl is-enabled dnsmasq wg-quick@wg0' : 'ls /etc/fleet/enabled';
+    const files = await gatewayExec(lab, 'gw1', `stat -c "%n %a %U" /etc/wireguard/wg0-up.sh /etc/wireguard/wg0-down.sh; ${enabled}`);
+    const units = onSystemd() ? 'enabled\nenabled\n' : 'dnsmasq\nwg-quick@wg0\n';
+    expect(files.stdout).toBe(`/etc/wireguard/wg0-up.sh 700 root\n/etc/wireguard/wg0-down.sh 700 root\n${units}`);
     expect((await connectClients(lab)).find((c) => c.gateway === 'gw1')?.error).toBeUndefined();
     for (const p of await proveGw1()) expect(p.problems, p.client).toEqual([]);
   });
@@ -66,13 +75,24 @@ describe('a gateway comes back after a reboot', () => {
     const before = lab.gateways[0]!.initPid;
     const r = await fleetCli(['lab', 'reboot', 'gw1', '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.json.boot.enabled).toEqual(['dnsmasq', 'wg-quick@wg0']);
+    if (onSystemd()) {
+      expect(r.json.boot).toMatchObject({ systemState: 'running', failedUnits: [], ok: true });
+      expect(r.json.boot.enabled).toEqual(expect.arrayContaining(['dnsmasq.service', 'wg-quick@wg0.service']));
+    } else {
+      expect(r.json.boot.enabled).toEqual(['dnsmasq', 'wg-quick@wg0']);
+    }
     lab = labStatus();
     expect(lab.gateways[0]!.initPid).not.toBe(before);
-    // the wipe was real: the boot log is new, and the up script started the daemons afresh
-    const fresh = await gatewayExec(lab, 'gw1', 'ls /run/fleet; ip -n vpn link show tun0 >/dev/null && echo tun0');
-    expect(fresh.stdout).toContain('boot-wg-quick-wg0.log');
-    expect(fresh.stdout).toContain('tun0');
+    if (onSystemd()) {
+      // a new systemd as PID 1 brought the units up by itself
+      const units = await gatewayExec(lab, 'gw1', 'ps -o comm= -p 1; systemctl is-active wg-quick@wg0 dnsmasq openvpn-client@fleet-provider; ip -n vpn link show tun0 >/dev/null && echo tun0');
+      expect(units.stdout).toBe('systemd\nactive\nactive\nactive\ntun0\n');
+    } else {
+      // the wipe was real: the boot log is new, and the up script started the daemons afresh
+      const fresh = await gatewayExec(lab, 'gw1', 'ls /run/fleet; ip -n vpn link show tun0 >/dev/null && echo tun0');
+      expect(fresh.stdout).toContain('boot-wg-quick-wg0.log');
+      expect(fresh.stdout).toContain('tun0');
+    }
     await connectClients(lab);
     for (const p of await proveGw1()) expect(p.problems, p.client).toEqual([]);
   });
@@ -90,18 +110,19 @@ describe('a gateway comes back after a reboot', () => {
   });
 
   it('running the down script leaves the gateway bare (files stay, as the seed\'s wg0-down.sh)', async () => {
-    const down = await gatewayExec(lab, 'gw1', '/etc/wireguard/wg0-down.sh', { timeoutMs: 60_000 });
+    const down = await gatewayExec(lab, 'gw1', onSystemd() ? 'systemctl stop wg-quick@wg0' : '/etc/wireguard/wg0-down.sh', { timeoutMs: 60_000 });
     expect(down.code, down.stderr).toBe(0);
     let after = '';
     for (let i = 0; i < 20; i++) {
       after = await snapshotGateway(lab, 'gw1');
-      if (withoutFiles(after) === withoutFiles(bare)) break;
+      if (network(after) === network(bare)) break;
       await sleep(200); // wireguard-go exits once its tun is gone
     }
-    expect(withoutFiles(after)).toBe(withoutFiles(bare));
+    expect(network(after)).toBe(network(bare));
     expect(after).toContain('/etc/wireguard/wg0.conf file 600');
     // and the up script brings it all back (twice is safe)
-    const up1 = await gatewayExec(lab, 'gw1', 'wg-quick up wg0 </dev/null >/run/fleet/manual-up.log 2>&1; echo $?; grep -E "step [0-9]+ " /run/fleet/manual-up.log', { timeoutMs: 90_000 });
+    const up = onSystemd() ? 'systemctl start wg-quick@wg0' : 'wg-quick up wg0';
+    const up1 = await gatewayExec(lab, 'gw1', `mkdir -p /run/fleet; ${up} </dev/null >/run/fleet/manual-up.log 2>&1; echo $?; grep -E "step [0-9]+ " /run/fleet/manual-up.log`, { timeoutMs: 90_000 });
     expect(up1.stdout).toBe('0\n');
     const up2 = await gatewayExec(lab, 'gw1', '/etc/wireguard/wg0-up.sh </dev/null >/dev/null 2>&1; echo $?', { timeoutMs: 90_000 });
     expect(up2.stdout).toBe('0\n');
