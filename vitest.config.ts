@@ -1,10 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects. Lab tests share one lab (one 198.51.100.1 controller address per machine), so the
-// lab project runs its files one at a time; unit tests need no lab (one at a time too, for now:
+// Three projects. Lab tests share one lab (one 198.51.100.1 controller address per machine), so the
+// lab projects run their files one at a time; unit tests need no lab (one at a time too, for now:
 // some start real daemons in throwaway namespaces, never tried side by side).
-// `vitest run` runs the unit project first, then the lab (sequence.groupOrder).
+// `vitest run` runs the unit project first, then the lab, then the systemd matrix
+// (sequence.groupOrder): the lab files about daemons, the kill switch, boot and the watchdog
+// again, on booted Debian gateways (FLEET_LAB_SYSTEMD=1). Rollback and faults on systemd gateways
+// have their own file (systemd-units.test.ts), as does failover (systemd-failover.test.ts).
 const LAB = 'test/lab/**/*.test.ts';
+const ON_SYSTEMD_TOO = ['test/lab/deploy.test.ts', 'test/lab/boot.test.ts', 'test/lab/safety-watchdog.test.ts'];
 
 export default defineConfig({
   test: {
@@ -19,6 +23,10 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'lab', include: [LAB], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+      {
+        extends: true,
+        test: { name: 'lab-systemd', include: ON_SYSTEMD_TOO, env: { FLEET_LAB_SYSTEMD: '1' }, fileParallelism: false, sequence: { groupOrder: 2 } },
       },
     ],
   },

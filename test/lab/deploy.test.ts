@@ -49,7 +49,8 @@ describe('fleet deploy on three bare lab gateways', () => {
     const planned = ROLE_ORDER.filter((role) => !['metrics', 'provider-wireguard', 'provider-failover'].includes(role));
     expect(new Set(host.resources.map((x: { role: string }) => x.role))).toEqual(new Set(planned));
     const holding = host.resources.filter((x: { planned: string }) => x.planned === 'ok').map((x: { role: string }) => x.role);
-    expect(new Set(holding)).toEqual(new Set(['packages', 'firewall', 'openvpn']));
+    // (on a systemd gateway also dnsmasq.service enabled: the package enabled it)
+    expect(new Set(holding)).toEqual(new Set(['packages', 'firewall', 'openvpn', ...(lab.systemd ? ['dnsmasq'] : [])]));
     expect(host.resources.length).toBeGreaterThan(40);
     expect(await snapshotGateway(lab, 'gw1')).toBe(before);
   });
@@ -161,7 +162,9 @@ describe('fleet deploy on three bare lab gateways', () => {
   });
 
   it('kill switch: with OpenVPN down the VPN half reaches nothing and leaks nothing; it comes back without a deploy', async () => {
-    const stop = await gatewayExec(lab, 'gw1', 'kill "$(cat /run/fleet/openvpn.pid)"; for i in $(seq 50); do ip -n vpn link show tun0 >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1');
+    // A systemd gateway's client is a unit that systemd restarts when it dies: stop the unit there.
+    const down = lab.systemd ? 'systemctl stop openvpn-client@fleet-provider' : 'kill "$(cat /run/fleet/openvpn.pid)"';
+    const stop = await gatewayExec(lab, 'gw1', `${down}; for i in $(seq 50); do ip -n vpn link show tun0 >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1`);
     expect(stop.code, stop.stderr).toBe(0);
     const capture = gatewayExec(lab, 'gw1', 'timeout 6 tcpdump -n -l -i ens5 "net 10.4.0.128/25 or port 53"', { timeoutMs: 15_000 });
     await sleep(1000);
@@ -179,7 +182,7 @@ describe('fleet deploy on three bare lab gateways', () => {
     const start = await gatewayExec(
       lab,
       'gw1',
-      'ip netns exec vpn openvpn --config /etc/openvpn/client/fleet-provider.conf --dev tun0 --daemon fleet-openvpn --writepid /run/fleet/openvpn.pid --log /run/fleet/openvpn.log; for i in $(seq 100); do ip -n vpn -4 addr show dev tun0 2>/dev/null | grep -q inet && exit 0; sleep 0.1; done; exit 1',
+      `${lab.systemd ? 'systemctl start openvpn-client@fleet-provider' : 'ip netns exec vpn openvpn --config /etc/openvpn/client/fleet-provider.conf --dev tun0 --daemon fleet-openvpn --writepid /run/fleet/openvpn.pid --log /run/fleet/openvpn.log'}; for i in $(seq 100); do ip -n vpn -4 addr show dev tun0 2>/dev/null | grep -q inet && exit 0; sleep 0.1; done; exit 1`,
     );
     expect(start.code, start.stderr).toBe(0);
     let back = '';
