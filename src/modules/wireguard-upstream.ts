@@ -14,8 +14,11 @@
  * apply: records in "$FLEET_STATE/wgu.was" whether the link existed. Absent: the kernel's
  *   WireGuard (`ip -n NS link add NAME type wireguard`), else wireguard-go started inside the
  *   namespace (its TUN is made there; its output goes to /run/fleet/wireguard-go-NAME.log, or the
- *   SSH channel would never close). Then `wg setconf NAME CONFIG` inside the namespace, and the
- *   config's hash into /run/fleet/wgu-NAME.sum.
+ *   SSH channel would never close). Where systemd runs, wireguard-go starts in a scope of its own
+ *   (fleet-wireguard-go-NAME.scope): started by a deploy it would otherwise live in the SSH login's
+ *   session, which logind may end and which systemd stops with the login, not as a system
+ *   service. Then `wg setconf NAME CONFIG` inside the namespace, and the config's hash into
+ *   /run/fleet/wgu-NAME.sum.
  * revert: the link did not exist: delete it (wireguard-go exits with its TUN) and the hash. It did: the old
  *   config is not back yet (the file reverts after this step), so a re-setconf from the restored
  *   file is appended to "$FLEET_DEFER".
@@ -41,6 +44,19 @@ export const wireguardUpstreamSchema = z.strictObject({
 });
 
 export type WireguardUpstreamArgs = z.output<typeof wireguardUpstreamSchema>;
+
+/** Runs a command in a transient scope of its own where systemd runs (see the header), else as is. */
+const OWN_SCOPE = shellFunction(
+  'fleet_own_scope',
+  Shell.join([
+    raw('  fleet_scope_unit=$1; shift'),
+    raw('  if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then'),
+    raw(`    systemd-run --scope --quiet --collect --unit "$fleet_scope_unit" --description 'fleet: the WireGuard provider tunnel (wireguard-go)' "$@"`),
+    raw('  else'),
+    raw('    "$@"'),
+    raw('  fi'),
+  ]),
+);
 
 function spec(a: WireguardUpstreamArgs) {
   const wg = sh`ip netns exec ${a.netns} wg`;
@@ -71,11 +87,12 @@ function spec(a: WireguardUpstreamArgs) {
 
   const apply = Shell.join([
     devExists(a.netns),
+    OWN_SCOPE,
     sh`${exists}; case $? in`,
     raw('  0) echo present > "$FLEET_STATE/wgu.was" ;;'),
     sh`  1) echo absent > "$FLEET_STATE/wgu.was" && mkdir -p -m 0700 ${WG_RUN_DIR} &&`,
     sh`     { ip -n ${a.netns} link add dev ${a.name} type wireguard 2>/dev/null ||`,
-    sh`       ip netns exec ${a.netns} wireguard-go ${a.name} </dev/null >>${log} 2>&1 || { tail -n 20 ${log} >&2; false; }; } ;;`,
+    sh`       fleet_own_scope ${`fleet-wireguard-go-${a.name}.scope`} ip netns exec ${a.netns} wireguard-go ${a.name} </dev/null >>${log} 2>&1 || { tail -n 20 ${log} >&2; false; }; } ;;`,
     raw('  *) false ;;'),
     raw('esac &&'),
     setconf,
