@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,5 +60,19 @@ describe('local_networks and vpn_destinations keep the VPN half in the tunnel', 
 
   it('the table behind the VPN table is a table of its own', () => {
     expect(load('      vpn_unreachable_table: 200\n')).toThrow(/vpn_unreachable_table must differ from vpn_table/);
+  });
+});
+
+describe('fleet deploy -e local_networks=["0.0.0.0/0"]', () => {
+  it('is refused naming the -e and the field, exit 4, before any host is contacted', () => {
+    const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'bin', 'fleet.js');
+    const inv = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'examples', 'single-gateway.yaml');
+    // In a network namespace of its own (no interface but a down lo): should the check ever be
+    // lost, the deploy could not reach the example's hosts, which are no lab's.
+    const unshare = process.getuid?.() === 0 ? ['-n'] : ['-r', '-n'];
+    const r = spawnSync('unshare', [...unshare, process.execPath, bin, 'deploy', inv, '--check', '-e', 'local_networks=["0.0.0.0/0"]'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/-e local_networks=\["0\.0\.0\.0\/0"\]: .*field local_networks\[0\]: 0\.0\.0\.0\/0 is the default route/);
+    expect(r.stderr).toContain('nothing was run on any host');
   });
 });
