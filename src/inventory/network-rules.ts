@@ -40,7 +40,7 @@ function broadness(field: 'local_networks' | 'vpn_destinations', text: string, a
       ? 'sends VPN-half traffic out of the WAN (its rule comes before the VPN rules)'
       : "sends the gateway's own traffic (SSH included) into the tunnel";
   if (field === 'vpn_destinations' && c.family === 6) {
-    return `${text} is IPv6: the VPN half's IPv6 is refused at the gateway (the provider's tunnel carries IPv4 only), so this destination would have no way through the VPN`;
+    return `${text} is IPv6: IPv6 leaves through the VPN only where the provider's tunnel has IPv6 (else it is refused), so this destination could have no way through the VPN; list IPv4 destinations`;
   }
   if (prefix === 0) return `${text} is the default route: a rule for it ${why}; list the networks themselves`;
   const narrowest = c.family === 6 ? NARROWEST_BROAD_PREFIX6 : NARROWEST_BROAD_PREFIX;

@@ -56,6 +56,18 @@ describe('per host', () => {
     ]);
   });
 
+  it('veth IPv6 addresses: another subnet, equal, and overlapping the WireGuard IPv6 prefix', () => {
+    expect(messages(base({ veth_ns_address6: 'fd00:200:2::2/64' }))).toEqual([
+      'veth_ns_address6: expected an address in the subnet of veth_host_address6 fd00:200:1::/64, received fd00:200:2::2/64',
+    ]);
+    expect(messages(base({ veth_ns_address6: 'fd00:200:1::1/64' }))).toEqual([
+      'veth_ns_address6: veth_ns_address6 must differ from veth_host_address6 (both fd00:200:1::1)',
+    ]);
+    expect(messages(base({ veth_host_address6: 'fd00:10:4::fe/64', veth_ns_address6: 'fd00:10:4::ff/64' }))).toEqual([
+      'veth_host_address6: the veth IPv6 subnet fd00:10:4::/64 overlaps wg_subnet6 fd00:10:4::/64: pick a separate subnet (e.g. fd00:200:1::/64)',
+    ]);
+  });
+
   it('peer allowed_ips: host bits are read as the network; a bad prefix is reported', () => {
     const peer = (name: string, key: string, ips: string[]) => ({ name, public_key: key, allowed_ips: ips });
     const k1 = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';

@@ -13,6 +13,7 @@
  *   - peer names and public keys unique per host
  *   - vpn_mark differs from dns_mark (they select different traffic)
  *   - veth_host_address and veth_ns_address in one subnet, distinct, and that subnet outside wg_subnet
+ *     (and veth_host_address6 and veth_ns_address6 alike, outside wg_subnet6)
  *   - a non-root user has become: true (every step needs root)
  *   - across hosts: no two hosts connect to the same address and port (two entries for one
  *     machine would undo each other's deploys)
@@ -73,6 +74,22 @@ function checkSubnet6(v: HostVars, error: (path: PathSeg[], message: string) => 
     error(['wg_vpn_range6'], `${v.wg_vpn_range6} overlaps wg_direct_range6 ${v.wg_direct_range6}: a client address must decide one path (e.g. fd00:10:4::/65 and fd00:10:4:0:8000::/65)`);
   }
   if (!cidrContains6(subnet, parseCidr6(v.wg_address6)!.address)) error(['wg_address6'], `expected an address inside wg_subnet6 ${show(subnet)}, received ${v.wg_address6}`);
+  checkVeth6(v, subnet, error);
+}
+
+/** The veth pair's IPv6: one subnet, two addresses, apart from the WireGuard clients'. */
+function checkVeth6(v: HostVars, subnet: Cidr, error: (path: PathSeg[], message: string) => void): void {
+  const vh = parseCidr6(v.veth_host_address6)!;
+  const vn = parseCidr6(v.veth_ns_address6)!;
+  const vethNet = { address: networkOf6(vh), prefix: vh.prefix };
+  if (vh.prefix !== vn.prefix || vethNet.address !== networkOf6(vn)) {
+    error(['veth_ns_address6'], `expected an address in the subnet of veth_host_address6 ${show(vethNet)}, received ${v.veth_ns_address6}`);
+  } else if (vh.address === vn.address) {
+    error(['veth_ns_address6'], `veth_ns_address6 must differ from veth_host_address6 (both ${vh.address})`);
+  }
+  if (overlap6(vethNet, subnet)) {
+    error(['veth_host_address6'], `the veth IPv6 subnet ${show(vethNet)} overlaps wg_subnet6 ${show(subnet)}: pick a separate subnet (e.g. fd00:200:1::/64)`);
+  }
 }
 
 /** A peer's allowed IP as a network of its family, or an error message. */

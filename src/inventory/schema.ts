@@ -88,6 +88,8 @@ export const gatewaySchema = z.strictObject({
   veth_ns: ifname,
   veth_host_address: ifaceAddress,
   veth_ns_address: ifaceAddress,
+  veth_host_address6: ifaceAddress6.describe("the host end's IPv6 address with prefix (fd00:200:1::1/64)"),
+  veth_ns_address6: ifaceAddress6.describe("the namespace end's IPv6 address with prefix, in the host end's subnet (fd00:200:1::2/64)"),
   // Which of the two is required depends on provider_protocol (validate.ts, PROTOCOL_REQUIRED).
   provider_protocol: z.enum(['openvpn', 'wireguard']).describe("the provider's tunnel: openvpn (the seed's) or wireguard"),
   vpn_server_ip: ipv4.optional().describe('OpenVPN provider server address (routed around the tunnel); required with openvpn'),

@@ -97,8 +97,12 @@ export const DNS_DOMAIN = 'lab.test';
 
 /** The WireGuard port written into the inventory (the seed's ListenPort). */
 export const WG_PORT = 51821;
-/** What clients send through their tunnel: the gateway's WireGuard subnet and the echo host. */
-export const CLIENT_ALLOWED_IPS = ['10.4.0.0/24', `${INET_IP}/32`, 'fd00:10:4::/64', `${INET_IP6}/128`];
+/**
+ * What clients accept from their tunnel (their routes send it the gateway's WireGuard subnet and
+ * the echo host): over IPv6 every source, as a full-tunnel client's ::/0 does, so the refusal the
+ * gateway's namespace answers with (an ICMPv6 error from its veth address) reaches the client.
+ */
+export const CLIENT_ALLOWED_IPS = ['10.4.0.0/24', `${INET_IP}/32`, '::/0'];
 export const CLIENT_KEEPALIVE = 5;
 
 export const SSH_PORT = 22;

@@ -32,9 +32,12 @@ export interface ProofOptions {
   timeoutS?: number;
   /**
    * Prove IPv6 too (clients and gateways that have it): the direct half's echo over IPv6 sees the
-   * gateway's WAN IPv6, the VPN half's is refused at once, internal names resolve over IPv6.
+   * gateway's WAN IPv6, the VPN half's the provider's IPv6 (or, with vpnIpv6Refused, is refused at
+   * once), internal names resolve over IPv6.
    */
   ipv6?: boolean;
+  /** The provider's tunnel has no IPv6: the VPN half's IPv6 must meet an immediate refusal. */
+  vpnIpv6Refused?: boolean;
   /** The gateways' IPv6 DNS server as clients see it (the wg0 IPv6 address). */
   dnsServer6?: string;
 }
@@ -80,6 +83,11 @@ export function providerExit(lab: LabState): string {
   return lab.provider!.exitIp ?? lab.provider!.ip;
 }
 
+/** Where VPN-half IPv6 exits: the provider's one IPv6 address, for either protocol. */
+export function providerExit6(lab: LabState): string | undefined {
+  return lab.provider?.ip6;
+}
+
 export async function proveClient(lab: LabState, c: LabClient, opts: ProofOptions = {}): Promise<PathProof> {
   const gw = lab.gateways.find((g) => g.name === c.gateway)!;
   const server = opts.dnsServer ?? '10.4.0.1';
@@ -118,7 +126,9 @@ async function proveIpv6(lab: LabState, c: LabClient, wanIp6: string, opts: Proo
   const problems: string[] = [];
   const echo6 = await echoFrom6(lab, c, opts.timeoutS);
   if (c.half === 'direct' && echo6.saw !== wanIp6) problems.push(`echo over IPv6 saw ${echo6.saw || `nothing (curl exit ${echo6.code})`}, expected ${wanIp6}`);
-  if (c.half === 'vpn' && echo6.code !== CURL_COULD_NOT_CONNECT) problems.push(`echo over IPv6 from the VPN half: curl exit ${echo6.code}${echo6.saw ? ` (saw ${echo6.saw})` : ''}, expected a refusal (exit ${CURL_COULD_NOT_CONNECT})`);
+  const exit6 = opts.vpnIpv6Refused ? undefined : providerExit6(lab);
+  if (c.half === 'vpn' && exit6 && echo6.saw !== exit6) problems.push(`echo over IPv6 from the VPN half saw ${echo6.saw || `nothing (curl exit ${echo6.code})`}, expected the provider's ${exit6}`);
+  if (c.half === 'vpn' && !exit6 && echo6.code !== CURL_COULD_NOT_CONNECT) problems.push(`echo over IPv6 from the VPN half: curl exit ${echo6.code}${echo6.saw ? ` (saw ${echo6.saw})` : ''}, expected a refusal (exit ${CURL_COULD_NOT_CONNECT})`);
   for (const [name, want] of Object.entries(opts.internalNames ?? SEED_NAMES)) {
     const got = await resolveFrom(lab, c, name, opts.dnsServer6 ?? 'fd00:10:4::1', opts.timeoutS);
     if (got !== want) problems.push(`${name} resolved over IPv6 to ${got || 'nothing'}, expected ${want}`);

@@ -20,6 +20,13 @@ describe('address', () => {
     );
   });
 
+  test('nodad: an IPv6 address usable at once (no duplicate address detection); refused for IPv4', () => {
+    const six = renderResource('address', { address: 'fd00:200:1::2/64', dev: 'veth-vpn', netns: 'vpn', nodad: true });
+    expect(six.apply.text).toBe('ip -n vpn addr add fd00:200:1::2/64 dev veth-vpn nodad');
+    expect(six.id).toBe(renderResource('address', { address: 'fd00:200:1::2/64', dev: 'veth-vpn', netns: 'vpn' }).id);
+    expect(() => renderResource('address', { address: '10.200.1.1/24', dev: 'veth-wg', nodad: true })).toThrow(ModuleArgsError);
+  });
+
   test('check on `ip -o -4 addr show` (iproute2 6.1.0): the exact address and prefix', () => {
     const fakes = (file: string) => ({ ip: [{ match: 'link show dev veth-wg' }, { match: '-o -4 addr show dev veth-wg', file }] });
     expect(runWithFakes(r.check, fakes(ADDR)).code).toBe(0);

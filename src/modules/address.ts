@@ -6,7 +6,8 @@
  *
  * check: `ip -o -4 addr show dev DEV` has a field `inet ADDR/PREFIX` equal to ours (exact, so
  *   10.4.0.1/24 is not 10.4.0.1/16). A missing interface or namespace reads as absent.
- * apply: `ip addr add ADDR dev DEV`.
+ * apply: `ip addr add ADDR dev DEV` (nodad: IPv6 only, without duplicate address detection: the
+ *   address is usable at once, not tentative for the first second or two).
  * undo, revert: `ip addr del ADDR dev DEV` while it is there. Removing a primary address also
  *   removes the secondaries of its subnet unless net.ipv4.conf.DEV.promote_secondaries is set;
  *   fleet's gateways hold one address per interface. Create-only: revert is undo.
@@ -28,8 +29,9 @@ export const addressSchema = z.strictObject({
   address: z.union([ifaceAddress, ifaceAddress6], { error: 'expected an address with prefix like 10.4.0.1/24 or fd00:10:4::1/64' }).describe('address with prefix length, e.g. 10.200.1.1/24 or fd00:10:4::1/64'),
   dev: ifname.describe('interface to put it on'),
   exclusive: z.boolean().default(false).describe('the only address of its family on dev (IPv6: besides link-local ones): others are removed (and put back by revert)'),
+  nodad: z.boolean().default(false).describe('IPv6 only: no duplicate address detection (usable at once; for a link fleet alone addresses, such as the veth pair)'),
   netns: netnsArg,
-});
+}).refine((a) => !a.nodad || familyOf(a.address) === 6, { path: ['nodad'], message: 'nodad is for an IPv6 address (IPv4 has no duplicate address detection)' });
 
 export type AddressArgs = z.output<typeof addressSchema>;
 
@@ -62,7 +64,7 @@ function spec(a: AddressArgs) {
   return {
     present,
     others,
-    add: sh`${ip} addr add ${a.address} dev ${a.dev}`,
+    add: a.nodad ? sh`${ip} addr add ${a.address} dev ${a.dev} nodad` : sh`${ip} addr add ${a.address} dev ${a.dev}`,
     del: sh`${ip} addr del ${a.address} dev ${a.dev}`,
     delOther: sh`${ip} addr del "$fleet_a" dev ${a.dev}`,
     addOther: sh`${ip} addr add "$fleet_a" dev ${a.dev}`,

@@ -38,7 +38,7 @@ sec == "net" && $1 ~ /^[0-9]+:$/ && $3 == "inet" {
 sec == "net" && $1 ~ /^[0-9]+:$/ { $1 = $1; emit("rule " ns " " $0); next }
 sec == "net" && NF > 0 {
   s = 1; type = "unicast"
-  if ($1 ~ /^[0-9]+$/) { type = $1 == 6 ? "blackhole" : $1 == 7 ? "unreachable" : "type" $1; s = 2 }
+  if ($1 ~ /^[0-9]+$/) { type = $1 == 6 ? "blackhole" : $1 == 7 ? "unreachable" : $1 == 8 ? "prohibit" : "type" $1; s = 2 }
   dest = $s; via = "-"; dev = "-"; table = 254; metric = 0
   for (i = s + 1; i <= NF; i++) {
     if ($i == "nexthop") break

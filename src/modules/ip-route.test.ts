@@ -26,6 +26,10 @@ describe('ip-route rendering', () => {
     const bh = renderResource('ip-route', { destination: '10.9.0.0/16', type: 'blackhole', table: 201 });
     expect(bh.title).toBe('ip route blackhole 10.9.0.0/16 table 201');
     expect(bh.apply.text).toContain('ip route replace blackhole 10.9.0.0/16 table 201');
+    const refuse = renderResource('ip-route', { family: 6, destination: 'default', type: 'prohibit', netns: 'vpn' });
+    expect(refuse.title).toBe('ip -6 route prohibit default table main (netns vpn)');
+    expect(refuse.apply.text).toContain('ip -n vpn -6 route replace prohibit default table 254');
+    expectValidSh(refuse.check);
   });
 });
 
@@ -36,7 +40,8 @@ describe('ip-route arguments', () => {
     [{ destination: '10.9.0.1/16', dev: 'eth0' }, /field destination: expected 'default', an address or a network/],
     [{ destination: 'default', via: '10.0.0.300' }, /field via: expected an IPv4 or IPv6 address/],
     [{ ...vpnDefault, table: 255 }, /field table: /],
-    [{ ...vpnDefault, type: 'prohibit' }, /field type: /],
+    [{ ...vpnDefault, type: 'throw' }, /field type: /],
+    [{ ...vpnDefault, type: 'prohibit' }, /field via: a prohibit route takes no via or dev/],
   ])('%j is rejected', (args, message) => {
     expect(() => renderResource('ip-route', args)).toThrow(ModuleArgsError);
     expect(() => renderResource('ip-route', args)).toThrow(message);

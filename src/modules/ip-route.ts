@@ -42,9 +42,9 @@ export const ipRouteSchema = z
     dev: ifname.optional().describe('output interface'),
     table: routeTable.default('main').describe("routing table: a number or 'main' (the default)"),
     type: z
-      .enum(['unicast', 'blackhole', 'unreachable'])
+      .enum(['unicast', 'blackhole', 'unreachable', 'prohibit'])
       .default('unicast')
-      .describe("route type: 'unicast' (needs via or dev), 'blackhole' or 'unreachable'"),
+      .describe("route type: 'unicast' (needs via or dev), 'blackhole', 'unreachable' or 'prohibit' (an ICMP(v6) unreachable saying 'administratively prohibited', which a TCP connect gives up on at once)"),
     netns: netnsArg,
   })
   .superRefine((a, ctx) => {

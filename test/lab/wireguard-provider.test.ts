@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { echoFrom, provePaths, providerExit } from '../../src/lab/proof.js';
+import { CURL_COULD_NOT_CONNECT, echoFrom, provePaths, providerExit, vpnHalfLeaks } from '../../src/lab/proof.js';
 import { bootGateway } from '../../src/lab/reboot.js';
 import { fleetCli, type CliResult } from './cli.js';
 import { connectClients, expectFailedClosed, gatewayExec, rebootGateway, scratchInventory, snapshotGateway, teardownLab, useLab, type LabState } from './harness.js';
@@ -77,12 +77,14 @@ describe('a WireGuard upstream', () => {
     expect((await connectClients(lab)).every((c) => !c.error)).toBe(true);
     expect(await echoOfVpnHalf(providerExit(lab))).toBe('198.51.100.5');
     // echo, internal names, and an outside name whose upstream query the lab's DNS saw from the
-    // WireGuard exit only
-    for (const p of await provePaths(lab)) expect(p.problems, p.client).toEqual([]);
+    // WireGuard exit only; over IPv6 the VPN half exits at the provider's IPv6 (its file's IPv6 Address)
+    for (const p of await provePaths(lab, { ipv6: true })) expect(p.problems, p.client).toEqual([]);
     // wg-quick never ran on the provider's file; fleet's own tunnel runs in the namespace
-    const ns = await gatewayExec(lab, 'gw1', 'ip -n vpn -o link show wgp0 && ip -n vpn route show && stat -c %a /etc/fleet/provider-wireguard.conf');
+    const ns = await gatewayExec(lab, 'gw1', 'ip -n vpn -o link show wgp0 && ip -n vpn -6 route show && ip -n vpn route show && stat -c %a /etc/fleet/provider-wireguard.conf');
     expect(ns.stdout).toMatch(/wgp0/);
     expect(ns.stdout).toMatch(/^0\.0\.0\.0\/1 dev wgp0/m);
+    expect(ns.stdout).toMatch(/^::\/1 dev wgp0/m);
+    expect(ns.stdout).toMatch(/^prohibit default /m);
     expect(ns.stdout).toMatch(/^198\.51\.100\.2 via 10\.200\.1\.1 dev veth-vpn/m);
     expect(ns.stdout.trim().split('\n').pop()).toBe('600');
   });
@@ -153,9 +155,39 @@ describe('a WireGuard upstream', () => {
     expect(await echoOfVpnHalf(providerExit(lab))).toBe(providerExit(lab));
   });
 
+  it('a provider file without an IPv6 Address: the VPN half keeps its IPv4 exit, its IPv6 is refused at once, nothing on the WAN', async () => {
+    const current = /^  *provider_config_file: *(\S+)$/m.exec(readFileSync(inv, 'utf8'))![1]!;
+    const noIpv6 = path.join(dir, 'wg-gw1-no-ipv6.conf');
+    const text = readFileSync(current, 'utf8');
+    writeFileSync(noIpv6, text.replace(/^(Address = [^,\n]+), [0-9a-f:]+\/128$/m, '$1'), { mode: 0o600 });
+    expect(readFileSync(noIpv6, 'utf8')).not.toMatch(/^Address = .*:/m);
+    writeFileSync(inv, readFileSync(inv, 'utf8').replace(current, noIpv6));
+    try {
+      const r = await fleet(['deploy', inv, '--json']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(await echoOfVpnHalf(providerExit(lab))).toBe(providerExit(lab));
+      const ns = await gatewayExec(lab, 'gw1', 'ip -n vpn -6 addr show dev wgp0 scope global; ip -n vpn -6 route show');
+      expect(ns.stdout).not.toMatch(/inet6|^(::|8000::)\/1 /m);
+      expect(ns.stdout).toMatch(/^prohibit default /m);
+      // curl -m 2: a refusal is exit 7 (an ICMPv6 unreachable came back), a timeout would be 28
+      const leak = await vpnHalfLeaks(lab, 'gw1', { filter: 'net fd00:10:4:0:8000::/65 or net fd00:9::/64' });
+      expect(leak.ranFullWindow, 'the capture ran its whole window').toBe(true);
+      expect(leak.packets, 'VPN-half IPv6 packets on the WAN').toBe('');
+      expect(leak.vpnEcho6).toEqual({ saw: '', code: CURL_COULD_NOT_CONNECT });
+      expect(leak.vpnEcho).toBe(providerExit(lab));
+      expect(leak.directEcho6).toBe(lab.gateways[0]!.wanIp6);
+      for (const p of await provePaths(lab, { ipv6: true, vpnIpv6Refused: true })) expect(p.problems, p.client).toEqual([]);
+    } finally {
+      // Back to the file with IPv6 whatever failed above: the later tests expect the tunnel's IPv6.
+      writeFileSync(inv, readFileSync(inv, 'utf8').replace(noIpv6, current));
+      const back = await fleet(['deploy', inv, '--json']);
+      expect(back.code, back.stdout + back.stderr).toBe(0);
+    }
+  });
+
   it('fleet lab reboot: no leak while it boots, and the boot scripts bring the WireGuard upstream back', async () => {
     lab = await rebootGateway(lab, 'gw1', { boot: false });
-    const capture = gatewayExec(lab, 'gw1', "timeout 15 tcpdump -n -l -i ens5 'net 10.4.0.128/25 or port 53'", { timeoutMs: 30_000 });
+    const capture = gatewayExec(lab, 'gw1', "timeout 15 tcpdump -n -l -i ens5 'net 10.4.0.128/25 or net fd00:10:4:0:8000::/65 or port 53'", { timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 1000));
     const boot = await bootGateway(lab, 'gw1');
     expect(boot.ok, boot.lines.join('\n')).toBe(true);
@@ -164,8 +196,8 @@ describe('a WireGuard upstream', () => {
     expect(captured.code, `the capture ran its whole window: ${captured.stderr}`).toBe(124);
     expect(captured.stdout.trim(), 'VPN-half or DNS packets on the WAN during the boot').toBe('');
     expect(await echoOfVpnHalf(providerExit(lab))).toBe(providerExit(lab));
-    let proofs = await provePaths(lab);
-    for (let i = 0; i < 10 && proofs.some((p) => !p.ok); i++) proofs = await provePaths(lab);
+    let proofs = await provePaths(lab, { ipv6: true });
+    for (let i = 0; i < 10 && proofs.some((p) => !p.ok); i++) proofs = await provePaths(lab, { ipv6: true });
     for (const p of proofs) expect(p.problems, p.client).toEqual([]);
   });
 
