@@ -76,7 +76,7 @@ export function failoverVars(
     const wg = wireguardVars(e.config_file, `provider_endpoints[${i}].config_file`, readSources);
     return { ...base, route: wg.endpoint_route, wg };
   });
-  const list = endpoints.map((e) => [e.name, e.protocol, e.route, e.wg?.address4.join(',') || '-', e.wg?.mtu ?? '-'].join(' '));
+  const list = endpoints.map((e) => [e.name, e.protocol, e.route, [...(e.wg?.address4 ?? []), ...(e.wg?.address6 ?? [])].join(',') || '-', e.wg?.mtu ?? '-'].join(' '));
   const nameservers = vars.netns_nameservers as string[] | undefined;
   return {
     ...vars,

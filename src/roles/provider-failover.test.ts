@@ -61,6 +61,14 @@ describe('provider_endpoints', () => {
     expect(list).toContain('B wireguard 198.51.100.6/32 10.10.0.11/32 1400');
   });
 
+  test("a WireGuard endpoint's IPv6 Address is in the list: the health check puts it and the IPv6 routes on the tunnel", () => {
+    const wg6 = write('c.conf', WG.replace('Address = 10.10.0.11/32', 'Address = 10.10.0.11/32, fd00:10::11/128'));
+    const d = desiredState(vars(`        - { name: C, protocol: wireguard, config_file: ${wg6} }\n`), ROLE_ORDER);
+    const file = d.find((x) => x.task === 'provider endpoints in failover order')!;
+    const b64 = /printf %s '?([A-Za-z0-9+/=]{16,})'? \| base64 -d/.exec(file.resource.apply.text)?.[1] ?? '';
+    expect(Buffer.from(b64, 'base64').toString()).toContain('C wireguard 198.51.100.6/32 10.10.0.11/32,fd00:10::11/128 1400');
+  });
+
   test('the kill switch and the NAT name the one tunnel interface, whichever endpoint is active', () => {
     expect(byTask('kill switch')[0]!.resource.title).toContain("'!' -o wgp0");
     expect(byTask('namespace traffic leaves through the tunnel')[0]!.resource.title).toContain('-o wgp0');

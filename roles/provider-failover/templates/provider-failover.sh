@@ -103,7 +103,11 @@ tunnel_up() {
   fi
   [ "$mtu" = - ] || ip -n "$NS" link set dev "$IFACE" mtu "$mtu" || return 1
   ip -n "$NS" link set dev "$IFACE" up || return 1
-  ip -n "$NS" route replace 0.0.0.0/1 dev "$IFACE" && ip -n "$NS" route replace 128.0.0.0/1 dev "$IFACE"
+  ip -n "$NS" route replace 0.0.0.0/1 dev "$IFACE" && ip -n "$NS" route replace 128.0.0.0/1 dev "$IFACE" || return 1
+  # An IPv6 Address: the VPN half's IPv6 through the tunnel too (else the namespace refuses it).
+  case $addrs in
+    *:*) ip -n "$NS" -6 route replace ::/1 dev "$IFACE" && ip -n "$NS" -6 route replace 8000::/1 dev "$IFACE" ;;
+  esac
 }
 
 # Alive: the tunnel is there, (WireGuard) has a fresh handshake, and PROBE answers through it.
