@@ -28,6 +28,8 @@ const ALT = {
   veth_ns: 'vn0',
   veth_host_address: '10.201.5.1/30',
   veth_ns_address: '10.201.5.2/30',
+  veth_host_address6: 'fd00:201:5::1/126',
+  veth_ns_address6: 'fd00:201:5::2/126',
   vpn_mark: 0x31,
   dns_mark: 0x32,
   vpn_table: 123,
@@ -83,10 +85,15 @@ describe('a second inventory with none of the seed values', () => {
     for (const p of proofs) expect(p.problems, p.client).toEqual([]);
 
     // None of the seed's values made it onto the gateway.
-    const state = await gatewayExec(lab, 'gw1', 'iptables-save; ip rule; ip route show table all; ip netns list; ip -br link; ip netns exec tunnelns iptables-save; ip -n tunnelns route');
+    const state = await gatewayExec(
+      lab,
+      'gw1',
+      'iptables-save; ip6tables-save; ip rule; ip -6 rule; ip route show table all; ip -6 route show table all; ip netns list; ip -br link; ip -br addr; ip netns exec tunnelns iptables-save; ip netns exec tunnelns ip6tables-save; ip -n tunnelns route; ip -n tunnelns -6 route; ip -n tunnelns -br addr',
+    );
     expect(state.stdout).toContain('lookup 123');
     expect(state.stdout).toContain('0x31');
-    expect(state.stdout).not.toMatch(/10\.4\.0\.|0x200|0x100|lookup 200|veth-wg|veth-vpn|\bwg0\b|\bvpn\b|10\.200\.1\./);
+    expect(state.stdout).toMatch(/^default via fd00:201:5::2 dev vh0 table 123 /m);
+    expect(state.stdout).not.toMatch(/10\.4\.0\.|0x200|0x100|lookup 200|veth-wg|veth-vpn|\bwg0\b|\bvpn\b|10\.200\.1\.|fd00:200:1:/);
   });
 
   it('tears down to nothing', async () => {
