@@ -9,7 +9,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { echoFrom } from '../../src/lab/proof.js';
+import { echoFrom, echoFrom6 } from '../../src/lab/proof.js';
+import { providerPlan } from '../../src/lab/names.js';
 import { fleetCli, type CliResult } from './cli.js';
 import { connectClients, gatewayExec, scratchInventory, teardownLab, useLab, type LabState } from './harness.js';
 import type { LabProviderEntry } from '../../src/lab/state.js';
@@ -97,6 +98,8 @@ describe('provider failover, WireGuard A -> WireGuard B', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect((await connectClients(lab)).every((c) => !c.error)).toBe(true);
     expect(await echoOfVpnHalf(A.exit)).toBe(A.exit);
+    // and its IPv6 by A's IPv6 (the endpoint's file has an IPv6 Address)
+    expect((await echoFrom6(lab, 'c1-vpn', 3)).saw).toBe(providerPlan('A')!.ip6);
     const f = await failoverOf();
     expect(f.active).toBe('A');
     expect(f.upstream).toMatchObject({ protocol: 'wireguard', endpointName: 'A' });
@@ -116,6 +119,8 @@ describe('provider failover, WireGuard A -> WireGuard B', () => {
   }, 120_000);
 
   it('status names B active and the reason of the switch', async () => {
+    // the health check put B's IPv6 Address and routes on the tunnel: the VPN half's IPv6 exits at B
+    expect((await echoFrom6(lab, 'c1-vpn', 3)).saw).toBe(providerPlan('B')!.ip6);
     const f = await failoverOf();
     expect(f.active).toBe('B');
     expect(f.upstream).toMatchObject({ protocol: 'wireguard', endpointName: 'B' });
@@ -152,6 +157,8 @@ describe('provider failover, WireGuard A -> WireGuard B', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.json).toMatchObject({ host: 'gw1', endpoint: 'A', ok: true });
     expect(await echoOfVpnHalf(A.exit)).toBe(A.exit);
+    // and its IPv6 by A's IPv6 (the endpoint's file has an IPv6 Address)
+    expect((await echoFrom6(lab, 'c1-vpn', 3)).saw).toBe(providerPlan('A')!.ip6);
     const f = await failoverOf();
     expect(f.active).toBe('A');
     expect(f.switches.at(-1)).toMatchObject({ from: 'B', to: 'A', reason: 'fleet provider use' });
