@@ -107,7 +107,8 @@ interface PsLine {
  * Daemons only: not sshd (the listener's title counts sessions), not any SSH session's processes,
  * not the snapshot's own shell or anything else entered from outside (nsenter: parent pid 0), not
  * `sessionPids` (on a systemd gateway, what lives in user.slice: a login's session scope and the
- * user manager that lingers a few seconds after it).
+ * user manager that lingers a few seconds after it; and the helper that removes the user's runtime
+ * dir once the last login has ended).
  */
 export function normalizeProcesses(lines: string[], selfPid: number, sessionPids: ReadonlySet<number> = new Set()): string[] {
   const ps: PsLine[] = [];

@@ -61,6 +61,8 @@ for f in /etc/systemd/system/*.wants/*; do [ -e "$f" ] && echo "${f##*/}"; done 
 echo "@@unitfiles"
 list_files /etc/systemd/system
 echo "@@usercg"
+# Logins' processes: their sessions and user managers (user.slice), and the helper that removes a
+# user's runtime dir once its last login has ended (user-runtime-dir@UID.service, in system.slice).
 for p in /proc/[0-9]*; do
-  if grep -q ':/user.slice' "$p/cgroup" 2>/dev/null; then echo "${p#/proc/}"; fi
+  if grep -qE ':/user.slice|/user-runtime-dir@' "$p/cgroup" 2>/dev/null; then echo "${p#/proc/}"; fi
 done
