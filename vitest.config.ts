@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 // Three projects. Lab tests share one lab (one 198.51.100.1 controller address per machine), so the
 // lab projects run their files one at a time; unit tests need no lab (one at a time too, for now:
 // some start real daemons in throwaway namespaces, never tried side by side).
-// `vitest run` runs the unit project first, then the lab, then the systemd matrix
-// (sequence.groupOrder): the lab files about daemons, the kill switch, boot and the watchdog
+// `vitest run` runs the three one after another (sequence.groupOrder keeps them apart; in the
+// clean-clone runs vitest ran lab, then lab-systemd, then unit, not the order the numbers
+// suggest). lab-systemd is the lab files about daemons, the kill switch, boot and the watchdog
 // again, on booted Debian gateways (FLEET_LAB_SYSTEMD=1). Rollback and faults on systemd gateways
 // have their own file (systemd-units.test.ts), as does failover (systemd-failover.test.ts).
 const LAB = 'test/lab/**/*.test.ts';
